@@ -1,0 +1,36 @@
+import { AbortedError } from '../errors.ts';
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 5_000 };
+
+/**
+ * Exponential backoff with full jitter (a uniform draw from [0, min(cap, base * 2^n)]): of the
+ * schemes in AWS's "Exponential Backoff and Jitter" study it spreads competing clients best, so a
+ * throttled table is not hit again by every worker in the same millisecond.
+ */
+export function backoffDelay(policy: RetryPolicy, retryNumber: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retryNumber - 1));
+  return Math.floor(random() * ceiling);
+}
+
+/** setTimeout that an AbortSignal cuts short with AbortedError, so shutdown never waits out a backoff. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new AbortedError('Aborted while waiting to retry'));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new AbortedError('Aborted while waiting to retry'));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
