@@ -28,27 +28,22 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Tra
 
   return {
     async request(req: HttpRequest): Promise<HttpResponse> {
-      const timeout = req.timeoutMs === undefined ? undefined : AbortSignal.timeout(req.timeoutMs);
-      const signals = [req.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
-      const signal = signals.length === 0 ? undefined : AbortSignal.any(signals);
       try {
+        // undici's own per-request timers are far cheaper than an AbortSignal.timeout per call;
+        // for AWS's small JSON bodies "headers within t, then no body gap over t" bounds the exchange.
         const res = await agent.request({
           origin: req.url.origin,
           path: req.url.pathname + req.url.search,
           method: req.method as 'POST',
           headers: req.headers,
           body: req.body ?? null,
-          signal: signal ?? null,
+          signal: req.signal ?? null,
+          ...(req.timeoutMs === undefined ? {} : { headersTimeout: req.timeoutMs, bodyTimeout: req.timeoutMs }),
         });
         const body = await res.body.text();
         return { statusCode: res.statusCode, headers: flattenHeaders(res.headers), body };
       } catch (err) {
-        throw toTransportError(err, {
-          url: req.url,
-          aborted: req.signal?.aborted === true,
-          timedOut: timeout?.aborted === true,
-          timeoutMs: req.timeoutMs,
-        });
+        throw toTransportError(err, { url: req.url, aborted: req.signal?.aborted === true, timedOut: false, timeoutMs: req.timeoutMs });
       }
     },
     close: () => agent.close(),

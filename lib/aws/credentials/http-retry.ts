@@ -1,0 +1,27 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { JobsysError } from '../../errors.ts';
+import type { HttpRequest, HttpResponse, Transport } from '../transport/transport.ts';
+
+const RETRY_DELAY_MS = 50;
+
+/**
+ * Sends `req` up to `attempts` times while the failure is transient: a lost connection, a timeout
+ * (the transport marks both retryable) or a response `isTransient` picks out, by default any 5xx.
+ * Credential endpoints are local or regional and answer fast, so the pause is short.
+ */
+export async function requestWithRetry(
+  transport: Transport,
+  req: HttpRequest,
+  attempts: number,
+  isTransient: (res: HttpResponse) => boolean = (res) => res.statusCode >= 500,
+): Promise<HttpResponse> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await transport.request(req);
+      if (attempt >= attempts || !isTransient(res)) return res;
+    } catch (err) {
+      if (attempt >= attempts || !(err instanceof JobsysError && err.retryable)) throw err;
+    }
+    await sleep(RETRY_DELAY_MS * attempt);
+  }
+}
