@@ -1,7 +1,11 @@
-import http from 'node:http';
-import https from 'node:https';
 import type { HttpRequest, HttpResponse, Transport } from './transport.ts';
 import { toTransportError } from './failure.ts';
+
+// An ESM import of node:http builds its export facade, whose getters load Node's bundled undici
+// (for http.WebSocket): that alone was a third of a bundled Lambda's start-up. getBuiltinModule
+// hands over the CommonJS exports without the facade.
+const http = process.getBuiltinModule('node:http');
+const https = process.getBuiltinModule('node:https');
 
 /**
  * node:http(s) with keep-alive agents. For the Lambda: it is in Node's start-up snapshot, so a
