@@ -4,7 +4,7 @@ import type { AwsJsonClient, CallOptions } from './json-client.ts';
 /** The DynamoDB operations jobsys calls, with the API's own field names. */
 export const DYNAMODB_OPERATIONS = [
   'PutItem', 'GetItem', 'UpdateItem', 'DeleteItem', 'Query',
-  'CreateTable', 'DescribeTable', 'DeleteTable', 'UpdateTimeToLive',
+  'CreateTable', 'DescribeTable', 'DeleteTable', 'UpdateTimeToLive', 'DescribeTimeToLive',
 ] as const;
 export type DynamoDbOperation = (typeof DYNAMODB_OPERATIONS)[number];
 
@@ -94,6 +94,9 @@ export interface UpdateTimeToLiveInput {
   TimeToLiveSpecification: { Enabled: boolean; AttributeName: string };
 }
 export interface UpdateTimeToLiveOutput { TimeToLiveSpecification: { Enabled: boolean; AttributeName: string } }
+export interface DescribeTimeToLiveOutput {
+  TimeToLiveDescription: { TimeToLiveStatus: 'ENABLING' | 'DISABLING' | 'ENABLED' | 'DISABLED'; AttributeName?: string };
+}
 
 export interface DynamoDb {
   readonly client: AwsJsonClient;
@@ -106,6 +109,7 @@ export interface DynamoDb {
   describeTable(input: { TableName: string }, options?: CallOptions): Promise<DescribeTableOutput>;
   deleteTable(input: { TableName: string }, options?: CallOptions): Promise<DeleteTableOutput>;
   updateTimeToLive(input: UpdateTimeToLiveInput, options?: CallOptions): Promise<UpdateTimeToLiveOutput>;
+  describeTimeToLive(input: { TableName: string }, options?: CallOptions): Promise<DescribeTimeToLiveOutput>;
 }
 
 export function createDynamoDb(client: AwsJsonClient): DynamoDb {
@@ -123,5 +127,6 @@ export function createDynamoDb(client: AwsJsonClient): DynamoDb {
     describeTable: (input, options) => client.call('DescribeTable', input, options),
     deleteTable: (input, options) => client.call('DeleteTable', input, options),
     updateTimeToLive: (input, options) => client.call('UpdateTimeToLive', input, options),
+    describeTimeToLive: (input, options) => client.call('DescribeTimeToLive', input, options),
   };
 }

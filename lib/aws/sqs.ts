@@ -46,6 +46,7 @@ export interface Message {
   ReceiptHandle: string;
   MD5OfBody: string;
   Body: string;
+  MD5OfMessageAttributes?: string;
   Attributes?: Record<string, string>;
   MessageAttributes?: MessageAttributes;
 }

@@ -1,0 +1,81 @@
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createAws } from '../lib/aws/index.ts';
+import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
+import { bootstrap } from './bootstrap.ts';
+import { startLocalStack, type LocalStack } from './local-stack.ts';
+
+/**
+ * `make dev`: the local AWS stack (dynalite + local-aws-sqs) with jobsys's table and queues, or,
+ * when an AWS_ENDPOINT_URL* variable is set, those resources on that endpoint instead. Runs until
+ * Ctrl-C or SIGTERM.
+ */
+const ENDPOINT_VARIABLES = ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_SQS'];
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { 'data-dir': { type: 'string' } } });
+  const dataDir = values['data-dir'] ?? process.env.JOBSYS_DATA_DIR;
+  const external = ENDPOINT_VARIABLES.some((name) => process.env[name]);
+
+  let stack: LocalStack | undefined;
+  if (!external) {
+    if (dataDir) await mkdir(dataDir, { recursive: true });
+    stack = await startLocalStack(dataDir ? { dynamoPath: resolve(dataDir) } : {});
+  }
+  const transport = createUndiciTransport();
+  // Holds the process open when no emulator's server does (external endpoints).
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      clearInterval(keepAlive);
+      await transport.close();
+      await stack?.stop();
+    })();
+    return stopping;
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(1);
+    console.log(`jobsys dev: ${signal}, stopping`);
+    stop().then(() => {
+      console.log('jobsys dev: stopped');
+      process.exitCode = 0;
+    }, (err: unknown) => {
+      console.error('jobsys dev: error while stopping:', err);
+      process.exitCode = 1;
+    });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    const aws = createAws({ env: stack?.env ?? process.env, transport });
+    const resources = await bootstrap(aws);
+    const where = stack
+      ? `local emulators, DynamoDB ${dataDir ? `on disk in ${resolve(dataDir)}` : 'in memory'}`
+      : `external endpoints (${ENDPOINT_VARIABLES.filter((name) => process.env[name]).join(', ')})`;
+    console.log([
+      `jobsys dev: ${where}`,
+      `  DynamoDB  ${aws.dynamodb.client.endpoint.href}`,
+      `  SQS       ${aws.sqs.client.endpoint.href}`,
+      `  table     ${resources.tableName}`,
+      `  queue     ${resources.queueUrl}  (${resources.queueArn})`,
+      `  dlq       ${resources.dlqUrl}  (${resources.dlqArn})`,
+      ...(stack
+        ? ['To use it from another shell:', ...Object.entries(stack.env).map(([name, value]) => `  export ${name}=${value}`)]
+        : []),
+      'jobsys dev: ready (Ctrl-C to stop)',
+    ].join('\n'));
+  } catch (err) {
+    // A signal during start-up closes what bootstrap was using: that is a stop, not a failure.
+    if (stopping) return;
+    await stop();
+    throw err;
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error('jobsys dev: failed to start:', err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,98 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { bootstrap } from '../dev/bootstrap.ts';
+import { startLocalStack } from '../dev/local-stack.ts';
+import { createAws, type Aws } from '../lib/aws/index.ts';
+import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
+
+type Context = { after(fn: () => Promise<void>): void };
+
+const resource = async (file: string) =>
+  JSON.parse(await readFile(new URL(`../ops/resources/${file}`, import.meta.url), 'utf8')) as Record<string, any>;
+
+async function localAws(t: Context): Promise<Aws> {
+  const stack = await startLocalStack();
+  const transport = createUndiciTransport();
+  t.after(async () => {
+    await transport.close();
+    await stack.stop();
+  });
+  return createAws({ env: stack.env, transport });
+}
+
+function freshNames() {
+  const suffix = randomBytes(4).toString('hex');
+  return { table: `jobs-${suffix}`, queue: `jobs-${suffix}`, dlq: `jobs-${suffix}-dlq` };
+}
+
+test('bootstrap creates the table of table.json with GSI1, ACTIVE, with TTL on expiresAt', async (t) => {
+  const aws = await localAws(t);
+  const names = freshNames();
+  const result = await bootstrap(aws, names);
+  assert.equal(result.tableName, names.table);
+
+  const { Table: table } = await aws.dynamodb.describeTable({ TableName: names.table });
+  const definition = await resource('table.json');
+  assert.equal(table.TableStatus, 'ACTIVE');
+  assert.deepEqual(table.KeySchema, definition.KeySchema);
+  const gsi = table.GlobalSecondaryIndexes?.find((index) => index.IndexName === 'GSI1');
+  assert.ok(gsi, 'GSI1 exists');
+  assert.deepEqual(gsi.KeySchema, [{ AttributeName: 'GSI1PK', KeyType: 'HASH' }, { AttributeName: 'GSI1SK', KeyType: 'RANGE' }]);
+  assert.equal(gsi.IndexStatus, 'ACTIVE');
+
+  const ttl = await aws.dynamodb.describeTimeToLive({ TableName: names.table });
+  assert.deepEqual(ttl.TimeToLiveDescription, { TimeToLiveStatus: 'ENABLED', AttributeName: 'expiresAt' });
+});
+
+test('bootstrap creates the DLQ and the main queue with a redrive policy to it', async (t) => {
+  const aws = await localAws(t);
+  const names = freshNames();
+  const result = await bootstrap(aws, names);
+  const queues = await resource('queues.json');
+
+  assert.match(result.queueUrl, new RegExp(`/${names.queue}$`));
+  assert.match(result.dlqUrl, new RegExp(`/${names.dlq}$`));
+  assert.match(result.queueArn, new RegExp(`^arn:aws:sqs:us-east-1:\\d{12}:${names.queue}$`));
+  assert.match(result.dlqArn, new RegExp(`^arn:aws:sqs:us-east-1:\\d{12}:${names.dlq}$`));
+
+  const { Attributes: main } = await aws.sqs.getQueueAttributes({ QueueUrl: result.queueUrl, AttributeNames: ['All'] });
+  assert.deepEqual(JSON.parse(main['RedrivePolicy'] ?? 'null'), { deadLetterTargetArn: result.dlqArn, maxReceiveCount: queues.queue.maxReceiveCount });
+  for (const [name, value] of Object.entries(queues.queue.Attributes)) assert.equal(main[name], value, name);
+  assert.equal(main['QueueArn'], result.queueArn);
+
+  const { Attributes: dlq } = await aws.sqs.getQueueAttributes({ QueueUrl: result.dlqUrl, AttributeNames: ['All'] });
+  for (const [name, value] of Object.entries(queues.dlq.Attributes)) assert.equal(dlq[name], value, name);
+  assert.equal(dlq['RedrivePolicy'], undefined);
+});
+
+test('bootstrap run twice gives the same URLs and ARNs and no error', async (t) => {
+  const aws = await localAws(t);
+  const names = freshNames();
+  const first = await bootstrap(aws, names);
+  const second = await bootstrap(aws, names);
+  assert.deepEqual(second, first);
+});
+
+test('bootstrap converges a queue whose attributes drifted', async (t) => {
+  const aws = await localAws(t);
+  const names = freshNames();
+  const first = await bootstrap(aws, names);
+  await aws.sqs.setQueueAttributes({ QueueUrl: first.queueUrl, Attributes: { VisibilityTimeout: '5', RedrivePolicy: '' } });
+  const second = await bootstrap(aws, names);
+  assert.deepEqual(second, first);
+  const { Attributes: main } = await aws.sqs.getQueueAttributes({ QueueUrl: first.queueUrl, AttributeNames: ['VisibilityTimeout', 'RedrivePolicy'] });
+  const queues = await resource('queues.json');
+  assert.equal(main['VisibilityTimeout'], queues.queue.Attributes.VisibilityTimeout);
+  assert.equal(JSON.parse(main['RedrivePolicy'] ?? 'null').deadLetterTargetArn, first.dlqArn);
+});
+
+test('bootstrap names default to those of the resource files', async (t) => {
+  const aws = await localAws(t);
+  const result = await bootstrap(aws);
+  const queues = await resource('queues.json');
+  assert.equal(result.tableName, (await resource('table.json')).TableName);
+  assert.match(result.queueUrl, new RegExp(`/${queues.queue.QueueName}$`));
+  assert.match(result.dlqUrl, new RegExp(`/${queues.dlq.QueueName}$`));
+});

@@ -1,0 +1,117 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { startLocalStack } from '../dev/local-stack.ts';
+import { createAws } from '../lib/aws/index.ts';
+import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
+
+type Context = { after(fn: () => Promise<void>): void };
+
+const ROOT = new URL('..', import.meta.url);
+const NODE = new URL('node_modules/.bin/node', ROOT).pathname;
+
+interface DevProcess {
+  child: ChildProcess;
+  output(): string;
+  /** The variables its "export" lines print. */
+  exported(): Record<string, string>;
+}
+
+/** dev/main.ts with none of the caller's AWS settings, plus `env`; resolves at its ready line. */
+async function startDev(t: Context, env: Record<string, string> = {}): Promise<DevProcess> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_') && name !== 'JOBSYS_DATA_DIR'));
+  const child = spawn(NODE, ['dev/main.ts'], { cwd: ROOT, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+  });
+  const deadline = Date.now() + 20_000;
+  while (!/ready/.test(output)) {
+    if (child.exitCode !== null) assert.fail(`dev/main exited ${child.exitCode} before ready:\n${output}`);
+    if (Date.now() > deadline) assert.fail(`dev/main not ready within 20 s:\n${output}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    child,
+    output: () => output,
+    exported: () => Object.fromEntries([...output.matchAll(/^ {2}export (\w+)=(\S+)$/gm)].map((m) => [m[1] ?? '', m[2] ?? ''])),
+  };
+}
+
+async function exitWithin(child: ChildProcess, ms: number): Promise<number | null> {
+  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+  const [code] = await once(child, 'exit') as [number | null];
+  clearTimeout(timer);
+  return code;
+}
+
+async function withAws<T>(env: Record<string, string>, fn: (aws: ReturnType<typeof createAws>) => Promise<T>): Promise<T> {
+  const transport = createUndiciTransport();
+  try {
+    return await fn(createAws({ env, transport }));
+  } finally {
+    await transport.close();
+  }
+}
+
+test('make dev prints endpoints that answer, then exits 0 on SIGINT', async (t) => {
+  const dev = await startDev(t);
+  const env = dev.exported();
+  assert.deepEqual(Object.keys(env).sort(), ['AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_SQS', 'AWS_REGION', 'AWS_SECRET_ACCESS_KEY']);
+  assert.match(dev.output(), new RegExp(`DynamoDB\\s+${env['AWS_ENDPOINT_URL_DYNAMODB']}`));
+  assert.match(dev.output(), new RegExp(`SQS\\s+${env['AWS_ENDPOINT_URL_SQS']}`));
+  await withAws(env, async (aws) => {
+    assert.equal((await aws.dynamodb.describeTable({ TableName: 'jobsys-jobs' })).Table.TableStatus, 'ACTIVE');
+    const { QueueUrl } = await aws.sqs.getQueueUrl({ QueueName: 'jobsys-jobs' });
+    assert.match(dev.output(), new RegExp(`queue\\s+${QueueUrl}`));
+  });
+  dev.child.kill('SIGINT');
+  assert.equal(await exitWithin(dev.child, 5000), 0, dev.output());
+});
+
+test('make dev exits 0 on SIGTERM', async (t) => {
+  const dev = await startDev(t);
+  dev.child.kill('SIGTERM');
+  assert.equal(await exitWithin(dev.child, 5000), 0, dev.output());
+});
+
+test('with JOBSYS_DATA_DIR the table and its items outlive a restart', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'jobsys-dev-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const first = await startDev(t, { JOBSYS_DATA_DIR: dir });
+  assert.match(first.output(), /on disk/);
+  await withAws(first.exported(), (aws) => aws.dynamodb.putItem({ TableName: 'jobsys-jobs', Item: { PK: { S: 'job#1' }, SK: { S: 'job' } } }));
+  first.child.kill('SIGINT');
+  assert.equal(await exitWithin(first.child, 5000), 0, first.output());
+
+  const second = await startDev(t, { JOBSYS_DATA_DIR: dir });
+  const item = await withAws(second.exported(), (aws) =>
+    aws.dynamodb.getItem({ TableName: 'jobsys-jobs', Key: { PK: { S: 'job#1' }, SK: { S: 'job' } } }));
+  assert.deepEqual(item.Item, { PK: { S: 'job#1' }, SK: { S: 'job' } });
+  second.child.kill('SIGINT');
+  assert.equal(await exitWithin(second.child, 5000), 0, second.output());
+});
+
+test('with AWS_ENDPOINT_URL_* set, make dev starts no emulator and bootstraps that endpoint', async (t) => {
+  const stack = await startLocalStack();
+  t.after(() => stack.stop());
+  const dev = await startDev(t, stack.env);
+  assert.match(dev.output(), /external endpoints/);
+  assert.doesNotMatch(dev.output(), /export /);
+  assert.match(dev.output(), new RegExp(`DynamoDB\\s+${stack.dynamodbEndpoint}`));
+  await withAws(stack.env, async (aws) => {
+    assert.equal((await aws.dynamodb.describeTable({ TableName: 'jobsys-jobs' })).Table.TableStatus, 'ACTIVE');
+    await aws.sqs.getQueueUrl({ QueueName: 'jobsys-jobs-dlq' });
+  });
+  dev.child.kill('SIGINT');
+  assert.equal(await exitWithin(dev.child, 5000), 0, dev.output());
+});
