@@ -1,6 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { readProfileRegion } from '../lib/aws/credentials/shared-files.ts';
+import { resolveRegion } from '../lib/aws/endpoints.ts';
 import { createAws } from '../lib/aws/index.ts';
 import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
 import { bootstrap } from './bootstrap.ts';
@@ -50,7 +52,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal);
 
   try {
-    const aws = createAws({ env: stack?.env ?? process.env, transport });
+    const env = stack?.env ?? process.env;
+    // Against a real account the profile's region serves, as it does for the aws CLI.
+    const region = resolveRegion(env, await readProfileRegion({ env }));
+    const aws = createAws({ env, transport, region });
     const resources = await bootstrap(aws);
     const where = stack
       ? `local emulators, DynamoDB ${dataDir ? `on disk in ${resolve(dataDir)}` : 'in memory'}`

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -112,6 +112,19 @@ test('with AWS_ENDPOINT_URL_* set, make dev starts no emulator and bootstraps th
     assert.equal((await aws.dynamodb.describeTable({ TableName: 'jobsys-jobs' })).Table.TableStatus, 'ACTIVE');
     await aws.sqs.getQueueUrl({ QueueName: 'jobsys-jobs-dlq' });
   });
+  dev.child.kill('SIGINT');
+  assert.equal(await exitWithin(dev.child, 5000), 0, dev.output());
+});
+
+test('against external endpoints with no AWS_REGION, make dev takes the region of AWS_PROFILE', async (t) => {
+  const stack = await startLocalStack();
+  const home = await mkdtemp(join(tmpdir(), 'jobsys-home-'));
+  t.after(async () => { await stack.stop(); await rm(home, { recursive: true, force: true }); });
+  await mkdir(join(home, '.aws'));
+  await writeFile(join(home, '.aws', 'config'), '[profile dev]\nregion = eu-central-1\n');
+  const { AWS_REGION: _ignored, ...withoutRegion } = stack.env;
+  const dev = await startDev(t, { ...withoutRegion, HOME: home, AWS_PROFILE: 'dev' });
+  assert.match(dev.output(), /arn:aws:sqs:[a-z0-9-]+:\d+:jobsys-jobs-dlq/);
   dev.child.kill('SIGINT');
   assert.equal(await exitWithin(dev.child, 5000), 0, dev.output());
 });
