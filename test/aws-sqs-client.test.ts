@@ -5,7 +5,7 @@ import type { ServerResponse } from 'node:http';
 import { createAwsJsonClient } from '../lib/aws/json-client.ts';
 import { createSqs } from '../lib/aws/sqs.ts';
 import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
-import { NetworkError } from '../lib/errors.ts';
+import { NetworkError, TimeoutError } from '../lib/errors.ts';
 import { readBody, startServer } from './support/http-server.ts';
 
 const md5 = (s: string) => createHash('md5').update(s, 'utf8').digest('hex');
@@ -49,6 +49,16 @@ test('a long poll gets a time limit of WaitTimeSeconds plus a margin, above the 
     setTimeout(() => res.end('{}'), 1_200);
   }, 300);
   assert.deepEqual(await sqs.receiveMessage({ QueueUrl: 'q', WaitTimeSeconds: 1 }), { Messages: [] });
+});
+
+test("without WaitTimeSeconds the time limit still covers the queue's own long poll (up to 20 s)", async (t) => {
+  const sqs = await sqsAgainst(t, (res) => setTimeout(() => res.end('{}'), 1_200), 300);
+  assert.deepEqual(await sqs.receiveMessage({ QueueUrl: 'q' }), { Messages: [] });
+});
+
+test('WaitTimeSeconds 0 keeps the client time limit', async (t) => {
+  const sqs = await sqsAgainst(t, (res) => setTimeout(() => res.end('{}'), 1_200), 300);
+  await assert.rejects(sqs.receiveMessage({ QueueUrl: 'q', WaitTimeSeconds: 0 }), TimeoutError);
 });
 
 test('batch calls always return Successful and Failed arrays', async (t) => {

@@ -80,6 +80,7 @@ export interface Sqs {
   startMessageMoveTask(input: { SourceArn: string; DestinationArn?: string; MaxNumberOfMessagesPerSecond?: number }, options?: CallOptions): Promise<{ TaskHandle: string }>;
 }
 
+const MAX_WAIT_SECONDS = 20;
 /** Headroom above WaitTimeSeconds for a long poll's answer to arrive. */
 const LONG_POLL_MARGIN_MS = 10_000;
 
@@ -101,7 +102,8 @@ export function createSqs(client: AwsJsonClient): Sqs {
       return { Successful: out.Successful ?? [], Failed: out.Failed ?? [] };
     },
     async receiveMessage(input, options) {
-      const wait = input.WaitTimeSeconds ?? 0;
+      // Without WaitTimeSeconds the queue's ReceiveMessageWaitTimeSeconds applies, up to 20 s.
+      const wait = input.WaitTimeSeconds ?? MAX_WAIT_SECONDS;
       const timeoutMs = options?.timeoutMs ?? (wait > 0 ? wait * 1000 + LONG_POLL_MARGIN_MS : undefined);
       const out = await client.call<Partial<ReceiveMessageOutput>>('ReceiveMessage', input, { ...options, timeoutMs });
       const messages = out.Messages ?? [];
