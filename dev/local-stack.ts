@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import dynalite from 'dynalite';
-import { createSqsServer } from 'local-aws-sqs';
 import { createDynamoDbShim } from './dynamodb-shim.ts';
+import { loadLocalAwsSqs } from './local-aws-sqs.ts';
 import { patchSqsServer } from './sqs-shim.ts';
 
 export interface LocalStack {
@@ -36,7 +36,7 @@ export async function startLocalStack(options: { dynamoPath?: string } = {}): Pr
     const dynamo = createDynamoDbShim({ host: HOST, port: portOf(dynaliteServer) });
     await listen(dynamo);
     started.push(dynamo);
-    const sqs = await createSqsServer({ port: 0, hostname: HOST, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID });
+    const sqs = await loadLocalAwsSqs().createSqsServer({ port: 0, hostname: HOST, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID });
     started.push(sqs);
     patchSqsServer(sqs);
     return stackOf(`http://${HOST}:${portOf(dynamo)}`, `http://${HOST}:${portOf(sqs)}`, started);

@@ -1,4 +1,4 @@
-import { after, before, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { QueryInput } from '../../lib/aws/dynamodb.ts';

@@ -1,4 +1,4 @@
-import { after, before, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { AwsServiceError } from '../../lib/errors.ts';
 import { createTestQueue, deviates, type TestQueue, useBackend } from '../support/backend.ts';
@@ -66,6 +66,21 @@ test('a message received more than maxReceiveCount (2) times without being delet
   const receiveCount = deviates(suite.backend, 'sqs-receive-count-restarts-in-dead-letter-queue') ? '1' : '3';
   assert.equal(Messages[0]?.Attributes?.ApproximateReceiveCount, receiveCount);
   await waitForCounts(source, { visible: 0, inFlight: 0 });
+});
+
+test('visibility heartbeats are not receives: a message extended twice, then released, is not dead-lettered early', async (t) => {
+  const { source, dlq } = await queuesWithRedrive(t, 2);
+  await suite.aws.sqs.sendMessage({ QueueUrl: source.url, MessageBody: 'long job' });
+  const { Messages: [first] } = await suite.aws.sqs.receiveMessage({ QueueUrl: source.url, WaitTimeSeconds: 3 });
+  assert.ok(first);
+  for (const VisibilityTimeout of [30, 30, 0]) {
+    await suite.aws.sqs.changeMessageVisibility({ QueueUrl: source.url, ReceiptHandle: first.ReceiptHandle, VisibilityTimeout });
+  }
+  const { Messages } = await suite.aws.sqs.receiveMessage({
+    QueueUrl: source.url, WaitTimeSeconds: 3, MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+  });
+  assert.deepEqual(Messages.map((m) => [m.MessageId, m.Attributes?.ApproximateReceiveCount]), [[first.MessageId, '2']]);
+  await waitForCounts(dlq, { visible: 0, inFlight: 0 });
 });
 
 test('StartMessageMoveTask moves dead-lettered messages back to their source queue', async (t) => {

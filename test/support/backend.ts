@@ -23,8 +23,6 @@ export interface Backend {
  * docs/conformance.md describes each entry.
  */
 const DEVIATIONS = {
-  /** local-aws-sqs adds one to ApproximateReceiveCount on every ChangeMessageVisibility. */
-  'sqs-change-visibility-counts-as-a-receive': ['local'],
   /** local-aws-sqs starts ApproximateReceiveCount from 0 when it moves a message to the DLQ. */
   'sqs-receive-count-restarts-in-dead-letter-queue': ['local'],
   /** moto sends SenderFault as the string "true" in SendMessageBatch's Failed entries. */
