@@ -1,0 +1,73 @@
+/**
+ * `make bench`: every figure side by side in one run, since these machines are noisy; the goals
+ * are ratios against the AWS SDK and aws4 measured in the same run.
+ */
+import { fileURLToPath } from 'node:url';
+import { median, runChild, startChild } from './child.ts';
+import { benchLocalStack } from './local-stack.ts';
+import { benchSigning } from './signing.ts';
+import { benchStartup } from './startup.ts';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CLIENTS = ['aws-sdk-v3', 'fetch+aws4', 'undici+aws4', 'jobsys (undici+hand signer)', 'undici unsigned (the limit)'];
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const goals: Array<[string, boolean]> = [];
+
+function table(title: string, head: string[], rows: Array<Array<string>>) {
+  console.log(`\n${title}`);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  console.log(line(head));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const row of rows) console.log(line(row));
+}
+
+console.log(`jobsys bench — node ${process.version}, ${ROUNDS} rounds, medians`);
+
+const signing = await benchSigning();
+const aws4Us = signing.aws4!;
+table('Signing alone (one PutItem request)', ['signer', 'µs/sign', 'signs/s', 'throughput vs aws4'],
+  Object.entries(signing).map(([name, us]) => [name, fmt(us, 2), fmt(1e6 / us), `${fmt(aws4Us / us, 2)}×`]));
+goals.push([`signing throughput ≥ 2× aws4's (${fmt(aws4Us / signing['jobsys hand signer']!, 2)}×)`, aws4Us / signing['jobsys hand signer']! >= 2]);
+
+const nullServer = await startChild(here('./null-server.ts'));
+const endpoint = `http://127.0.0.1:${nullServer.firstLine.trim()}`;
+try {
+  const samples = new Map<string, Array<{ callsPerSec: number; cpuUsPerCall: number }>>();
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const variant of CLIENTS) {
+      const out = JSON.parse(await runChild(here('./client-load.ts'), [variant, endpoint]));
+      samples.set(variant, [...(samples.get(variant) ?? []), out]);
+    }
+  }
+  const result = new Map(CLIENTS.map((v) => [v, {
+    callsPerSec: median(samples.get(v)!.map((s) => s.callsPerSec)),
+    cpuUsPerCall: median(samples.get(v)!.map((s) => s.cpuUsPerCall)),
+  }]));
+  const sdk = result.get('aws-sdk-v3')!;
+  table('PutItem-shaped calls against a null server (10,000 calls, 32 concurrent)',
+    ['client', 'calls/s', 'client CPU µs/call', 'CPU vs SDK'],
+    CLIENTS.map((v) => {
+      const r = result.get(v)!;
+      return [v, fmt(r.callsPerSec), fmt(r.cpuUsPerCall), `${fmt(r.cpuUsPerCall / sdk.cpuUsPerCall, 2)}×`];
+    }));
+  const ours = result.get('jobsys (undici+hand signer)')!;
+  goals.push([`client CPU per call ≤ 0.15× the SDK's (${fmt(ours.cpuUsPerCall / sdk.cpuUsPerCall, 3)}×)`, ours.cpuUsPerCall / sdk.cpuUsPerCall <= 0.15]);
+
+  const startup = await benchStartup(endpoint);
+  const sdkStart = startup.find((s) => s.name === 'aws-sdk-v3')!;
+  table('Process start to first signed request (bundled, minified; wall ms)', ['entry', 'ms', 'vs SDK', 'bundle KB'],
+    startup.map((s) => [s.name, fmt(s.ms, 1), `${fmt(s.ms / sdkStart.ms, 2)}×`, fmt(s.bundleBytes / 1024, 1)]));
+  const lambda = startup.find((s) => s.name === 'jobsys-node-http')!;
+  goals.push([`Lambda transport start-up ≤ 0.5× an SDK-based one's (${fmt(lambda.ms / sdkStart.ms, 2)}×)`, lambda.ms / sdkStart.ms <= 0.5]);
+} finally {
+  await nullServer.stop();
+}
+
+const local = await benchLocalStack();
+table('Through lib/aws against the local stack (dynalite, local-aws-sqs; 32 concurrent)', ['call', 'calls/s'],
+  local.map((r) => [r.name, fmt(r.callsPerSec)]));
+
+console.log('\nGoals');
+for (const [text, ok] of goals) console.log(`  ${ok ? 'PASS' : 'MISS'}  ${text}`);

@@ -1,0 +1,2 @@
+/** The floor: a Node process that starts and exits. */
+export {};
