@@ -30,11 +30,11 @@ typecheck: $(DEPS) ## Type-check everything (strict)
 
 .PHONY: test
 test: typecheck ## Type-check, then every test that needs only Node (conformance on the local stack included)
-	node --test --test-concurrency=$(TEST_CONCURRENCY) 'test/**/*.test.ts'
+	node --test --test-concurrency=$(TEST_CONCURRENCY) --test-timeout=120000 'test/**/*.test.ts'
 
 .PHONY: conformance-moto
 conformance-moto: $(DEPS) ## The conformance suite against moto_server (needs moto installed)
-	CONFORMANCE_BACKEND=moto node --test --test-concurrency=1 'test/conformance/*.test.ts'
+	CONFORMANCE_BACKEND=moto node --test --test-concurrency=1 --test-timeout=120000 'test/conformance/*.test.ts'
 
 .PHONY: bench
 bench: $(DEPS) ## Benchmarks: our AWS client beside the AWS SDK, aws4 and @smithy/signature-v4

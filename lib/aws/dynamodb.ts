@@ -113,20 +113,23 @@ export interface DynamoDb {
 }
 
 export function createDynamoDb(client: AwsJsonClient): DynamoDb {
+  // Typed by the list above, so that the list stays the complete record of what jobsys calls.
+  const call = <Output>(operation: DynamoDbOperation, input: object, options?: CallOptions) =>
+    client.call<Output>(operation, input, options);
   return {
     client,
-    putItem: (input, options) => client.call('PutItem', input, options),
-    getItem: (input, options) => client.call('GetItem', input, options),
-    updateItem: (input, options) => client.call('UpdateItem', input, options),
-    deleteItem: (input, options) => client.call('DeleteItem', input, options),
+    putItem: (input, options) => call('PutItem', input, options),
+    getItem: (input, options) => call('GetItem', input, options),
+    updateItem: (input, options) => call('UpdateItem', input, options),
+    deleteItem: (input, options) => call('DeleteItem', input, options),
     query: async (input, options) => {
-      const out = await client.call<Partial<QueryOutput>>('Query', input, options);
+      const out = await call<Partial<QueryOutput>>('Query', input, options);
       return { ...out, Items: out.Items ?? [], Count: out.Count ?? 0 };
     },
-    createTable: (input, options) => client.call('CreateTable', input, options),
-    describeTable: (input, options) => client.call('DescribeTable', input, options),
-    deleteTable: (input, options) => client.call('DeleteTable', input, options),
-    updateTimeToLive: (input, options) => client.call('UpdateTimeToLive', input, options),
-    describeTimeToLive: (input, options) => client.call('DescribeTimeToLive', input, options),
+    createTable: (input, options) => call('CreateTable', input, options),
+    describeTable: (input, options) => call('DescribeTable', input, options),
+    deleteTable: (input, options) => call('DeleteTable', input, options),
+    updateTimeToLive: (input, options) => call('UpdateTimeToLive', input, options),
+    describeTimeToLive: (input, options) => call('DescribeTimeToLive', input, options),
   };
 }

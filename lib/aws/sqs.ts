@@ -85,18 +85,21 @@ const MAX_WAIT_SECONDS = 20;
 const LONG_POLL_MARGIN_MS = 10_000;
 
 export function createSqs(client: AwsJsonClient): Sqs {
-  const none = async (operation: string, input: object, options?: CallOptions) => {
-    await client.call(operation, input, options);
+  // Typed by the list above, so that the list stays the complete record of what jobsys calls.
+  const call = <Output>(operation: SqsOperation, input: object, options?: CallOptions) =>
+    client.call<Output>(operation, input, options);
+  const none = async (operation: SqsOperation, input: object, options?: CallOptions) => {
+    await call(operation, input, options);
   };
   return {
     client,
     async sendMessage(input, options) {
-      const out = await client.call<SendMessageOutput>('SendMessage', input, options);
+      const out = await call<SendMessageOutput>('SendMessage', input, options);
       checkMd5(input.MessageBody, out.MD5OfMessageBody, 'SendMessage');
       return out;
     },
     async sendMessageBatch(input, options) {
-      const out = await client.call<Partial<SendMessageBatchOutput>>('SendMessageBatch', input, options);
+      const out = await call<Partial<SendMessageBatchOutput>>('SendMessageBatch', input, options);
       const bodies = new Map(input.Entries.map((e) => [e.Id, e.MessageBody]));
       for (const ok of out.Successful ?? []) checkMd5(bodies.get(ok.Id) ?? '', ok.MD5OfMessageBody, 'SendMessageBatch');
       return { Successful: out.Successful ?? [], Failed: out.Failed ?? [] };
@@ -105,30 +108,32 @@ export function createSqs(client: AwsJsonClient): Sqs {
       // Without WaitTimeSeconds the queue's ReceiveMessageWaitTimeSeconds applies, up to 20 s.
       const wait = input.WaitTimeSeconds ?? MAX_WAIT_SECONDS;
       const timeoutMs = options?.timeoutMs ?? (wait > 0 ? wait * 1000 + LONG_POLL_MARGIN_MS : undefined);
-      const out = await client.call<Partial<ReceiveMessageOutput>>('ReceiveMessage', input, { ...options, timeoutMs });
+      const out = await call<Partial<ReceiveMessageOutput>>('ReceiveMessage', input, { ...options, timeoutMs });
       const messages = out.Messages ?? [];
       for (const m of messages) checkMd5(m.Body, m.MD5OfBody, 'ReceiveMessage');
       return { Messages: messages };
     },
     deleteMessage: (input, options) => none('DeleteMessage', input, options),
-    deleteMessageBatch: (input, options) => batch(client, 'DeleteMessageBatch', input, options),
+    deleteMessageBatch: (input, options) => batch(call, 'DeleteMessageBatch', input, options),
     changeMessageVisibility: (input, options) => none('ChangeMessageVisibility', input, options),
-    changeMessageVisibilityBatch: (input, options) => batch(client, 'ChangeMessageVisibilityBatch', input, options),
-    getQueueUrl: (input, options) => client.call('GetQueueUrl', input, options),
+    changeMessageVisibilityBatch: (input, options) => batch(call, 'ChangeMessageVisibilityBatch', input, options),
+    getQueueUrl: (input, options) => call('GetQueueUrl', input, options),
     async getQueueAttributes(input, options) {
-      const out = await client.call<{ Attributes?: Record<string, string> }>('GetQueueAttributes', input, options);
+      const out = await call<{ Attributes?: Record<string, string> }>('GetQueueAttributes', input, options);
       return { Attributes: out.Attributes ?? {} };
     },
-    createQueue: (input, options) => client.call('CreateQueue', input, options),
+    createQueue: (input, options) => call('CreateQueue', input, options),
     setQueueAttributes: (input, options) => none('SetQueueAttributes', input, options),
     deleteQueue: (input, options) => none('DeleteQueue', input, options),
     purgeQueue: (input, options) => none('PurgeQueue', input, options),
-    startMessageMoveTask: (input, options) => client.call('StartMessageMoveTask', input, options),
+    startMessageMoveTask: (input, options) => call('StartMessageMoveTask', input, options),
   };
 }
 
-async function batch(client: AwsJsonClient, operation: string, input: object, options?: CallOptions): Promise<BatchOutput> {
-  const out = await client.call<Partial<BatchOutput>>(operation, input, options);
+type Call = <Output>(operation: SqsOperation, input: object, options?: CallOptions) => Promise<Output>;
+
+async function batch(call: Call, operation: SqsOperation, input: object, options?: CallOptions): Promise<BatchOutput> {
+  const out = await call<Partial<BatchOutput>>(operation, input, options);
   return { Successful: out.Successful ?? [], Failed: out.Failed ?? [] };
 }
 
