@@ -44,6 +44,20 @@ export class MarshallError extends JobsysError {
   }
 }
 
+/** A queue message that is not a job message jobsys sent: it goes to the DLQ as an incident. */
+export class PoisonMessageError extends JobsysError {
+  constructor(message: string) {
+    super('JOBSYS_POISON_MESSAGE', message);
+  }
+}
+
+/** A job's own work failed; the attempt is retried until the queue's redrive limit. */
+export class JobFailedError extends JobsysError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('JOBSYS_JOB_FAILED', message, true, options);
+  }
+}
+
 /** The connection failed or was reset before a response arrived: retryable. */
 export class NetworkError extends JobsysError {
   constructor(message: string, options?: ErrorOptions) {

@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { encodeJobMessage, parseJobMessage } from '../lib/jobs/message.ts';
+import { isJobId, jobIdForIdempotencyKey, newJobId } from '../lib/jobs/model.ts';
+import { PoisonMessageError } from '../lib/errors.ts';
+
+const good = { jobId: newJobId(), payloadHash: 'a'.repeat(64), traceId: 'b'.repeat(32) };
+
+test('a job message round-trips and carries nothing else', () => {
+  const body = encodeJobMessage({ ...good, extra: 'dropped' } as typeof good);
+  assert.deepEqual(JSON.parse(body), good);
+  assert.deepEqual(parseJobMessage(body), good);
+});
+
+test('anything else is a poison message, with the reason', () => {
+  const cases: Array<[string, RegExp]> = [
+    ['not json', /not JSON/],
+    ['[1]', /not a JSON object/],
+    [JSON.stringify({ ...good, jobId: '../etc' }), /jobId/],
+    [JSON.stringify({ ...good, payloadHash: 'xyz' }), /payloadHash/],
+    [JSON.stringify({ jobId: good.jobId, payloadHash: good.payloadHash }), /traceId/],
+  ];
+  for (const [body, reason] of cases) {
+    assert.throws(() => parseJobMessage(body), (err: unknown) => err instanceof PoisonMessageError && reason.test(err.message), body);
+  }
+});
+
+test('an idempotency key always names the same job id, a valid UUID distinct per key', () => {
+  const a = jobIdForIdempotencyKey('order-42');
+  assert.equal(a, jobIdForIdempotencyKey('order-42'));
+  assert.notEqual(a, jobIdForIdempotencyKey('order-43'));
+  assert.ok(isJobId(a));
+  assert.equal(a[14], '8', 'UUID version 8');
+  assert.ok(isJobId(newJobId()));
+  assert.ok(!isJobId('JOB#1') && !isJobId(undefined));
+});

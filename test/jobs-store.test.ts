@@ -1,0 +1,152 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { bootstrap } from '../dev/bootstrap.ts';
+import { startLocalStack, type LocalStack } from '../dev/local-stack.ts';
+import { createAws } from '../lib/aws/index.ts';
+import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
+import type { Transport } from '../lib/aws/transport/transport.ts';
+import { newJobId, type Job, type JobError } from '../lib/jobs/model.ts';
+import { createJobStore, type JobStore } from '../lib/jobs/store.ts';
+
+let stack: LocalStack;
+let transport: Transport;
+let store: JobStore;
+let clock = Date.parse('2026-11-28T12:00:00Z');
+
+before(async () => {
+  stack = await startLocalStack();
+  transport = createUndiciTransport();
+  const aws = createAws({ env: stack.env, transport });
+  const suffix = randomBytes(4).toString('hex');
+  const { tableName } = await bootstrap(aws, { table: `store-${suffix}`, queue: `store-${suffix}`, dlq: `store-${suffix}-dlq` });
+  store = createJobStore({ dynamodb: aws.dynamodb, table: tableName, now: () => clock });
+});
+
+after(async () => {
+  await transport.close();
+  await stack.stop();
+});
+
+function newJob(overrides: Partial<Job> = {}): Job {
+  const at = new Date(clock).toISOString();
+  return {
+    jobId: newJobId(), type: 'transform', status: 'PENDING', payload: { text: 'hi', n: 2 ** 60 },
+    payloadHash: 'a'.repeat(64), requestHash: 'b'.repeat(64), traceId: 'c'.repeat(32),
+    createdAt: at, updatedAt: at, attempts: 0, ...overrides,
+  };
+}
+
+const failure = (attempt: number): JobError => ({ message: 'boom', code: 'JOBSYS_JOB_FAILED', attempt, at: new Date(clock).toISOString() });
+
+test('create writes once; a second create of the same id returns the existing job', async () => {
+  const job = newJob();
+  assert.deepEqual(await store.create(job), { created: true, job });
+  const again = await store.create({ ...job, requestHash: 'd'.repeat(64) });
+  assert.equal(again.created, false);
+  assert.equal(!again.created && again.existing.requestHash, 'b'.repeat(64));
+  assert.deepEqual((await store.get(job.jobId, { consistent: true }))?.payload, job.payload);
+});
+
+test('two workers race for a lease: exactly one wins, attempts counts 1', async () => {
+  const job = newJob();
+  await store.create(job);
+  const [a, b] = await Promise.all([store.acquireLease(job.jobId, 'w1', 30_000, 3), store.acquireLease(job.jobId, 'w2', 30_000, 3)]);
+  assert.equal([a, b].filter((o) => o.acquired).length, 1);
+  const loser = a.acquired ? b : a;
+  assert.equal(!loser.acquired && loser.current?.status, 'RUNNING');
+  const stored = await store.get(job.jobId, { consistent: true });
+  assert.equal(stored?.status, 'RUNNING');
+  assert.equal(stored?.attempts, 1);
+});
+
+test('an expired lease can be taken over, and the old owner then loses its writes', async () => {
+  const job = newJob();
+  await store.create(job);
+  assert.ok((await store.acquireLease(job.jobId, 'slow', 1_000, 3)).acquired);
+  clock += 2_000;
+  assert.ok((await store.acquireLease(job.jobId, 'fresh', 30_000, 3)).acquired);
+  assert.equal(await store.succeed(job.jobId, 'slow', { late: true }), false);
+  assert.equal(await store.extendLease(job.jobId, 'slow', 30_000), false);
+  assert.equal(await store.succeed(job.jobId, 'fresh', { output: 'OK' }), true);
+  const done = await store.get(job.jobId, { consistent: true });
+  assert.equal(done?.status, 'SUCCEEDED');
+  assert.deepEqual(done?.result, { output: 'OK' });
+  assert.equal(done?.attempts, 2);
+});
+
+test('a failed attempt goes to RETRYING with the error; attempts stop at the limit', async () => {
+  const job = newJob();
+  await store.create(job);
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    assert.ok((await store.acquireLease(job.jobId, 'w', 30_000, 2)).acquired);
+    assert.equal(await store.failAttempt(job.jobId, 'w', failure(attempt)), true);
+  }
+  const outcome = await store.acquireLease(job.jobId, 'w', 30_000, 2);
+  assert.equal(outcome.acquired, false);
+  const stored = await store.get(job.jobId, { consistent: true });
+  assert.equal(stored?.status, 'RETRYING');
+  assert.equal(stored?.attempts, 2);
+  assert.equal(stored?.error?.attempt, 2);
+});
+
+test('release gives the attempt back and lets another worker start at once', async () => {
+  const job = newJob();
+  await store.create(job);
+  await store.acquireLease(job.jobId, 'leaving', 30_000, 3);
+  assert.equal(await store.release(job.jobId, 'leaving'), true);
+  const released = await store.get(job.jobId, { consistent: true });
+  assert.equal(released?.status, 'RETRYING');
+  assert.equal(released?.attempts, 0);
+  assert.ok((await store.acquireLease(job.jobId, 'next', 30_000, 3)).acquired);
+});
+
+test('a terminal state is never overwritten', async () => {
+  const job = newJob();
+  await store.create(job);
+  await store.acquireLease(job.jobId, 'w', 30_000, 3);
+  await store.succeed(job.jobId, 'w', { ok: 1 });
+  assert.equal((await store.acquireLease(job.jobId, 'w2', 30_000, 3)).acquired, false);
+  assert.equal(await store.failAttempt(job.jobId, 'w', failure(1)), false);
+  assert.equal(await store.failFinal(job.jobId, 'inc-1', failure(1)), 'succeeded');
+  assert.equal((await store.get(job.jobId, { consistent: true }))?.status, 'SUCCEEDED');
+});
+
+test('failFinal marks once, keeps the last error, and waits for a live lease', async () => {
+  const job = newJob();
+  await store.create(job);
+  await store.acquireLease(job.jobId, 'w', 30_000, 3);
+  assert.equal(await store.failFinal(job.jobId, 'inc-2', failure(9)), 'running');
+  await store.failAttempt(job.jobId, 'w', failure(1));
+  assert.equal(await store.failFinal(job.jobId, 'inc-2', failure(9)), 'marked');
+  assert.equal(await store.failFinal(job.jobId, 'inc-2', failure(9)), 'already-final');
+  const final = await store.get(job.jobId, { consistent: true });
+  assert.equal(final?.status, 'FAILED_FINAL');
+  assert.equal(final?.incidentId, 'inc-2');
+  assert.equal(final?.error?.attempt, 1);
+  assert.equal(await store.failFinal(newJobId(), 'inc-3', failure(1)), 'missing');
+});
+
+test('incidents are written once and read back', async () => {
+  const incident = { incidentId: `inc-${newJobId()}`, reason: 'retries exhausted', messageId: 'm-1', receiveCount: 3, createdAt: new Date(clock).toISOString() };
+  await store.putIncident(incident);
+  await store.putIncident({ ...incident, reason: 'second write loses' });
+  assert.deepEqual(await store.getIncident(incident.incidentId), incident);
+});
+
+test('stalePending lists only jobs still PENDING from before the cutoff, and claimResend admits one re-send per interval', async () => {
+  const old = newJob({ createdAt: new Date(clock - 120_000).toISOString() });
+  const fresh = newJob();
+  const started = newJob({ createdAt: new Date(clock - 120_000).toISOString() });
+  for (const job of [old, fresh, started]) await store.create(job);
+  await store.acquireLease(started.jobId, 'w', 30_000, 3);
+  const stale = await store.stalePending(new Date(clock - 60_000).toISOString(), 100);
+  const ids = stale.map((job) => job.jobId);
+  assert.ok(ids.includes(old.jobId));
+  assert.ok(!ids.includes(fresh.jobId));
+  assert.ok(!ids.includes(started.jobId), 'a job that started left the PENDING index');
+  const claims = await Promise.all([store.claimResend(old.jobId, 60_000), store.claimResend(old.jobId, 60_000)]);
+  assert.deepEqual(claims.sort(), [false, true]);
+  clock += 61_000;
+  assert.equal(await store.claimResend(old.jobId, 60_000), true);
+});

@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { createLogger } from '../lib/log.ts';
+
+function capture() {
+  const lines: Array<Record<string, unknown>> = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { lines, destination };
+}
+
+test('lines are JSON with level as a word, component, msg, and the bound traceId and jobId', () => {
+  const { lines, destination } = capture();
+  const log = createLogger({ component: 'worker', destination });
+  log.child({ traceId: 't1', jobId: 'j1' }).info('job started');
+  const [line] = lines;
+  assert.equal(line?.level, 'info');
+  assert.equal(line?.component, 'worker');
+  assert.equal(line?.msg, 'job started');
+  assert.equal(line?.traceId, 't1');
+  assert.equal(line?.jobId, 'j1');
+  assert.match(String(line?.time), /^\d{4}-\d\d-\d\dT/);
+});
+
+test('secrets and payloads are redacted wherever they are passed', () => {
+  const { lines, destination } = capture();
+  const log = createLogger({ component: 'api', destination });
+  log.info({ headers: { authorization: 'Bearer s3cret' }, secretAccessKey: 'AKsecret', payload: { text: 'private' }, job: { payload: 'x' } }, 'request');
+  const text = JSON.stringify(lines);
+  assert.doesNotMatch(text, /s3cret|AKsecret|private/);
+  assert.equal((lines[0]?.headers as Record<string, unknown>).authorization, '[redacted]');
+});
+
+test('the level filters lines', () => {
+  const { lines, destination } = capture();
+  const log = createLogger({ component: 'api', level: 'warn', destination });
+  log.info('quiet');
+  log.warn('loud');
+  assert.deepEqual(lines.map((l) => l.msg), ['loud']);
+});
