@@ -36,6 +36,10 @@ test: typecheck ## Type-check, then every test that needs only Node (conformance
 conformance-moto: $(DEPS) ## The conformance suite against moto_server (needs moto installed)
 	CONFORMANCE_BACKEND=moto node --test --test-concurrency=1 --test-timeout=120000 'test/conformance/*.test.ts'
 
+.PHONY: build-lambda
+build-lambda: $(DEPS) ## Bundle the dlq-lambda (esbuild) into dist/dlq-lambda.zip for nodejs24.x, handler index.handler
+	node dlq-lambda/build.ts
+
 .PHONY: bench
 bench: $(DEPS) ## Benchmarks: our AWS client beside the AWS SDK, aws4 and @smithy/signature-v4
 	node bench/run.ts

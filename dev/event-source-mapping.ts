@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, JobsysError } from '../lib/errors.ts';
 import type { Message, Sqs } from '../lib/aws/sqs.ts';
-import type { SQSBatchResponse, SQSEvent, SQSHandler, SQSMessageAttribute, SQSRecord, SQSRecordAttributes } from './sqs-event.ts';
+import type { SQSBatchResponse, SQSEvent, SQSHandler, SQSMessageAttribute, SQSRecord, SQSRecordAttributes } from '../dlq-lambda/sqs-event.ts';
 
 export interface EventSourceMappingOptions {
   sqs: Sqs;

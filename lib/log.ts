@@ -9,6 +9,11 @@ export interface LoggerOptions {
   level?: string | undefined;
   /** Where lines go; stdout by default. Tests pass a stream to read them back. */
   destination?: DestinationStream | undefined;
+  /**
+   * Write each line before returning: for a Lambda, which may be frozen as soon as its handler
+   * returns, taking buffered lines with it. Services buffer (the default) for throughput.
+   */
+  sync?: boolean | undefined;
 }
 
 /**
@@ -30,5 +35,5 @@ export function createLogger(options: LoggerOptions): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: REDACT, censor: '[redacted]' },
-  }, options.destination ?? pino.destination({ sync: false }));
+  }, options.destination ?? pino.destination({ dest: 1, sync: options.sync ?? false }));
 }

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startEventSourceMapping } from '../dev/event-source-mapping.ts';
 import { startLocalStack } from '../dev/local-stack.ts';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from '../dev/sqs-event.ts';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from '../dlq-lambda/sqs-event.ts';
 import { createAws, type Aws } from '../lib/aws/index.ts';
 import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
+import pino from 'pino';
 import { createLogger } from '../lib/log.ts';
 
 function capture() {
@@ -42,4 +43,10 @@ test('the level filters lines', () => {
   log.info('quiet');
   log.warn('loud');
   assert.deepEqual(lines.map((l) => l.msg), ['loud']);
+});
+
+test('a sync logger writes through a synchronous destination (a Lambda may freeze right after its handler returns)', () => {
+  const streamOf = (sync?: boolean) => (createLogger({ component: 'dlq-lambda', sync }) as unknown as Record<symbol, { sync?: boolean }>)[pino.symbols.streamSym];
+  assert.equal(streamOf(true)?.sync, true);
+  assert.equal(streamOf(undefined)?.sync, false);
 });

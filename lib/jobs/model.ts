@@ -60,17 +60,22 @@ export function newJobId(): string {
   return randomUUID();
 }
 
-/**
- * The job id an Idempotency-Key stands for: a UUIDv8 from its SHA-256. The same key always names
- * the same job, so one conditional put decides a race between two requests carrying it, with no
- * transaction and no second table.
- */
-export function jobIdForIdempotencyKey(key: string): string {
-  const bytes = createHash('sha256').update(`jobsys:idempotency:${key}`, 'utf8').digest().subarray(0, 16);
+/** A UUIDv8 from the SHA-256 of `namespace:name`: the same name always gives the same id. */
+export function uuidFromName(namespace: string, name: string): string {
+  const bytes = createHash('sha256').update(`jobsys:${namespace}:${name}`, 'utf8').digest().subarray(0, 16);
   bytes[6] = (bytes[6]! & 0x0f) | 0x80;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * The job id an Idempotency-Key stands for. The same key always names the same job, so one
+ * conditional put decides a race between two requests carrying it, with no transaction and no
+ * second table.
+ */
+export function jobIdForIdempotencyKey(key: string): string {
+  return uuidFromName('idempotency', key);
 }
 
 /** The view of a job that the API returns: never the payload, the lease or the hashes. */

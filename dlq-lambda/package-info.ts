@@ -1,0 +1,11 @@
+/**
+ * What the deploy scripts need to know about the DLQ Lambda, kept here once: the zip holds
+ * BUNDLE_FILE at its root, and LAMBDA_HANDLER names that file's `handler` export.
+ */
+const ENTRY = 'index';
+export const BUNDLE_FILE = `${ENTRY}.mjs`;
+export const LAMBDA_HANDLER = `${ENTRY}.handler`;
+export const LAMBDA_RUNTIME = 'nodejs24.x';
+/** Relative to the output directory (`dist` by default). */
+export const BUNDLE_DIR = 'dlq-lambda';
+export const ZIP_FILE = 'dlq-lambda.zip';

@@ -1,0 +1,353 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { bootstrap } from '../dev/bootstrap.ts';
+import { startLocalStack, type LocalStack } from '../dev/local-stack.ts';
+import { createHandler, JOB_NOT_FOUND, POISON_REASON_ATTRIBUTE, RETRIES_EXHAUSTED, RETRIES_EXHAUSTED_CODE } from '../dlq-lambda/handler.ts';
+import { BODY_EXCERPT_BYTES, bodyExcerpt, incidentIdFor } from '../dlq-lambda/incident.ts';
+import type { SQSEvent, SQSRecord } from '../dlq-lambda/sqs-event.ts';
+import { createAws, type Aws } from '../lib/aws/index.ts';
+import { marshall, unmarshall } from '../lib/aws/marshall.ts';
+import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
+import type { Transport } from '../lib/aws/transport/transport.ts';
+import { sha256Hex } from '../lib/canonical-json.ts';
+import { AwsServiceError } from '../lib/errors.ts';
+import { encodeJobMessage } from '../lib/jobs/message.ts';
+import { newJobId, type Incident, type Job, type JobError, type JobStatus } from '../lib/jobs/model.ts';
+import { createJobStore, type JobStore } from '../lib/jobs/store.ts';
+import { createLogger } from '../lib/log.ts';
+import { newTraceId } from '../lib/trace.ts';
+
+let stack: LocalStack;
+let transport: Transport;
+let aws: Aws;
+let table: string;
+let store: JobStore;
+
+before(async () => {
+  stack = await startLocalStack();
+  transport = createUndiciTransport();
+  aws = createAws({ env: stack.env, transport });
+  const suffix = randomBytes(4).toString('hex');
+  ({ tableName: table } = await bootstrap(aws, { table: `dlq-handler-${suffix}`, queue: `dlq-handler-q-${suffix}`, dlq: `dlq-handler-dlq-${suffix}` }));
+  store = createJobStore({ dynamodb: aws.dynamodb, table });
+});
+
+after(async () => {
+  await transport.close();
+  await stack.stop();
+});
+
+const silent = createLogger({ component: 'dlq-lambda', level: 'silent' });
+const WORKER = 'worker-1';
+const LAST_ERROR: JobError = { message: 'simulated failure', code: 'JOBSYS_JOB_FAILED', attempt: 3, at: '2025-01-01T00:00:00.000Z' };
+
+/** A job brought to `status` the way the api and a worker would. */
+async function jobIn(status: JobStatus, options: { leaseMs?: number } = {}): Promise<Job> {
+  const at = new Date().toISOString();
+  const job: Job = {
+    jobId: newJobId(), type: 'transform', status: 'PENDING', payload: { text: 'hello' },
+    payloadHash: sha256Hex('payload'), requestHash: sha256Hex('request'), traceId: newTraceId(),
+    createdAt: at, updatedAt: at, attempts: 0,
+  };
+  await store.create(job);
+  if (status !== 'PENDING') await store.acquireLease(job.jobId, WORKER, options.leaseMs ?? 60_000, 3);
+  if (status === 'RETRYING' || status === 'FAILED_FINAL') await store.failAttempt(job.jobId, WORKER, LAST_ERROR);
+  if (status === 'SUCCEEDED') await store.succeed(job.jobId, WORKER, { output: 'HELLO' });
+  if (status === 'FAILED_FINAL') await store.failFinal(job.jobId, 'an-earlier-incident', LAST_ERROR);
+  const stored = await store.get(job.jobId, { consistent: true });
+  assert.equal(stored?.status, status);
+  return stored;
+}
+
+function record(body: string, options: { receiveCount?: number; poisonReason?: string; messageId?: string } = {}): SQSRecord {
+  return {
+    messageId: options.messageId ?? randomUUID(),
+    receiptHandle: randomBytes(16).toString('base64'),
+    body,
+    attributes: {
+      ApproximateReceiveCount: String(options.receiveCount ?? 4),
+      SentTimestamp: String(Date.now()),
+      SenderId: 'AIDAEXAMPLE',
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
+    messageAttributes: options.poisonReason === undefined ? {} : {
+      [POISON_REASON_ATTRIBUTE]: { stringValue: options.poisonReason, stringListValues: [], binaryListValues: [], dataType: 'String' },
+    },
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:jobsys-dlq',
+    awsRegion: 'us-east-1',
+  };
+}
+
+const recordFor = (job: Job, options: Parameters<typeof record>[1] = {}) =>
+  record(encodeJobMessage({ jobId: job.jobId, payloadHash: job.payloadHash, traceId: job.traceId }), options);
+const eventOf = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
+const handlerWith = (overrides: Partial<Parameters<typeof createHandler>[0]> = {}) => createHandler({ store, logger: silent, ...overrides });
+
+/** Every incident in the table (GSI1 holds them all under INCIDENT). */
+async function incidents(): Promise<Incident[]> {
+  const { Items } = await aws.dynamodb.query({
+    TableName: table, IndexName: 'GSI1',
+    KeyConditionExpression: 'GSI1PK = :incident', ExpressionAttributeValues: marshall({ ':incident': 'INCIDENT' }),
+  });
+  return Items.map((item) => unmarshall(item) as unknown as Incident);
+}
+const incidentsOfJob = async (jobId: string) => (await incidents()).filter((incident) => incident.jobId === jobId);
+
+test('a RETRYING job becomes FAILED_FINAL with an incident holding its last error and the receive count', async () => {
+  const job = await jobIn('RETRYING');
+  const message = recordFor(job, { receiveCount: 4 });
+
+  assert.deepEqual(await handlerWith()(eventOf(message)), { batchItemFailures: [] });
+
+  const incidentId = incidentIdFor(message.messageId);
+  const final = await store.get(job.jobId, { consistent: true });
+  assert.equal(final?.status, 'FAILED_FINAL');
+  assert.equal(final?.incidentId, incidentId);
+  assert.deepEqual(final?.error, LAST_ERROR);
+  const incident = await store.getIncident(incidentId);
+  assert.deepEqual({ ...incident, createdAt: undefined }, {
+    incidentId, jobId: job.jobId, reason: RETRIES_EXHAUSTED, error: LAST_ERROR,
+    messageId: message.messageId, receiveCount: 4, traceId: job.traceId, createdAt: undefined,
+  });
+});
+
+test('a job that never ran (PENDING) becomes FAILED_FINAL with a retries-exhausted error', async () => {
+  const job = await jobIn('PENDING');
+  const message = recordFor(job);
+
+  assert.deepEqual(await handlerWith()(eventOf(message)), { batchItemFailures: [] });
+
+  const final = await store.get(job.jobId, { consistent: true });
+  assert.equal(final?.status, 'FAILED_FINAL');
+  assert.equal(final?.error?.code, RETRIES_EXHAUSTED_CODE);
+  assert.equal((await store.getIncident(incidentIdFor(message.messageId)))?.error?.code, RETRIES_EXHAUSTED_CODE);
+});
+
+test('a RUNNING job whose lease has expired (its worker died) becomes FAILED_FINAL', async () => {
+  const job = await jobIn('RUNNING', { leaseMs: 1 });
+  await sleep(20);
+
+  assert.deepEqual(await handlerWith()(eventOf(recordFor(job))), { batchItemFailures: [] });
+
+  const final = await store.get(job.jobId, { consistent: true });
+  assert.equal(final?.status, 'FAILED_FINAL');
+  assert.equal(final?.leaseOwner, undefined);
+});
+
+test('a SUCCEEDED job\'s leftover message succeeds and leaves the job and incidents untouched', async () => {
+  const job = await jobIn('SUCCEEDED');
+  const message = recordFor(job);
+
+  assert.deepEqual(await handlerWith()(eventOf(message)), { batchItemFailures: [] });
+
+  assert.deepEqual(await store.get(job.jobId, { consistent: true }), job);
+  assert.equal(await store.getIncident(incidentIdFor(message.messageId)), undefined);
+});
+
+test('a job already FAILED_FINAL succeeds with no second incident', async () => {
+  const job = await jobIn('FAILED_FINAL');
+  const message = recordFor(job);
+
+  assert.deepEqual(await handlerWith()(eventOf(message)), { batchItemFailures: [] });
+
+  assert.deepEqual(await store.get(job.jobId, { consistent: true }), job);
+  assert.equal(job.incidentId, 'an-earlier-incident');
+  assert.equal(await store.getIncident(incidentIdFor(message.messageId)), undefined);
+});
+
+test('the same event delivered twice leaves one incident and marks the job once', async () => {
+  const job = await jobIn('RETRYING');
+  const event = eventOf(recordFor(job));
+  const handler = handlerWith();
+
+  assert.deepEqual(await handler(event), { batchItemFailures: [] });
+  const afterFirst = await store.get(job.jobId, { consistent: true });
+  await sleep(5);
+  assert.deepEqual(await handler(event), { batchItemFailures: [] });
+
+  assert.equal(afterFirst?.status, 'FAILED_FINAL');
+  assert.deepEqual(await store.get(job.jobId, { consistent: true }), afterFirst, 'updatedAt is not bumped by the redelivery');
+  assert.equal((await incidentsOfJob(job.jobId)).length, 1);
+});
+
+test('two messages for one job in one batch leave one incident', async () => {
+  const job = await jobIn('RETRYING');
+
+  assert.deepEqual(await handlerWith()(eventOf(recordFor(job), recordFor(job))), { batchItemFailures: [] });
+
+  const final = await store.get(job.jobId, { consistent: true });
+  const recorded = await incidentsOfJob(job.jobId);
+  assert.equal(recorded.length, 1);
+  assert.equal(final?.incidentId, recorded[0]?.incidentId);
+});
+
+test('a RUNNING job with a live lease is reported failed, untouched, with no incident', async () => {
+  const job = await jobIn('RUNNING', { leaseMs: 60_000 });
+  const message = recordFor(job);
+
+  assert.deepEqual(await handlerWith()(eventOf(message)), { batchItemFailures: [{ itemIdentifier: message.messageId }] });
+
+  assert.deepEqual(await store.get(job.jobId, { consistent: true }), job);
+  assert.equal(await store.getIncident(incidentIdFor(message.messageId)), undefined);
+});
+
+test('a job a worker leases between the read and failFinal is reported failed and left RUNNING', async () => {
+  const job = await jobIn('RUNNING', { leaseMs: 60_000 });
+  const message = recordFor(job);
+  // The handler's clock is ahead of the store's, so it reads the lease as expired and the store
+  // then finds it live: the same as a worker taking the job between the two calls.
+  const handler = handlerWith({ now: () => Date.now() + 120_000 });
+
+  assert.deepEqual(await handler(eventOf(message)), { batchItemFailures: [{ itemIdentifier: message.messageId }] });
+
+  assert.deepEqual(await store.get(job.jobId, { consistent: true }), job);
+});
+
+test('an unparseable body is recorded as an incident with a body excerpt and no job', async () => {
+  const message = record('not json {');
+
+  assert.deepEqual(await handlerWith()(eventOf(message)), { batchItemFailures: [] });
+
+  const incident = await store.getIncident(incidentIdFor(message.messageId));
+  assert.equal(incident?.bodyExcerpt, 'not json {');
+  assert.equal(incident?.reason, 'unreadable message: message body is not JSON');
+  assert.equal(incident?.jobId, undefined);
+  assert.equal(incident?.messageId, message.messageId);
+  assert.equal(incident?.receiveCount, 4);
+});
+
+test('a long body keeps only its first KiB, cut on a character boundary', async () => {
+  const body = `{"x":"${'é'.repeat(2000)}"}`;
+  const message = record(body);
+
+  assert.deepEqual(await handlerWith()(eventOf(message)), { batchItemFailures: [] });
+
+  const excerpt = (await store.getIncident(incidentIdFor(message.messageId)))?.bodyExcerpt ?? '';
+  assert.ok(body.startsWith(excerpt));
+  assert.ok(Buffer.byteLength(excerpt) <= BODY_EXCERPT_BYTES);
+  assert.ok(Buffer.byteLength(excerpt) >= BODY_EXCERPT_BYTES - 1);
+  assert.ok(!excerpt.includes('\uFFFD'));
+});
+
+test('bodyExcerpt leaves a short body whole and never splits a character', () => {
+  assert.equal(bodyExcerpt('short ✓'), 'short ✓');
+  const excerpt = bodyExcerpt(`a${'€'.repeat(1000)}`);
+  assert.equal(Buffer.byteLength(excerpt), 1 + 3 * 341);
+});
+
+test('incidentIdFor is a UUID fixed by the messageId', () => {
+  const id = incidentIdFor('m-1');
+  assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.equal(incidentIdFor('m-1'), id);
+  assert.notEqual(incidentIdFor('m-2'), id);
+});
+
+test('a message carrying the poison-reason attribute is an incident with that reason; its job is untouched', async () => {
+  const job = await jobIn('RETRYING');
+  const message = recordFor(job, { poisonReason: 'payloadHash does not match the job' });
+
+  assert.deepEqual(await handlerWith()(eventOf(message)), { batchItemFailures: [] });
+
+  const incident = await store.getIncident(incidentIdFor(message.messageId));
+  assert.equal(incident?.reason, 'payloadHash does not match the job');
+  assert.equal(incident?.bodyExcerpt, message.body);
+  assert.equal(incident?.jobId, undefined);
+  assert.deepEqual(await store.get(job.jobId, { consistent: true }), job);
+});
+
+test('a well-formed message naming no job is recorded as poison and succeeds', async () => {
+  const message = record(encodeJobMessage({ jobId: newJobId(), payloadHash: sha256Hex('x'), traceId: newTraceId() }));
+
+  assert.deepEqual(await handlerWith()(eventOf(message)), { batchItemFailures: [] });
+
+  const incident = await store.getIncident(incidentIdFor(message.messageId));
+  assert.equal(incident?.reason, JOB_NOT_FOUND);
+  assert.equal(incident?.bodyExcerpt, message.body);
+});
+
+test('a DynamoDB failure for one record reports exactly that record; the others are done', async () => {
+  const [ok, broken] = [await jobIn('RETRYING'), await jobIn('RETRYING')];
+  const throttling: JobStore = {
+    ...store,
+    failFinal: (jobId, incidentId, error) => (jobId === broken.jobId
+      ? Promise.reject(new AwsServiceError('Rate of requests exceeds the allowed throughput', {
+        awsCode: 'ProvisionedThroughputExceededException', statusCode: 400, service: 'dynamodb', operation: 'UpdateItem', retryable: true,
+      }))
+      : store.failFinal(jobId, incidentId, error)),
+  };
+  const [okRecord, brokenRecord] = [recordFor(ok), recordFor(broken)];
+
+  assert.deepEqual(await handlerWith({ store: throttling })(eventOf(okRecord, brokenRecord)), { batchItemFailures: [{ itemIdentifier: brokenRecord.messageId }] });
+
+  assert.equal((await store.get(ok.jobId, { consistent: true }))?.status, 'FAILED_FINAL');
+  assert.equal((await store.get(broken.jobId, { consistent: true }))?.status, 'RETRYING');
+});
+
+test('with DynamoDB unreachable every record is reported failed and the handler does not throw', async (t) => {
+  const port = await closedPort();
+  const unreachable = createUndiciTransport();
+  t.after(() => unreachable.close());
+  const down = createAws({ env: { ...stack.env, AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${port}` }, transport: unreachable, retry: { maxAttempts: 1 } });
+  const handler = handlerWith({ store: createJobStore({ dynamodb: down.dynamodb, table }) });
+  const records = [record('not json'), recordFor(await jobIn('RETRYING'))];
+
+  assert.deepEqual(await handler(eventOf(...records)), { batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })) });
+});
+
+test('a mixed batch reports only the records to retry', async () => {
+  const retrying = await jobIn('RETRYING');
+  const succeeded = await jobIn('SUCCEEDED');
+  const running = await jobIn('RUNNING', { leaseMs: 60_000 });
+  const final = await jobIn('FAILED_FINAL');
+  const broken = await jobIn('RETRYING');
+  const throwing: JobStore = {
+    ...store,
+    get: (jobId, options) => (jobId === broken.jobId ? Promise.reject(new Error('socket hang up')) : store.get(jobId, options)),
+  };
+  const records = {
+    retrying: recordFor(retrying), succeeded: recordFor(succeeded), running: recordFor(running), final: recordFor(final),
+    unreadable: record('\u0000binary'), poison: record('{}', { poisonReason: 'jobId is missing' }), broken: recordFor(broken),
+  };
+
+  const response = await handlerWith({ store: throwing })(eventOf(...Object.values(records)));
+
+  assert.deepEqual(response, { batchItemFailures: [{ itemIdentifier: records.running.messageId }, { itemIdentifier: records.broken.messageId }] });
+  assert.equal((await store.get(retrying.jobId, { consistent: true }))?.status, 'FAILED_FINAL');
+  assert.ok(await store.getIncident(incidentIdFor(records.unreadable.messageId)));
+  assert.ok(await store.getIncident(incidentIdFor(records.poison.messageId)));
+});
+
+test('each record logs under component dlq-lambda with its traceId, jobId and messageId, and never its body', async () => {
+  const lines: string[] = [];
+  const logger = createLogger({ component: 'dlq-lambda', level: 'debug', destination: { write: (line: string) => { lines.push(line); } } });
+  const job = await jobIn('RETRYING');
+  const marked = recordFor(job);
+  const secret = `secret-${randomBytes(8).toString('hex')}`;
+  const unreadable = record(`not json ${secret}`);
+
+  await handlerWith({ logger })(eventOf(marked, unreadable));
+
+  const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  const forMarked = logged.filter((line) => line.messageId === marked.messageId);
+  const forUnreadable = logged.filter((line) => line.messageId === unreadable.messageId);
+  assert.ok(forMarked.length > 0 && forUnreadable.length > 0);
+  for (const line of forMarked) assert.deepEqual([line.component, line.traceId, line.jobId], ['dlq-lambda', job.traceId, job.jobId]);
+  for (const line of forUnreadable) assert.equal(line.component, 'dlq-lambda');
+  assert.ok(lines.every((line) => !line.includes(secret)), 'no log line holds a message body');
+});
+
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

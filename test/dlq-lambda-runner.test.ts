@@ -1,0 +1,145 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { bootstrap, type BootstrapResult } from '../dev/bootstrap.ts';
+import { startLocalStack, type LocalStack } from '../dev/local-stack.ts';
+import { createAws, type Aws } from '../lib/aws/index.ts';
+import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
+import type { Transport } from '../lib/aws/transport/transport.ts';
+import { sha256Hex } from '../lib/canonical-json.ts';
+import { encodeJobMessage } from '../lib/jobs/message.ts';
+import { newJobId, type Job } from '../lib/jobs/model.ts';
+import { createJobStore, type JobStore } from '../lib/jobs/store.ts';
+import { newTraceId } from '../lib/trace.ts';
+
+type Context = { after(fn: () => Promise<void>): void };
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const NODE = `${ROOT}node_modules/.bin/node`;
+/** The runner long-polls for 20 s: stopping well within that shows the poll was abandoned. */
+const STOP_WITHIN_MS = 5_000;
+
+let stack: LocalStack;
+let transport: Transport;
+let aws: Aws;
+let resources: BootstrapResult;
+let store: JobStore;
+
+before(async () => {
+  stack = await startLocalStack();
+  transport = createUndiciTransport();
+  aws = createAws({ env: stack.env, transport });
+  const suffix = randomBytes(4).toString('hex');
+  resources = await bootstrap(aws, { table: `dlq-runner-${suffix}`, queue: `dlq-runner-q-${suffix}`, dlq: `dlq-runner-dlq-${suffix}` });
+  store = createJobStore({ dynamodb: aws.dynamodb, table: resources.tableName });
+});
+
+after(async () => {
+  await transport.close();
+  await stack.stop();
+});
+
+interface Runner {
+  child: ChildProcess;
+  output(): string;
+}
+
+function spawnRunner(t: Context, env: Record<string, string>): Runner {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_') && name !== 'DLQ_URL' && name !== 'DDB_TABLE'));
+  const child = spawn(NODE, ['dev/dlq-runner.ts'], { cwd: ROOT, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+  });
+  return { child, output: () => output };
+}
+
+async function startRunner(t: Context): Promise<Runner> {
+  const runner = spawnRunner(t, { ...stack.env, DLQ_URL: resources.dlqUrl, DDB_TABLE: resources.tableName, LOG_LEVEL: 'info' });
+  await waitFor('the runner to start', () => {
+    if (runner.child.exitCode !== null) assert.fail(`dlq-runner exited ${runner.child.exitCode}:\n${runner.output()}`);
+    return runner.output().includes('dlq runner started');
+  });
+  return runner;
+}
+
+async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+async function stopWith(runner: Runner, signal: NodeJS.Signals): Promise<{ code: number | null; ms: number }> {
+  const started = Date.now();
+  const exited = once(runner.child, 'exit');
+  runner.child.kill(signal);
+  const [code] = await exited as [number | null];
+  return { code, ms: Date.now() - started };
+}
+
+async function retryingJob(): Promise<Job> {
+  const at = new Date().toISOString();
+  const job: Job = {
+    jobId: newJobId(), type: 'transform', status: 'PENDING', payload: { text: 'hello' },
+    payloadHash: sha256Hex('payload'), requestHash: sha256Hex('request'), traceId: newTraceId(),
+    createdAt: at, updatedAt: at, attempts: 0,
+  };
+  await store.create(job);
+  await store.acquireLease(job.jobId, 'worker-1', 60_000, 3);
+  await store.failAttempt(job.jobId, 'worker-1', { message: 'boom', code: 'JOBSYS_JOB_FAILED', attempt: 1, at });
+  return job;
+}
+
+async function dlqIsEmpty(): Promise<boolean> {
+  const { Attributes } = await aws.sqs.getQueueAttributes({
+    QueueUrl: resources.dlqUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+  });
+  return Attributes['ApproximateNumberOfMessages'] === '0' && Attributes['ApproximateNumberOfMessagesNotVisible'] === '0';
+}
+
+test('a message on the DLQ ends its job FAILED_FINAL with an incident and is deleted; SIGTERM exits 0 at once', async (t) => {
+  const runner = await startRunner(t);
+  const job = await retryingJob();
+
+  await aws.sqs.sendMessage({ QueueUrl: resources.dlqUrl, MessageBody: encodeJobMessage({ jobId: job.jobId, payloadHash: job.payloadHash, traceId: job.traceId }) });
+
+  await waitFor('the job to be FAILED_FINAL', async () => (await store.get(job.jobId, { consistent: true }))?.status === 'FAILED_FINAL');
+  const final = await store.get(job.jobId, { consistent: true });
+  const incident = await store.getIncident(final?.incidentId ?? '');
+  assert.equal(incident?.jobId, job.jobId);
+  assert.equal(incident?.reason, 'retries exhausted');
+  await waitFor('the message to be deleted', dlqIsEmpty);
+
+  const { code, ms } = await stopWith(runner, 'SIGTERM');
+  assert.equal(code, 0, runner.output());
+  assert.ok(ms < STOP_WITHIN_MS, `stopped in ${ms} ms`);
+});
+
+test('SIGINT during the long poll exits 0 at once', async (t) => {
+  const runner = await startRunner(t);
+
+  const { code, ms } = await stopWith(runner, 'SIGINT');
+
+  assert.equal(code, 0, runner.output());
+  assert.ok(ms < STOP_WITHIN_MS, `stopped in ${ms} ms`);
+});
+
+test('without DLQ_URL and DDB_TABLE the runner exits 1 naming both', async (t) => {
+  const runner = spawnRunner(t, { ...stack.env });
+
+  const [code] = await once(runner.child, 'exit') as [number | null];
+
+  assert.equal(code, 1);
+  assert.match(runner.output(), /DLQ_URL is missing/);
+  assert.match(runner.output(), /DDB_TABLE is missing/);
+});
