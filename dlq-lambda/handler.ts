@@ -1,13 +1,11 @@
 import { JobsysError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
-import { parseJobMessage, type JobMessage } from '../lib/jobs/message.ts';
+import { parseJobMessage, POISON_REASON_ATTRIBUTE, type JobMessage } from '../lib/jobs/message.ts';
 import type { Incident, Job, JobError } from '../lib/jobs/model.ts';
 import type { JobStore } from '../lib/jobs/store.ts';
 import { bodyExcerpt, incidentIdFor } from './incident.ts';
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from './sqs-event.ts';
 
-/** The message attribute the worker sets when it forwards a message it cannot use to the DLQ. */
-export const POISON_REASON_ATTRIBUTE = 'jobsys-poison-reason';
 export const RETRIES_EXHAUSTED = 'retries exhausted';
 export const JOB_NOT_FOUND = 'job not found';
 /** The error a job gets when it reached the DLQ without a failed attempt of its own (never leased). */

@@ -1,6 +1,12 @@
 import { PoisonMessageError } from '../errors.ts';
 import { isJobId } from './model.ts';
 
+/**
+ * The DLQ message attribute saying why the worker moved a message there itself (it cannot be a job
+ * message); the dlq-lambda records such a message as an incident at once.
+ */
+export const POISON_REASON_ATTRIBUTE = 'jobsys-poison-reason';
+
 /** What the API publishes for each job: just enough to find it and check it is the same job. */
 export interface JobMessage {
   jobId: string;

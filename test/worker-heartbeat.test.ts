@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createJobStore } from '../lib/jobs/store.ts';
+import { createJob, enqueue, freshResources, nextEvent, queueCounts, record, startConsumer, testJobType, useLocalStack } from './support/worker.ts';
+
+const suite = useLocalStack();
+
+test('heartbeats keep a job that outlasts the visibility timeout and the lease from reaching a second consumer', async (t) => {
+  const res = await freshResources(suite.aws);
+  const long = testJobType('long', async () => {
+    await sleep(3_500);
+    return { done: true };
+  });
+  const jobTypes = new Map([['long', long]]);
+  const short = { visibilityTimeoutSeconds: 1, leaseMs: 1_000 };
+  const a = startConsumer(t, suite.aws, res, { jobTypes, config: { ...short, workerId: 'worker-a' } });
+  const job = await createJob(res.store, { n: 1 }, { type: 'long' });
+  const started = nextEvent(a.events, 'job_started', (e) => e.jobId === job.jobId);
+  const beats = record(a.events, 'heartbeat');
+  await enqueue(suite.aws, res.queueUrl, job);
+  await started;
+  const firstLease = (await res.store.get(job.jobId, { consistent: true }))?.leaseExpiresAt ?? 0;
+
+  const b = startConsumer(t, suite.aws, res, { jobTypes, config: { ...short, workerId: 'worker-b' } });
+  const receivedByB = record(b.events, 'message_received');
+  await sleep(2_000);
+  const laterLease = (await res.store.get(job.jobId, { consistent: true }))?.leaseExpiresAt ?? 0;
+  assert.ok(laterLease > firstLease + 1_000, `the lease was extended: ${firstLease} then ${laterLease}`);
+
+  await nextEvent(a.events, 'job_succeeded', (e) => e.jobId === job.jobId);
+  assert.deepEqual(receivedByB, [], 'the second consumer never saw the message');
+  assert.equal(long.runs, 1);
+  assert.ok(beats.length >= 8, `a beat every third of a second: ${beats.length}`);
+  assert.ok(beats.every((beat) => beat.leaseExtended));
+  assert.deepEqual(await queueCounts(suite.aws, res.queueUrl), { visible: 0, inFlight: 0 });
+});
+
+test('a heartbeat that finds the lease lost aborts the job\'s signal, and nothing is written', async (t) => {
+  const res = await freshResources(suite.aws);
+  let jobSignal: AbortSignal | undefined;
+  const waiting = testJobType('waiting', async (_payload, { signal }) => {
+    jobSignal = signal;
+    await sleep(20_000, undefined, { signal });
+    return { finished: true };
+  });
+  const consumer = startConsumer(t, suite.aws, res, { jobTypes: new Map([['waiting', waiting]]), config: { visibilityTimeoutSeconds: 2, leaseMs: 2_000 } });
+  const job = await createJob(res.store, { n: 2 }, { type: 'waiting' });
+  const started = nextEvent(consumer.events, 'job_started', (e) => e.jobId === job.jobId);
+  await enqueue(suite.aws, res.queueUrl, job);
+  await started;
+
+  // Another worker, whose clock says this lease ran out, takes the job.
+  const later = createJobStore({ dynamodb: suite.aws.dynamodb, table: res.table, now: () => Date.now() + 3_600_000 });
+  const lost = nextEvent(consumer.events, 'lease_lost', (e) => e.jobId === job.jobId);
+  assert.ok((await later.acquireLease(job.jobId, 'other-worker', 3_600_000 * 2, 5)).acquired);
+
+  const event = await lost;
+  assert.deepEqual([event.stage, event.deleted], ['heartbeat', false]);
+  assert.equal(jobSignal?.aborted, true);
+  assert.match(String(jobSignal?.reason), /lease was lost/);
+  const stored = await res.store.get(job.jobId, { consistent: true });
+  assert.equal(stored?.status, 'RUNNING');
+  assert.equal(stored?.leaseOwner, 'other-worker');
+  assert.equal(stored?.result, undefined);
+  assert.equal(stored?.error, undefined);
+  assert.equal((await queueCounts(suite.aws, res.queueUrl)).inFlight, 1, 'the message is not deleted');
+});

@@ -1,0 +1,86 @@
+import { once } from 'node:events';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ReceiveMessageInput } from '../lib/aws/sqs.ts';
+import { NetworkError } from '../lib/errors.ts';
+import type { Consumer } from '../worker/consumer.ts';
+import { createJob, enqueue, events, freshResources, nextEvent, startConsumer, testJobType, useLocalStack } from './support/worker.ts';
+
+const suite = useLocalStack();
+
+interface ReceiveCall {
+  input: ReceiveMessageInput;
+  inFlight: number;
+}
+
+/** The real SQS client, with each ReceiveMessage and the consumer's in-flight count at that moment recorded. */
+function spyingSqs(calls: ReceiveCall[], consumer: () => Consumer | undefined, failFirst = 0) {
+  let failures = failFirst;
+  return {
+    ...suite.aws.sqs,
+    receiveMessage: async (input: ReceiveMessageInput, options?: { signal?: AbortSignal }) => {
+      calls.push({ input, inFlight: consumer()?.inFlight ?? 0 });
+      if (failures-- > 0) throw new NetworkError('connection reset (test)');
+      return suite.aws.sqs.receiveMessage(input, options);
+    },
+  };
+}
+
+test('long-polls with the configured wait and visibility, asks for ApproximateReceiveCount, and never for more messages than free slots', async (t) => {
+  const res = await freshResources(suite.aws);
+  let running = 0;
+  let mostAtOnce = 0;
+  const slow = testJobType('slow', async () => {
+    running++;
+    mostAtOnce = Math.max(mostAtOnce, running);
+    await sleep(400);
+    running--;
+    return {};
+  });
+  const calls: ReceiveCall[] = [];
+  let consumer: Consumer | undefined;
+  const jobs = await Promise.all([1, 2, 3, 4, 5].map((n) => createJob(res.store, { n }, { type: 'slow' })));
+  for (const job of jobs) await enqueue(suite.aws, res.queueUrl, job);
+  consumer = startConsumer(t, suite.aws, res, {
+    sqs: spyingSqs(calls, () => consumer),
+    jobTypes: new Map([['slow', slow]]),
+    config: { concurrency: 2, waitTimeSeconds: 2, visibilityTimeoutSeconds: 7 },
+  });
+  await events(consumer.events, 'job_succeeded', 5);
+
+  assert.equal(mostAtOnce, 2, 'WORKER_CONCURRENCY bounds the jobs running at once');
+  assert.equal(slow.runs, 5);
+  assert.ok(calls.length >= 3);
+  for (const { input, inFlight } of calls) {
+    assert.equal(input.WaitTimeSeconds, 2);
+    assert.equal(input.VisibilityTimeout, 7);
+    assert.deepEqual(input.MessageSystemAttributeNames, ['ApproximateReceiveCount']);
+    assert.equal(input.MaxNumberOfMessages, 2 - inFlight, `asked for ${input.MaxNumberOfMessages} with ${inFlight} of 2 slots busy`);
+  }
+});
+
+test('asks for at most 10 messages however many slots are free', async (t) => {
+  const res = await freshResources(suite.aws);
+  const calls: ReceiveCall[] = [];
+  const consumer = startConsumer(t, suite.aws, res, { sqs: spyingSqs(calls, () => undefined), config: { concurrency: 50 } });
+  const job = await createJob(res.store, { text: 'one' });
+  const succeeded = nextEvent(consumer.events, 'job_succeeded');
+  await enqueue(suite.aws, res.queueUrl, job);
+  await succeeded;
+  assert.ok(calls.length >= 1);
+  assert.ok(calls.every((c) => c.input.MaxNumberOfMessages === 10));
+});
+
+test('a failed receive is reported as an error event, and polling goes on', async (t) => {
+  const res = await freshResources(suite.aws);
+  const calls: ReceiveCall[] = [];
+  const consumer = startConsumer(t, suite.aws, res, { sqs: spyingSqs(calls, () => undefined, 2) });
+  const [first] = await once(consumer.events, 'error') as [Error];
+  assert.match(first.message, /connection reset/);
+  const job = await createJob(res.store, { text: 'after' });
+  const succeeded = nextEvent(consumer.events, 'job_succeeded', (e) => e.jobId === job.jobId);
+  await enqueue(suite.aws, res.queueUrl, job);
+  await succeeded;
+  assert.ok(calls.length >= 3, 'it received again after the failures');
+});

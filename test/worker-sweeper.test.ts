@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sha256Hex } from '../lib/canonical-json.ts';
+import { createSweeper, type Sweeper } from '../worker/sweeper.ts';
+import { startWorker } from '../worker/worker.ts';
+import {
+  createJob, events, fastSettings, freshResources, messageFor, nextEvent, record, silentLogger, useLocalStack, type Resources,
+} from './support/worker.ts';
+
+const suite = useLocalStack();
+
+const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
+
+function sweeperFor(res: Resources, config: { sweepIntervalMs: number; stalePendingMs: number }): Sweeper {
+  return createSweeper({ sqs: suite.aws.sqs, store: res.store, queueUrl: res.queueUrl, logger: silentLogger(), config });
+}
+
+test('a job left PENDING without a message is re-sent by the sweeper and then succeeds', async (t) => {
+  const res = await freshResources(suite.aws, 'sweep');
+  const job = await createJob(res.store, { text: 'lost' }, { createdAt: ago(5_000), updatedAt: ago(5_000) });
+  const worker = startWorker({ sqs: suite.aws.sqs, store: res.store, queueUrl: res.queueUrl, dlqUrl: res.dlqUrl, logger: silentLogger(), config: fastSettings() });
+  t.after(() => worker.stop());
+  const resent = nextEvent(worker.events, 'job_resent', (e) => e.jobId === job.jobId);
+  const succeeded = nextEvent(worker.events, 'job_succeeded', (e) => e.jobId === job.jobId);
+
+  assert.equal((await resent).traceId, job.traceId);
+  await succeeded;
+  const stored = await res.store.get(job.jobId, { consistent: true });
+  assert.equal(stored?.status, 'SUCCEEDED');
+  assert.deepEqual(stored?.result, { output: 'LOST', sha256: sha256Hex('LOST') });
+});
+
+test('a sweep leaves alone a PENDING job younger than STALE_PENDING_MS, and jobs that have started', async () => {
+  const res = await freshResources(suite.aws, 'sweep');
+  await createJob(res.store, { text: 'fresh' });
+  const started = await createJob(res.store, { text: 'running' }, { createdAt: ago(60_000), updatedAt: ago(60_000) });
+  assert.ok((await res.store.acquireLease(started.jobId, 'w', 60_000, 3)).acquired);
+  assert.equal(await sweeperFor(res, { sweepIntervalMs: 100, stalePendingMs: 5_000 }).sweep(), 0);
+  const { Messages } = await suite.aws.sqs.receiveMessage({ QueueUrl: res.queueUrl, WaitTimeSeconds: 1 });
+  assert.deepEqual(Messages, []);
+});
+
+test('two sweepers re-send a stale job once between them, and again only after STALE_PENDING_MS', async (t) => {
+  const res = await freshResources(suite.aws, 'sweep');
+  const job = await createJob(res.store, { text: 'once' }, { createdAt: ago(10_000), updatedAt: ago(10_000) });
+  const config = { sweepIntervalMs: 100, stalePendingMs: 1_500 };
+  const [a, b] = [sweeperFor(res, config), sweeperFor(res, config)];
+
+  assert.deepEqual((await Promise.all([a.sweep(), b.sweep()])).sort(), [0, 1], 'one claim wins');
+  const resentByA = record(a.events, 'job_resent');
+  const resentByB = record(b.events, 'job_resent');
+  const second = Promise.race([events(a.events, 'job_resent', 1), events(b.events, 'job_resent', 1)]);
+  const from = Date.now();
+  a.start();
+  b.start();
+  t.after(() => Promise.all([a.stop(), b.stop()]).then(() => undefined));
+  await second;
+  const waited = Date.now() - from;
+  assert.ok(waited >= 1_200, `the next re-send came ${waited} ms later, with sweeps every 100 ms`);
+  assert.equal(resentByA.length + resentByB.length, 1);
+
+  const bodies: string[] = [];
+  for (;;) {
+    const { Messages } = await suite.aws.sqs.receiveMessage({ QueueUrl: res.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 });
+    if (Messages.length === 0) break;
+    bodies.push(...Messages.map((m) => m.Body));
+  }
+  assert.deepEqual(bodies, [messageFor(job), messageFor(job)]);
+});

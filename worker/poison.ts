@@ -1,0 +1,18 @@
+import type { Message, Sqs } from '../lib/aws/sqs.ts';
+import { POISON_REASON_ATTRIBUTE } from '../lib/jobs/message.ts';
+
+
+/** Attributes count toward SQS's message size limit: a short reason keeps a large body within it. */
+const MAX_REASON_LENGTH = 1_000;
+
+/**
+ * Sends a message the worker can never process to the dead-letter queue, its body unchanged, so
+ * that the DLQ Lambda records it as an incident now rather than after every retry has run out.
+ */
+export async function sendToDeadLetterQueue(sqs: Pick<Sqs, 'sendMessage'>, dlqUrl: string, message: Message, reason: string): Promise<void> {
+  await sqs.sendMessage({
+    QueueUrl: dlqUrl,
+    MessageBody: message.Body,
+    MessageAttributes: { [POISON_REASON_ATTRIBUTE]: { DataType: 'String', StringValue: reason.slice(0, MAX_REASON_LENGTH) } },
+  });
+}

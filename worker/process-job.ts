@@ -1,0 +1,205 @@
+import type { Message, Sqs } from '../lib/aws/sqs.ts';
+import { AbortedError, JobsysError, PoisonMessageError } from '../lib/errors.ts';
+import type { JobType } from '../lib/job-types/registry.ts';
+import { parseJobMessage, type JobMessage } from '../lib/jobs/message.ts';
+import { TERMINAL_STATUSES, type Job, type JobError } from '../lib/jobs/model.ts';
+import type { JobStore } from '../lib/jobs/store.ts';
+import type { Logger } from '../lib/log.ts';
+import { retryDelaySeconds } from './backoff.ts';
+import { MAX_VISIBILITY_SECONDS, type WorkerSettings } from './config.ts';
+import type { DeleteBatcher } from './delete-batcher.ts';
+import { reportError, type WorkerEvents } from './events.ts';
+import { startHeartbeat } from './heartbeat.ts';
+import { sendToDeadLetterQueue } from './poison.ts';
+
+export interface ProcessContext {
+  sqs: Pick<Sqs, 'sendMessage' | 'changeMessageVisibility'>;
+  store: JobStore;
+  queueUrl: string;
+  dlqUrl: string;
+  logger: Logger;
+  config: WorkerSettings;
+  jobTypes: ReadonlyMap<string, JobType>;
+  deletes: DeleteBatcher;
+  events: WorkerEvents;
+  random: () => number;
+}
+
+/** Seconds added to another worker's remaining lease, so the duplicate comes back after it ended. */
+const LEASE_BUSY_MARGIN_SECONDS = 1;
+
+/**
+ * One received message, from parse to delete (or to being left for SQS to redeliver). `shutdown`
+ * fires when the worker stops waiting for this job: it is then given back, not failed.
+ * AWS errors propagate: the message is left alone and comes back after its visibility timeout.
+ */
+export async function processMessage(ctx: ProcessContext, message: Message, shutdown: AbortSignal): Promise<void> {
+  const receiveCount = Number(message.Attributes?.['ApproximateReceiveCount'] ?? 1);
+  const ref = { messageId: message.MessageId, receiveCount };
+  ctx.events.emit('message_received', ref);
+
+  let parsed: JobMessage;
+  try {
+    parsed = parseJobMessage(message.Body);
+  } catch (err) {
+    if (!(err instanceof PoisonMessageError)) throw err;
+    return poison(ctx, ctx.logger, message, receiveCount, err.message);
+  }
+  const jobRef = { ...ref, jobId: parsed.jobId, traceId: parsed.traceId };
+  const log = ctx.logger.child({ traceId: parsed.traceId, jobId: parsed.jobId });
+  log.debug({ messageId: message.MessageId, receiveCount }, 'message received');
+
+  const job = await ctx.store.get(parsed.jobId, { consistent: true });
+  if (job === undefined) return poison(ctx, log, message, receiveCount, 'no job has this jobId', parsed.jobId);
+  if (job.payloadHash !== parsed.payloadHash) return poison(ctx, log, message, receiveCount, 'payloadHash does not match the job\'s', parsed.jobId);
+  if (TERMINAL_STATUSES.has(job.status)) return duplicate(ctx, log, message, jobRef, job);
+  const lease = await ctx.store.acquireLease(job.jobId, ctx.config.workerId, ctx.config.leaseMs, ctx.config.maxAttempts);
+  if (!lease.acquired) {
+    const current = lease.current;
+    if (current === undefined) return poison(ctx, log, message, receiveCount, 'no job has this jobId', parsed.jobId);
+    if (TERMINAL_STATUSES.has(current.status)) return duplicate(ctx, log, message, jobRef, current);
+    const leaseLive = current.status === 'RUNNING' && (current.leaseExpiresAt ?? 0) > Date.now();
+    if (!leaseLive && current.attempts >= ctx.config.maxAttempts) {
+      log.warn({ attempts: current.attempts }, 'no attempts left: leaving the message to be dead-lettered');
+      ctx.events.emit('attempts_exhausted', { ...jobRef, attempts: current.attempts });
+      return;
+    }
+    return leaseBusy(ctx, log, message, jobRef, current);
+  }
+  // A type this worker does not know fails the attempt rather than poisoning the message: during
+  // a rolling deploy a newer worker may take a retry, and otherwise the job still ends, FAILED_FINAL.
+  const type = ctx.jobTypes.get(job.type);
+  if (type === undefined) {
+    const unknown = new JobsysError('JOBSYS_UNKNOWN_JOB_TYPE', `this worker does not know job type "${job.type}"`);
+    return fail(ctx, log, message, jobRef, lease.job.attempts, unknown);
+  }
+  return run(ctx, log, message, jobRef, lease.job, type, shutdown);
+}
+
+type JobRef = { messageId: string; receiveCount: number; jobId: string; traceId: string };
+
+type Settled = { kind: 'returned'; result: unknown } | { kind: 'threw'; error: unknown } | { kind: 'aborted' };
+
+/** The job's own promise, or 'aborted' as soon as `signal` fires, even if the job ignores it. */
+function settle(work: () => Promise<unknown>, signal: AbortSignal): Promise<Settled> {
+  const done = (async () => work())().then(
+    (result): Settled => ({ kind: 'returned', result }),
+    (error: unknown): Settled => ({ kind: 'threw', error }),
+  );
+  if (signal.aborted) return Promise.resolve({ kind: 'aborted' });
+  const aborted = new Promise<Settled>((resolve) => signal.addEventListener('abort', () => resolve({ kind: 'aborted' }), { once: true }));
+  return Promise.race([done, aborted]);
+}
+
+async function run(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, job: Job, type: JobType, shutdown: AbortSignal): Promise<void> {
+  const owner = ctx.config.workerId;
+  const attempt = job.attempts;
+  const work = new AbortController();
+  let leaseLost = false;
+  const onShutdown = () => work.abort(new AbortedError('the worker is shutting down'));
+  if (shutdown.aborted) onShutdown();
+  shutdown.addEventListener('abort', onShutdown, { once: true });
+  const heartbeat = startHeartbeat({
+    sqs: ctx.sqs,
+    store: ctx.store,
+    queueUrl: ctx.queueUrl,
+    receiptHandle: message.ReceiptHandle,
+    jobId: job.jobId,
+    owner,
+    visibilityTimeoutSeconds: ctx.config.visibilityTimeoutSeconds,
+    leaseMs: ctx.config.leaseMs,
+    onBeat: (leaseExtended) => ctx.events.emit('heartbeat', { ...ref, leaseExtended }),
+    onLost: () => {
+      leaseLost = true;
+      work.abort(new AbortedError('the job\'s lease was lost'));
+    },
+    onError: (err, what) => reportError(ctx.events, log, err, what),
+  });
+
+  log.info({ attempt, type: job.type }, 'job started');
+  ctx.events.emit('job_started', { ...ref, attempt });
+  let outcome: Settled;
+  try {
+    outcome = await settle(() => type.run(job.payload, { attempt, signal: work.signal }), work.signal);
+  } finally {
+    await heartbeat.stop();
+    shutdown.removeEventListener('abort', onShutdown);
+  }
+
+  if (leaseLost) {
+    log.warn({ attempt }, 'lease lost while running: stopped the job, wrote nothing');
+    ctx.events.emit('lease_lost', { ...ref, stage: 'heartbeat', deleted: false });
+    return;
+  }
+  if (outcome.kind === 'aborted' || work.signal.aborted) return release(ctx, log, message, ref);
+  if (outcome.kind === 'returned') return succeed(ctx, log, message, ref, attempt, outcome.result);
+  return fail(ctx, log, message, ref, attempt, outcome.error);
+}
+
+async function succeed(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, attempt: number, result: unknown): Promise<void> {
+  if (await ctx.store.succeed(ref.jobId, ctx.config.workerId, result)) {
+    await ctx.deletes.delete(message.ReceiptHandle);
+    log.info({ attempt }, 'job succeeded');
+    ctx.events.emit('job_succeeded', { ...ref, attempt });
+    return;
+  }
+  // The lease ran out under us; whoever holds the job now decides. If it has ended, this
+  // message has nothing left to do.
+  const current = await ctx.store.get(ref.jobId, { consistent: true });
+  const ended = current !== undefined && TERMINAL_STATUSES.has(current.status);
+  if (ended) await ctx.deletes.delete(message.ReceiptHandle);
+  log.warn({ attempt, status: current?.status }, 'lease lost before the result was written: wrote nothing');
+  ctx.events.emit('lease_lost', { ...ref, stage: 'succeed', deleted: ended });
+}
+
+async function fail(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, attempt: number, thrown: unknown): Promise<void> {
+  const error: JobError = {
+    message: thrown instanceof Error ? thrown.message : String(thrown),
+    code: errorCode(thrown),
+    attempt,
+    at: new Date().toISOString(),
+  };
+  if (!(await ctx.store.failAttempt(ref.jobId, ctx.config.workerId, error))) {
+    log.warn({ attempt }, 'lease lost before the failure was recorded: wrote nothing');
+    ctx.events.emit('lease_lost', { ...ref, stage: 'fail', deleted: false });
+    return;
+  }
+  // Not deleted: SQS delivers it again after the backoff, and dead-letters it after maxReceiveCount.
+  const delay = retryDelaySeconds(attempt, ctx.config.retryBaseSeconds, ctx.config.retryMaxSeconds, ctx.random);
+  await ctx.sqs.changeMessageVisibility({ QueueUrl: ctx.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: delay });
+  log.warn({ attempt, code: error.code, error: error.message, retryDelaySeconds: delay }, 'job attempt failed');
+  ctx.events.emit('job_failed', { ...ref, attempt, error, retryDelaySeconds: delay });
+}
+
+async function release(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef): Promise<void> {
+  const released = await ctx.store.release(ref.jobId, ctx.config.workerId);
+  await ctx.sqs.changeMessageVisibility({ QueueUrl: ctx.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 });
+  log.warn({ released }, 'shutting down: gave the job back unfinished');
+  ctx.events.emit('job_released', ref);
+}
+
+async function duplicate(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, job: Job): Promise<void> {
+  await ctx.deletes.delete(message.ReceiptHandle);
+  log.info({ status: job.status }, 'duplicate delivery of an ended job: deleted');
+  ctx.events.emit('duplicate', { ...ref, status: job.status });
+}
+
+async function leaseBusy(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, current: Job): Promise<void> {
+  const remainingMs = current.status === 'RUNNING' ? (current.leaseExpiresAt ?? 0) - Date.now() : 0;
+  const retryInSeconds = Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.ceil(remainingMs / 1000)) + LEASE_BUSY_MARGIN_SECONDS);
+  await ctx.sqs.changeMessageVisibility({ QueueUrl: ctx.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: retryInSeconds });
+  log.info({ status: current.status, leaseOwner: current.leaseOwner, retryInSeconds }, 'another worker holds the job: message hidden until its lease runs out');
+  ctx.events.emit('lease_busy', { ...ref, retryInSeconds });
+}
+
+async function poison(ctx: ProcessContext, log: Logger, message: Message, receiveCount: number, reason: string, jobId?: string): Promise<void> {
+  await sendToDeadLetterQueue(ctx.sqs, ctx.dlqUrl, message, reason);
+  await ctx.deletes.delete(message.ReceiptHandle);
+  log.warn({ messageId: message.MessageId, reason }, 'poison message: moved to the dead-letter queue');
+  ctx.events.emit('poison', { messageId: message.MessageId, receiveCount, reason, ...(jobId === undefined ? {} : { jobId }) });
+}
+
+function errorCode(thrown: unknown): string {
+  const code = (thrown as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code !== '' ? code : 'JOBSYS_JOB_FAILED';
+}

@@ -1,0 +1,46 @@
+import type { JobType } from '../lib/job-types/registry.ts';
+import type { JobStore } from '../lib/jobs/store.ts';
+import type { Logger } from '../lib/log.ts';
+import type { WorkerSettings } from './config.ts';
+import { createConsumer, type Consumer, type ConsumerDeps } from './consumer.ts';
+import { WorkerEvents } from './events.ts';
+import { createSweeper, type Sweeper } from './sweeper.ts';
+
+export interface WorkerDeps {
+  sqs: ConsumerDeps['sqs'];
+  store: JobStore;
+  queueUrl: string;
+  dlqUrl: string;
+  logger: Logger;
+  config: WorkerSettings;
+  jobTypes?: ReadonlyMap<string, JobType>;
+  random?: () => number;
+}
+
+export interface Worker {
+  /** Both parts' events. */
+  readonly events: WorkerEvents;
+  readonly consumer: Consumer;
+  readonly sweeper: Sweeper;
+  /** Stops the sweeper and the consumer (see Consumer.stop). */
+  stop(): Promise<void>;
+}
+
+/** The consumer and the sweeper, running. */
+export function startWorker(deps: WorkerDeps): Worker {
+  const events = new WorkerEvents();
+  const consumer = createConsumer({ ...deps, events });
+  const sweeper = createSweeper({ ...deps, events });
+  consumer.start();
+  sweeper.start();
+  let stopping: Promise<void> | undefined;
+  return {
+    events,
+    consumer,
+    sweeper,
+    stop() {
+      stopping ??= Promise.all([sweeper.stop(), consumer.stop()]).then(() => undefined);
+      return stopping;
+    },
+  };
+}
