@@ -1,0 +1,63 @@
+import type { DynamoDb } from '../lib/aws/dynamodb.ts';
+import type { Sqs } from '../lib/aws/sqs.ts';
+
+export interface ReadinessResult {
+  ready: boolean;
+  /** What failed, e.g. `dynamodb: JOBSYS_NETWORK`; empty when ready. */
+  failures: string[];
+}
+
+export interface ReadinessOptions {
+  dynamodb: Pick<DynamoDb, 'describeTable'>;
+  sqs: Pick<Sqs, 'getQueueAttributes'>;
+  table: string;
+  queueUrl: string;
+  /** How long a result is reused: probes from every kubelet and load balancer must not each reach AWS. */
+  cacheMs: number;
+  /** A probe gives up on AWS after this long: probes have time limits of their own. */
+  timeoutMs: number;
+  now?: () => number;
+}
+
+/**
+ * Whether both of the API's dependencies answer: DescribeTable on the table and GetQueueAttributes
+ * on the queue (each proves the endpoint, the credentials and the resource). One check at a
+ * time; concurrent callers share it, later ones reuse its result for `cacheMs`.
+ */
+export function createReadiness(options: ReadinessOptions): () => Promise<ReadinessResult> {
+  const now = options.now ?? Date.now;
+  let cached: { result: ReadinessResult; at: number } | undefined;
+  let running: Promise<ReadinessResult> | undefined;
+
+  async function run(): Promise<ReadinessResult> {
+    const signal = AbortSignal.timeout(options.timeoutMs);
+    const [table, queue] = await Promise.allSettled([
+      options.dynamodb.describeTable({ TableName: options.table }, { signal }),
+      options.sqs.getQueueAttributes({ QueueUrl: options.queueUrl, AttributeNames: ['QueueArn'] }, { signal }),
+    ]);
+    const why = (err: unknown) => (signal.aborted ? `no answer within ${options.timeoutMs} ms` : codeOf(err));
+    const failures = [
+      ...(table.status === 'rejected' ? [`dynamodb: ${why(table.reason)}`] : []),
+      ...(queue.status === 'rejected' ? [`sqs: ${why(queue.reason)}`] : []),
+    ];
+    return { ready: failures.length === 0, failures };
+  }
+
+  return () => {
+    if (cached && now() - cached.at < options.cacheMs) return Promise.resolve(cached.result);
+    running ??= run().then((result) => {
+      cached = { result, at: now() };
+      return result;
+    }).finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+}
+
+function codeOf(err: unknown): string {
+  const { awsCode, code } = (err ?? {}) as { awsCode?: unknown; code?: unknown };
+  if (typeof awsCode === 'string') return awsCode;
+  if (typeof code === 'string') return code;
+  return err instanceof Error ? err.name : 'unknown error';
+}

@@ -1,0 +1,67 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../lib/log.ts';
+import { HttpError } from './problem.ts';
+
+export interface RequestContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  requestId: string;
+  traceId: string;
+  log: Logger;
+  /** Raw (still percent-encoded) path parameters. */
+  params: Record<string, string>;
+  /** Set by a handler once it knows the job, for the access log line. */
+  jobId?: string | undefined;
+}
+
+export type Handler = (ctx: RequestContext) => Promise<void> | void;
+
+export interface Route {
+  /** The OpenAPI path, e.g. `/jobs/{jobId}`. */
+  template: string;
+  match(path: string): Record<string, string> | undefined;
+  methods: Partial<Record<string, Handler>>;
+}
+
+export function exactRoute(path: string, methods: Route['methods']): Route {
+  return { template: path, match: (candidate) => (candidate === path ? {} : undefined), methods };
+}
+
+/**
+ * `prefix` then one parameter taking all the rest, slashes and encoded characters included, so
+ * that `/jobs/../x` or `/jobs/a%2Fb` reach the handler and are refused as a bad id rather than
+ * being resolved or routed elsewhere.
+ */
+export function paramRoute(prefix: string, name: string, methods: Route['methods']): Route {
+  return {
+    template: `${prefix}{${name}}`,
+    match: (candidate) => (candidate.startsWith(prefix) && candidate.length > prefix.length ? { [name]: candidate.slice(prefix.length) } : undefined),
+    methods,
+  };
+}
+
+export interface Resolved {
+  route: Route;
+  handler: Handler;
+  params: Record<string, string>;
+}
+
+/** The handler for a request, or HttpError 404 (no such path) or 405 (with Allow). */
+export function resolve(routes: readonly Route[], method: string, path: string): Resolved {
+  for (const route of routes) {
+    const params = route.match(path);
+    if (params === undefined) continue;
+    const handler = Object.hasOwn(route.methods, method) ? route.methods[method] : undefined;
+    if (handler) return { route, handler, params };
+    const allow = Object.keys(route.methods).join(', ');
+    throw new HttpError('method-not-allowed', `${method} is not allowed on ${route.template}; use ${allow}`, { headers: { allow } });
+  }
+  throw new HttpError('not-found', 'No such resource: see /openapi.json for the routes');
+}
+
+/** The path of a request target, query and fragment removed, nothing decoded or normalized. */
+export function pathOf(url: string | undefined): string {
+  const target = url ?? '/';
+  const end = target.search(/[?#]/);
+  return end === -1 ? target : target.slice(0, end);
+}

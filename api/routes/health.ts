@@ -1,0 +1,38 @@
+import type { Logger } from '../../lib/log.ts';
+import { HttpError } from '../problem.ts';
+import type { ReadinessResult } from '../readiness.ts';
+import { sendJson } from '../respond.ts';
+import { exactRoute, type Route } from '../router.ts';
+
+export interface HealthRoutesOptions {
+  checkReadiness(): Promise<ReadinessResult>;
+  shuttingDown(): boolean;
+  /** Seconds a caller of a failed readiness probe should wait: when the next check can differ. */
+  retryAfterSeconds: number;
+  logger: Logger;
+}
+
+const NO_STORE = { 'cache-control': 'no-store' };
+
+export function healthRoutes(options: HealthRoutesOptions): Route[] {
+  let lastReady: boolean | undefined;
+  const notReady = (detail: string) => new HttpError('not-ready', detail, { headers: { 'retry-after': String(options.retryAfterSeconds), ...NO_STORE } });
+
+  return [
+    exactRoute('/healthz', { GET: ({ res }) => sendJson(res, 200, { status: 'ok' }, NO_STORE) }),
+    exactRoute('/readyz', {
+      async GET({ res }) {
+        if (options.shuttingDown()) throw notReady('Shutting down');
+        const { ready, failures } = await options.checkReadiness();
+        // Once per change, not once per probe.
+        if (ready !== lastReady) {
+          if (ready) options.logger.info('ready');
+          else options.logger.warn({ failures }, 'not ready');
+          lastReady = ready;
+        }
+        if (!ready) throw notReady(`Not ready: ${failures.join('; ')}`);
+        sendJson(res, 200, { status: 'ok' }, NO_STORE);
+      },
+    }),
+  ];
+}

@@ -1,0 +1,85 @@
+import { canonicalJson, sha256Hex } from '../../lib/canonical-json.ts';
+import type { Sqs } from '../../lib/aws/sqs.ts';
+import { encodeJobMessage } from '../../lib/jobs/message.ts';
+import { isJobId, jobIdForIdempotencyKey, newJobId, publicJob, type Job } from '../../lib/jobs/model.ts';
+import type { JobStore } from '../../lib/jobs/store.ts';
+import { readIdempotencyKey } from '../idempotency-key.ts';
+import { parseJsonBody } from '../json-body.ts';
+import { requireJson } from '../media-type.ts';
+import { excerpt, HttpError } from '../problem.ts';
+import { readBody } from '../read-body.ts';
+import { sendJson } from '../respond.ts';
+import { exactRoute, paramRoute, type RequestContext, type Route } from '../router.ts';
+import type { Validators } from '../validation.ts';
+
+export interface JobRoutesOptions {
+  store: JobStore;
+  sqs: Pick<Sqs, 'sendMessage'>;
+  queueUrl: string;
+  validators: Validators;
+  maxBodyBytes: number;
+  /** Whether this request's client waits for `100 Continue` before sending its body. */
+  expectsContinue(ctx: RequestContext): boolean;
+}
+
+export function jobRoutes(options: JobRoutesOptions): Route[] {
+  const { store, sqs, queueUrl, validators } = options;
+
+  async function createJob(ctx: RequestContext): Promise<void> {
+    const { req, res } = ctx;
+    requireJson(req.headers['content-type']);
+    const key = readIdempotencyKey(req.headersDistinct['idempotency-key'], validators.idempotencyKey);
+    const body = await readBody(req, {
+      limit: options.maxBodyBytes,
+      sendContinue: options.expectsContinue(ctx) ? () => res.writeContinue() : undefined,
+    });
+    const { type, payload } = validators.jobRequest(parseJsonBody(body));
+    const payloadHash = sha256Hex(canonicalJson(payload));
+    const requestHash = sha256Hex(canonicalJson({ type, payload }));
+    const jobId = key === undefined ? newJobId() : jobIdForIdempotencyKey(key);
+    ctx.jobId = jobId;
+    const log = ctx.log.child({ jobId });
+    const at = new Date().toISOString();
+    const job: Job = {
+      jobId, type, status: 'PENDING', payload, payloadHash, requestHash, idempotencyKey: key,
+      traceId: ctx.traceId, createdAt: at, updatedAt: at, attempts: 0,
+    };
+    const location = `/jobs/${jobId}`;
+
+    // The conditional put is the commit point, and it alone decides a race between two requests
+    // with the same key: the loser finds the winner's job here.
+    const outcome = await store.create(job);
+    if (!outcome.created) {
+      if (outcome.existing.requestHash !== requestHash) {
+        throw new HttpError('idempotency-key-reused', 'This Idempotency-Key was already used for a request with another type or payload; use a new key for a new job');
+      }
+      log.info('idempotent replay');
+      sendJson(res, 202, publicJob(outcome.existing), { location, 'idempotent-replayed': 'true' });
+      return;
+    }
+    try {
+      await sqs.sendMessage({ QueueUrl: queueUrl, MessageBody: encodeJobMessage({ jobId, payloadHash, traceId: ctx.traceId }) });
+    } catch (err) {
+      // The job is stored PENDING, so it is accepted: the worker's sweeper re-sends stale PENDING jobs.
+      log.warn({ err }, 'job stored but not published; the sweeper will publish it');
+    }
+    sendJson(res, 202, publicJob(job), { location });
+  }
+
+  async function getJob(ctx: RequestContext): Promise<void> {
+    const jobId = ctx.params.jobId ?? '';
+    if (!isJobId(jobId)) {
+      throw new HttpError('invalid-job-id', `"${excerpt(jobId)}" is not a job id: job ids are lower-case UUIDs such as 3f0e7a52-9c1b-4d2e-8f6a-0b1c2d3e4f50`);
+    }
+    ctx.jobId = jobId;
+    // Strongly consistent: a client polling right after its POST must see the job it was given.
+    const job = await store.get(jobId, { consistent: true });
+    if (!job) throw new HttpError('job-not-found', `There is no job ${jobId}`);
+    sendJson(ctx.res, 200, publicJob(job), { 'cache-control': 'no-store' });
+  }
+
+  return [
+    exactRoute('/jobs', { POST: createJob }),
+    paramRoute('/jobs/', 'jobId', { GET: getJob }),
+  ];
+}

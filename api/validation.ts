@@ -1,0 +1,128 @@
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import formats from 'ajv-formats';
+import { JOB_TYPES, type JobType } from '../lib/job-types/registry.ts';
+import openapi from './openapi.json' with { type: 'json' };
+import { HttpError, type FieldError } from './problem.ts';
+
+export const OPENAPI = openapi;
+
+type JsonObject = Record<string, unknown>;
+export interface OpenApiDocument {
+  components: { schemas: Record<string, unknown>; parameters: Record<string, { schema?: unknown }> };
+}
+
+const DOCUMENT_ID = 'urn:jobsys:openapi';
+const COMPONENT_REF = '#/components/schemas/';
+/** More than this many errors in one answer help no one; the first ones say what is wrong. */
+const MAX_ERRORS = 20;
+
+/** Every component schema of the document, compiled by one Ajv (JSON Schema 2020-12, which OpenAPI 3.1 uses). */
+export interface SchemaSet {
+  /** Compiles a schema whose `$ref`s point into `#/components/schemas`. */
+  compile(schema: unknown): ValidateFunction;
+  component(name: string): ValidateFunction;
+}
+
+export function createSchemaSet(doc: OpenApiDocument = openapi): SchemaSet {
+  const ajv = new Ajv2020({ allErrors: true, strict: true });
+  formats.default(ajv);
+  const schemas = doc.components.schemas;
+  ajv.addSchema({ $id: DOCUMENT_ID, $defs: rewriteRefs(schemas, '#/$defs/') });
+  const cache = new Map<string, ValidateFunction>();
+  return {
+    compile: (schema) => ajv.compile(rewriteRefs(schema, `${DOCUMENT_ID}#/$defs/`) as JsonObject),
+    component(name) {
+      if (!(name in schemas)) throw new Error(`api/openapi.json has no schema ${name}`);
+      let validate = cache.get(name);
+      if (!validate) {
+        validate = ajv.compile({ $ref: `${DOCUMENT_ID}#/$defs/${name}` });
+        cache.set(name, validate);
+      }
+      return validate;
+    },
+  };
+}
+
+/** Component refs made to point where Ajv holds the components: under `$defs` of one schema. */
+function rewriteRefs(value: unknown, prefix: string): unknown {
+  if (Array.isArray(value)) return value.map((item) => rewriteRefs(item, prefix));
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [
+    key,
+    key === '$ref' && typeof item === 'string' && item.startsWith(COMPONENT_REF)
+      ? `${prefix}${item.slice(COMPONENT_REF.length)}`
+      : rewriteRefs(item, prefix),
+  ]));
+}
+
+export interface JobRequest {
+  type: string;
+  payload: JsonObject;
+}
+
+export interface Validators {
+  /** Throws HttpError 'validation-failed' naming every place that is wrong. */
+  jobRequest(body: unknown): JobRequest;
+  idempotencyKey(raw: string): boolean;
+}
+
+/**
+ * The request checks, compiled once at start-up from api/openapi.json: the envelope (JobEnvelope)
+ * first, then the payload against the schema its job type names. Fails at once when the document
+ * and the job type registry disagree, rather than on some later request.
+ */
+export function createValidators(doc: OpenApiDocument = openapi, jobTypes: ReadonlyMap<string, JobType> = JOB_TYPES): Validators {
+  const schemas = createSchemaSet(doc);
+  const documented = (doc.components.schemas.JobType as { enum?: string[] } | undefined)?.enum ?? [];
+  const registered = [...jobTypes.keys()];
+  if (documented.length !== registered.length || !registered.every((name) => documented.includes(name))) {
+    throw new Error(`api/openapi.json JobType lists [${documented.join(', ')}] but the registry has [${registered.join(', ')}]`);
+  }
+  const envelope = schemas.component('JobEnvelope');
+  const payloads = new Map([...jobTypes.values()].map((type) => [type.name, schemas.component(type.payloadSchema)]));
+  const keySchema = doc.components.parameters.IdempotencyKey?.schema;
+  if (keySchema === undefined) throw new Error('api/openapi.json has no IdempotencyKey parameter');
+  const idempotencyKey = schemas.compile(keySchema);
+
+  return {
+    jobRequest(body) {
+      if (!envelope(body)) throw invalid(fieldErrors(envelope.errors ?? [], ''));
+      const { type, payload } = body as { type: string; payload: JsonObject };
+      const validate = payloads.get(type);
+      if (!validate) throw invalid([{ path: '/type', message: `must be one of: ${registered.join(', ')}` }]);
+      if (!validate(payload)) throw invalid(fieldErrors(validate.errors ?? [], '/payload'));
+      return { type, payload };
+    },
+    idempotencyKey: (raw) => idempotencyKey(raw),
+  };
+}
+
+function invalid(errors: FieldError[]): HttpError {
+  const shown = errors.slice(0, MAX_ERRORS);
+  const summary = shown.map((e) => `${e.path || 'the body'}: ${e.message}`).join('; ');
+  return new HttpError('validation-failed', `Invalid request body: ${summary}`, { errors: shown });
+}
+
+/** Ajv's errors as paths into the body and messages that name the field. */
+function fieldErrors(errors: ErrorObject[], prefix: string): FieldError[] {
+  return errors.map((error) => {
+    const at = `${prefix}${error.instancePath}`;
+    const params = error.params as Record<string, unknown>;
+    switch (error.keyword) {
+      case 'additionalProperties':
+        return { path: `${at}/${pointerToken(String(params.additionalProperty))}`, message: `unknown field "${String(params.additionalProperty)}"` };
+      case 'required':
+        return { path: `${at}/${pointerToken(String(params.missingProperty))}`, message: 'is required' };
+      case 'enum':
+        return { path: at, message: `must be one of: ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+      case 'const':
+        return { path: at, message: `must be ${JSON.stringify(params.allowedValue)}` };
+      default:
+        return { path: at, message: error.message ?? `fails ${error.keyword}` };
+    }
+  });
+}
+
+function pointerToken(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}

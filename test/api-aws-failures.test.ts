@@ -1,0 +1,170 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { DynamoDb } from '../lib/aws/dynamodb.ts';
+import { AwsServiceError, CredentialsError, TimeoutError } from '../lib/errors.ts';
+import type { Sqs } from '../lib/aws/sqs.ts';
+import {
+  closedPortUrl, conformanceProblems, drainQueue, exchanges, startBlackHole, startTestApi, startTestStack, type ApiResponse, type TestStack,
+} from './support/api.ts';
+
+let stack: TestStack;
+before(async () => { stack = await startTestStack(); });
+after(async () => { await stack?.stop(); });
+
+const job = { type: 'transform', payload: { text: 'aws trouble' } };
+
+function assertUnavailable(res: ApiResponse, type: string, detail: RegExp): void {
+  assert.equal(res.status, 503, res.text);
+  assert.equal(res.headers['content-type'], 'application/problem+json');
+  assert.match(String(res.headers['retry-after']), /^[1-9]\d*$/);
+  assert.equal(res.json.type, `urn:jobsys:problem:${type}`);
+  assert.match(res.json.detail, detail);
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const started = Date.now();
+  const value = await fn();
+  return [value, Date.now() - started];
+}
+
+test('with DynamoDB refusing connections, POST and GET answer 503 with Retry-After within seconds', async (t) => {
+  const api = await startTestApi(stack, { env: { AWS_ENDPOINT_URL_DYNAMODB: await closedPortUrl() } });
+  t.after(() => api.close());
+  const [posted, postMs] = await timed(() => api.request('POST', '/jobs', { body: job }));
+  assertUnavailable(posted, 'service-unavailable', /cannot be reached right now/);
+  assert.ok(postMs < 3_000, `POST took ${postMs} ms`);
+  const [got, getMs] = await timed(() => api.request('GET', '/jobs/3f0e7a52-9c1b-4d2e-8f6a-0b1c2d3e4f50'));
+  assertUnavailable(got, 'service-unavailable', /cannot be reached right now/);
+  assert.ok(getMs < 3_000, `GET took ${getMs} ms`);
+  assert.ok(api.logs.some((l) => l.level === 'warn' && l.msg === 'AWS unavailable'));
+  assert.deepEqual(await drainQueue(stack), [], 'nothing was queued');
+});
+
+test('with DynamoDB accepting connections but never answering, POST answers 503 within about two attempts of 2 s', async (t) => {
+  const blackHole = await startBlackHole();
+  t.after(() => blackHole.close());
+  const api = await startTestApi(stack, { env: { AWS_ENDPOINT_URL_DYNAMODB: blackHole.url } });
+  t.after(() => api.close());
+  const [res, ms] = await timed(() => api.request('POST', '/jobs', { body: job }));
+  assertUnavailable(res, 'service-unavailable', /cannot be reached right now/);
+  assert.ok(ms >= 3_500 && ms < 7_000, `answered after ${ms} ms`);
+});
+
+test('with SQS refusing connections, POST still answers 202, the job is PENDING in the table, and a warning names the job', async (t) => {
+  const api = await startTestApi(stack, { env: { AWS_ENDPOINT_URL_SQS: await closedPortUrl() } });
+  t.after(() => api.close());
+  const res = await api.request('POST', '/jobs', { body: job });
+  assert.equal(res.status, 202, res.text);
+  assert.equal(res.headers.location, `/jobs/${res.json.jobId}`);
+  const stored = await api.store.get(res.json.jobId, { consistent: true });
+  assert.equal(stored?.status, 'PENDING');
+  const warning = api.logs.find((l) => l.level === 'warn' && l.jobId === res.json.jobId);
+  assert.match(String(warning?.msg), /not published/);
+  assert.deepEqual(await drainQueue(stack), []);
+});
+
+test('an Idempotency-Key replay of a job whose publish failed sends nothing either: the sweeper owns it', async (t) => {
+  const sent: string[] = [];
+  const wrapSqs = (sqs: Sqs): Sqs => ({ ...sqs, sendMessage: (input, options) => { sent.push(input.MessageBody); return sqs.sendMessage(input, options); } });
+  const broken = await startTestApi(stack, { env: { AWS_ENDPOINT_URL_SQS: await closedPortUrl() } });
+  t.after(() => broken.close());
+  const healthy = await startTestApi(stack, { wrapSqs });
+  t.after(() => healthy.close());
+  const key = `unpublished-${Date.now()}`;
+  const first = await broken.request('POST', '/jobs', { body: job, headers: { 'idempotency-key': key } });
+  const replay = await healthy.request('POST', '/jobs', { body: job, headers: { 'idempotency-key': key } });
+  assert.equal(replay.status, 202);
+  assert.equal(replay.json.jobId, first.json.jobId);
+  assert.equal(replay.headers['idempotent-replayed'], 'true');
+  assert.deepEqual(sent, []);
+});
+
+test('readyz answers 200 when both answer, and 503 naming the service that does not', async (t) => {
+  const api = await startTestApi(stack);
+  t.after(() => api.close());
+  assert.equal((await api.request('GET', '/readyz')).status, 200);
+
+  const noSqs = await startTestApi(stack, { env: { AWS_ENDPOINT_URL_SQS: await closedPortUrl() } });
+  t.after(() => noSqs.close());
+  const res = await noSqs.request('GET', '/readyz');
+  assertUnavailable(res, 'not-ready', /^Not ready: sqs: JOBSYS_NETWORK$/);
+  assert.equal(res.headers['cache-control'], 'no-store');
+  assert.ok(noSqs.logs.some((l) => l.level === 'warn' && l.msg === 'not ready'));
+});
+
+test('readyz gives up on an endpoint that does not answer within its time limit', async (t) => {
+  const blackHole = await startBlackHole();
+  t.after(() => blackHole.close());
+  const api = await startTestApi(stack, { env: { AWS_ENDPOINT_URL_DYNAMODB: blackHole.url }, config: { readyTimeoutMs: 300 } });
+  t.after(() => api.close());
+  const [res, ms] = await timed(() => api.request('GET', '/readyz'));
+  assertUnavailable(res, 'not-ready', /^Not ready: dynamodb: no answer within 300 ms$/);
+  assert.ok(ms < 1_500, `readyz took ${ms} ms`);
+});
+
+test('readyz turns 503 when the stack stops', async (t) => {
+  const own = await startTestStack();
+  t.after(() => own.stop());
+  const api = await startTestApi(own, { config: { readyCacheMs: 100 } });
+  t.after(() => api.close());
+  assert.equal((await api.request('GET', '/readyz')).status, 200);
+  await own.stop();
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  const [res, ms] = await timed(() => api.request('GET', '/readyz'));
+  assertUnavailable(res, 'not-ready', /dynamodb: JOBSYS_NETWORK; sqs: JOBSYS_NETWORK/);
+  assert.ok(ms < 3_000, `readyz took ${ms} ms`);
+});
+
+test('readyz reuses a result for its cache period, and concurrent probes share one check', async (t) => {
+  const calls = { describeTable: 0, getQueueAttributes: 0 };
+  const api = await startTestApi(stack, {
+    config: { readyCacheMs: 400 },
+    wrapDynamoDb: (dynamodb): DynamoDb => ({ ...dynamodb, describeTable: (input, options) => { calls.describeTable++; return dynamodb.describeTable(input, options); } }),
+    wrapSqs: (sqs): Sqs => ({ ...sqs, getQueueAttributes: (input, options) => { calls.getQueueAttributes++; return sqs.getQueueAttributes(input, options); } }),
+  });
+  t.after(() => api.close());
+  const first = await Promise.all(Array.from({ length: 5 }, () => api.request('GET', '/readyz')));
+  for (let i = 0; i < 5; i++) first.push(await api.request('GET', '/readyz'));
+  assert.deepEqual(new Set(first.map((r) => r.status)), new Set([200]));
+  assert.deepEqual(calls, { describeTable: 1, getQueueAttributes: 1 });
+  await new Promise((resolve) => setTimeout(resolve, 450));
+  assert.equal((await api.request('GET', '/readyz')).status, 200);
+  assert.deepEqual(calls, { describeTable: 2, getQueueAttributes: 2 });
+});
+
+test('a failed readiness result is reused too, so probes do not hammer an endpoint that is down', async (t) => {
+  let calls = 0;
+  const api = await startTestApi(stack, {
+    env: { AWS_ENDPOINT_URL_DYNAMODB: await closedPortUrl() },
+    wrapDynamoDb: (dynamodb): DynamoDb => ({ ...dynamodb, describeTable: (input, options) => { calls++; return dynamodb.describeTable(input, options); } }),
+  });
+  t.after(() => api.close());
+  for (let i = 0; i < 5; i++) assert.equal((await api.request('GET', '/readyz')).status, 503);
+  assert.equal(calls, 1);
+});
+
+test('throttling, AWS 5xx and missing credentials are 503s; an AWS error about the request itself is a 500', async (t) => {
+  const awsError = (awsCode: string, statusCode: number, retryable: boolean) => new AwsServiceError(`dynamodb.GetItem: ${awsCode}`, {
+    awsCode, statusCode, retryable, service: 'dynamodb', operation: 'GetItem',
+  });
+  const cases: Array<[Error, number]> = [
+    [awsError('ProvisionedThroughputExceededException', 400, true), 503],
+    [awsError('InternalServerError', 500, true), 503],
+    [new CredentialsError('no credentials in the chain'), 503],
+    [new TimeoutError('no answer'), 503],
+    [awsError('ValidationException', 400, false), 500],
+    [awsError('ResourceNotFoundException', 400, false), 500],
+  ];
+  for (const [error, status] of cases) {
+    const api = await startTestApi(stack, { wrapStore: (store) => ({ ...store, get: () => Promise.reject(error) }) });
+    t.after(() => api.close());
+    const res = await api.request('GET', '/jobs/3f0e7a52-9c1b-4d2e-8f6a-0b1c2d3e4f50');
+    assert.equal(res.status, status, `${error.message}: ${res.text}`);
+    assert.equal(res.headers['retry-after'] !== undefined, status === 503);
+  }
+});
+
+test('every response above matches api/openapi.json', () => {
+  assert.ok(exchanges.length >= 10);
+  assert.deepEqual(conformanceProblems(exchanges), []);
+});
