@@ -7,11 +7,12 @@ import { createAws } from '../lib/aws/index.ts';
 import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
 import { bootstrap } from './bootstrap.ts';
 import { startLocalStack, type LocalStack } from './local-stack.ts';
+import { startSystem, type System } from './system.ts';
 
 /**
- * `make dev`: the local AWS stack (dynalite + local-aws-sqs) with jobsys's table and queues, or,
- * when an AWS_ENDPOINT_URL* variable is set, those resources on that endpoint instead. Runs until
- * Ctrl-C or SIGTERM.
+ * `make dev`: the local AWS stack (dynalite + local-aws-sqs) with jobsys's table and queues, and
+ * the api, the worker and the dlq-lambda's local runner against it; or, when an AWS_ENDPOINT_URL*
+ * variable is set, all of it against that endpoint instead. Runs until Ctrl-C or SIGTERM.
  */
 const ENDPOINT_VARIABLES = ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_SQS'];
 
@@ -19,8 +20,10 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { 'data-dir': { type: 'string' } } });
   const dataDir = values['data-dir'] ?? process.env.JOBSYS_DATA_DIR;
   const external = ENDPOINT_VARIABLES.some((name) => process.env[name]);
+  const port = process.env.PORT ?? '8080';
 
   let stack: LocalStack | undefined;
+  let system: System | undefined;
   if (!external) {
     if (dataDir) await mkdir(dataDir, { recursive: true });
     stack = await startLocalStack(dataDir ? { dynamoPath: resolve(dataDir) } : {});
@@ -32,6 +35,7 @@ async function main(): Promise<void> {
   const stop = () => {
     stopping ??= (async () => {
       clearInterval(keepAlive);
+      await system?.stop();
       await transport.close();
       await stack?.stop();
     })();
@@ -70,6 +74,23 @@ async function main(): Promise<void> {
       ...(stack
         ? ['To use it from another shell:', ...Object.entries(stack.env).map(([name, value]) => `  export ${name}=${value}`)]
         : []),
+    ].join('\n'));
+    if (stopping) return;
+    system = await startSystem({
+      env: {
+        ...(stack?.env ?? {}),
+        AWS_REGION: region,
+        DDB_TABLE: resources.tableName,
+        SQS_QUEUE_URL: resources.queueUrl,
+        DLQ_URL: resources.dlqUrl,
+      },
+      overrides: { api: { PORT: port, HOST: process.env.HOST ?? '127.0.0.1' } },
+      pretty: process.env.JOBSYS_DEV_JSON_LOGS !== '1',
+    });
+    console.log([
+      `jobsys dev: api on ${system.apiUrl}; worker and dlq-lambda running. Try:`,
+      `  curl -si -X POST ${system.apiUrl}/jobs -H 'content-type: application/json' -d '{"type":"transform","payload":{"text":"hello"}}'`,
+      `  curl -s ${system.apiUrl}/jobs/<jobId>`,
       'jobsys dev: ready (Ctrl-C to stop)',
     ].join('\n'));
   } catch (err) {

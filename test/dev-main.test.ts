@@ -24,20 +24,23 @@ interface DevProcess {
 /** dev/main.ts with none of the caller's AWS settings, plus `env`; resolves at its ready line. */
 async function startDev(t: Context, env: Record<string, string> = {}): Promise<DevProcess> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_') && name !== 'JOBSYS_DATA_DIR'));
-  const child = spawn(NODE, ['dev/main.ts'], { cwd: ROOT, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group, so that a failed test can kill it with the services it started.
+  const child = spawn(NODE, ['dev/main.ts'], {
+    cwd: ROOT, env: { ...clean, PORT: '0', JOBSYS_DEV_JSON_LOGS: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+  });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
   child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
   t.after(async () => {
     if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
+      process.kill(-child.pid!, 'SIGKILL');
       await once(child, 'exit');
     }
   });
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 30_000;
   while (!/ready/.test(output)) {
     if (child.exitCode !== null) assert.fail(`dev/main exited ${child.exitCode} before ready:\n${output}`);
-    if (Date.now() > deadline) assert.fail(`dev/main not ready within 20 s:\n${output}`);
+    if (Date.now() > deadline) assert.fail(`dev/main not ready within 30 s:\n${output}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
@@ -127,4 +130,25 @@ test('against external endpoints with no AWS_REGION, make dev takes the region o
   assert.match(dev.output(), /arn:aws:sqs:[a-z0-9-]+:\d+:jobsys-jobs-dlq/);
   dev.child.kill('SIGINT');
   assert.equal(await exitWithin(dev.child, 5000), 0, dev.output());
+});
+
+test('make dev runs the whole system: a job POSTed to the printed api URL reaches SUCCEEDED, and Ctrl-C stops every process', async (t) => {
+  const dev = await startDev(t);
+  const apiUrl = /api on (http:\/\/\S+);/.exec(dev.output())?.[1];
+  assert.ok(apiUrl, dev.output());
+  assert.match(dev.output(), new RegExp(`curl -si -X POST ${apiUrl}/jobs`));
+  const posted = await fetch(`${apiUrl}/jobs`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'transform', payload: { text: 'hello' } }),
+  });
+  assert.equal(posted.status, 202);
+  const { jobId } = await posted.json() as { jobId: string };
+  let status = '';
+  for (const deadline = Date.now() + 30_000; status !== 'SUCCEEDED' && Date.now() < deadline;) {
+    status = ((await (await fetch(`${apiUrl}/jobs/${jobId}`)).json()) as { status: string }).status;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(status, 'SUCCEEDED');
+  dev.child.kill('SIGINT');
+  assert.equal(await exitWithin(dev.child, 15_000), 0, dev.output());
+  assert.throws(() => process.kill(-dev.child.pid!, 0), /ESRCH/, 'no process of the group is left');
 });

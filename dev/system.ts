@@ -1,0 +1,100 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { build as prettyStream } from 'pino-pretty';
+
+/** The three processes jobsys runs as, each started the way production starts it. */
+const COMPONENTS = {
+  api: 'api/main.ts',
+  worker: 'worker/main.ts',
+  'dlq-lambda': 'dev/dlq-runner.ts',
+} as const;
+export type Component = keyof typeof COMPONENTS;
+
+export interface SystemOptions {
+  /** AWS region, endpoints and credentials, plus DDB_TABLE, SQS_QUEUE_URL and DLQ_URL. */
+  env: Record<string, string>;
+  /** Per-component settings on top of `env` (timings for tests, PORT for the api). */
+  overrides?: Partial<Record<Component, Record<string, string>>>;
+  /** Human-readable log lines on this process's stdout (make dev); otherwise each line is kept. */
+  pretty?: boolean;
+  /** Called with every JSON log line of every component. */
+  onLog?: (component: Component, line: Record<string, unknown>) => void;
+}
+
+export interface System {
+  /** The api's base URL, read from its `listening` log line. */
+  apiUrl: string;
+  process(component: Component): ChildProcess;
+  /** SIGTERM to all three; resolves with each exit code once they are gone. */
+  stop(): Promise<Record<Component, number | null>>;
+}
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Starts api, worker and the local stand-in for the dlq-lambda as child processes of this one,
+ * resolving once the api is listening. A component that exits during start-up rejects with its
+ * output, so a bad configuration shows up at once.
+ */
+export async function startSystem(options: SystemOptions): Promise<System> {
+  const children = new Map<Component, ChildProcess>();
+  const pretty = options.pretty ? prettyStream({ colorize: process.stdout.isTTY, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' }) : undefined;
+  pretty?.pipe(process.stdout);
+  let resolveListening: (url: string) => void = () => undefined;
+  const listening = new Promise<string>((resolve) => { resolveListening = resolve; });
+  const early: Promise<never>[] = [];
+
+  for (const [component, script] of Object.entries(COMPONENTS) as Array<[Component, string]>) {
+    const child = spawn(process.execPath, [script], {
+      cwd: ROOT,
+      env: { ...process.env, ...options.env, ...options.overrides?.[component] },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.set(component, child);
+    const stderr: string[] = [];
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr.push(chunk.toString('utf8'));
+      if (options.pretty) process.stderr.write(chunk);
+    });
+    createInterface({ input: child.stdout! }).on('line', (text) => {
+      pretty?.write(`${text}\n`);
+      let line: Record<string, unknown>;
+      try {
+        line = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      options.onLog?.(component, line);
+      if (component === 'api' && typeof line.url === 'string' && line.msg === 'listening') resolveListening(line.url);
+    });
+    const exited = once(child, 'exit').then(([code]) => {
+      throw new Error(`${component} exited with code ${code} during start-up:\n${stderr.join('')}`);
+    });
+    // Only the race below reads this rejection; an exit after start-up is stop()'s business.
+    exited.catch(() => undefined);
+    early.push(exited);
+  }
+
+  const stop = async () => {
+    const codes = {} as Record<Component, number | null>;
+    await Promise.all([...children].map(async ([component, child]) => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await once(child, 'exit');
+      }
+      codes[component] = child.exitCode;
+    }));
+    pretty?.end();
+    return codes;
+  };
+
+  try {
+    const apiUrl = await Promise.race([listening, ...early]);
+    return { apiUrl, process: (component) => children.get(component)!, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
