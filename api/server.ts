@@ -18,6 +18,7 @@ import { jobRoutes } from './routes/jobs.ts';
 import { openApiRoute } from './routes/openapi.ts';
 import { isAwsUnavailable, unavailable } from './unavailable.ts';
 import { createValidators } from './validation.ts';
+import { createPublisher } from './publisher.ts';
 
 export interface ApiServerConfig {
   maxBodyBytes: number;
@@ -47,7 +48,7 @@ export interface ApiOptions {
   store: JobStore;
   /** For readiness (DescribeTable); the store has its own client. */
   dynamodb: Pick<DynamoDb, 'describeTable'>;
-  sqs: Pick<Sqs, 'sendMessage' | 'getQueueAttributes'>;
+  sqs: Pick<Sqs, 'sendMessageBatch' | 'getQueueAttributes'>;
   table: string;
   queueUrl: string;
   logger: Logger;
@@ -79,8 +80,7 @@ export function createApi(options: ApiOptions): Api {
   const routes = [
     ...jobRoutes({
       store: options.store,
-      sqs: options.sqs,
-      queueUrl: options.queueUrl,
+      publisher: createPublisher({ sqs: options.sqs, queueUrl: options.queueUrl }),
       validators,
       maxBodyBytes: config.maxBodyBytes,
       expectsContinue: (ctx) => waitingForContinue.has(ctx.req),
@@ -127,22 +127,31 @@ export function createApi(options: ApiOptions): Api {
     const requestId = requestIdFrom(req.headers['x-request-id']);
     const traceparent = req.headers.traceparent;
     const traceId = traceIdFrom(typeof traceparent === 'string' ? traceparent : undefined) ?? newTraceId();
-    const log = logger.child({ requestId, traceId });
-    const ctx: RequestContext = { req, res, requestId, traceId, log, params: {} };
+    // A child logger serialises its bindings when made: made only if a line is written.
+    let log: Logger | undefined;
+    const ctx: RequestContext = {
+      req, res, requestId, traceId, params: {},
+      get log() {
+        log ??= logger.child({ requestId, traceId });
+        return log;
+      },
+    };
     const path = pathOf(req.url);
     active.add(res);
     res.setHeader('x-request-id', requestId);
     if (shuttingDown) res.setHeader('connection', 'close');
     res.once('close', () => {
       active.delete(res);
-      log.info({
-        method: req.method,
-        path: excerpt(path, 256),
-        status: res.headersSent ? res.statusCode : 499,
-        durationMs: Math.round((performance.now() - started) * 10) / 10,
-        ...(ctx.jobId === undefined ? {} : { jobId: ctx.jobId }),
-        ...(res.writableFinished ? {} : { aborted: true }),
-      }, 'request');
+      if (logger.isLevelEnabled('info')) {
+        ctx.log.info({
+          method: req.method,
+          path: excerpt(path, 256),
+          status: res.headersSent ? res.statusCode : 499,
+          durationMs: Math.round((performance.now() - started) * 10) / 10,
+          ...(ctx.jobId === undefined ? {} : { jobId: ctx.jobId }),
+          ...(res.writableFinished ? {} : { aborted: true }),
+        }, 'request');
+      }
       if (shuttingDown) setImmediate(() => server.closeIdleConnections());
     });
 

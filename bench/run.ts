@@ -4,6 +4,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { median, runChild, startChild } from './child.ts';
+import { benchApi } from './api.ts';
+import { benchEndToEnd } from './end-to-end.ts';
 import { benchLocalStack } from './local-stack.ts';
 import { benchSigning } from './signing.ts';
 import { benchStartup } from './startup.ts';
@@ -65,9 +67,19 @@ try {
   await nullServer.stop();
 }
 
+const api = await benchApi();
+const bare = api[0]!;
+table('POST /jobs, 50 connections (autocannon); the api against a null AWS endpoint', ['server', 'requests/s', 'p50 ms', 'p99 ms', 'vs bare', 'non-2xx', 'errors'],
+  api.map((r) => [r.name, fmt(r.rps), fmt(r.p50, 1), fmt(r.p99, 1), `${fmt(r.rps / bare.rps, 2)}×`, String(r.non2xx), String(r.errors)]));
+const ours = api[1]!;
+goals.push([`POST /jobs throughput ≥ 0.12× a bare node:http server's (${fmt(ours.rps / bare.rps, 2)}×, no errors)`, ours.rps / bare.rps >= 0.12 && ours.errors === 0 && ours.non2xx === 0]);
+
 const local = await benchLocalStack();
-table('Through lib/aws against the local stack (dynalite, local-aws-sqs; 32 concurrent)', ['call', 'calls/s'],
-  local.map((r) => [r.name, fmt(r.callsPerSec)]));
+const e2e = await benchEndToEnd();
+table('The local stack: its own ceilings through lib/aws (32 concurrent), and whole jobs', ['what', 'per second'], [
+  ...local.map((r) => [r.name, fmt(r.callsPerSec)]),
+  [`jobs POST → SUCCEEDED, one worker (${e2e.jobs} jobs in ${fmt(e2e.seconds, 1)} s)`, fmt(e2e.jobsPerSec, 1)],
+]);
 
 console.log('\nGoals');
 for (const [text, ok] of goals) console.log(`  ${ok ? 'PASS' : 'MISS'}  ${text}`);

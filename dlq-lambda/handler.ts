@@ -53,7 +53,7 @@ export function createHandler(dependencies: HandlerDependencies): DlqHandler {
       }
       return await finish(record, message, log);
     } catch (err) {
-      log.error({ error: describeError(err) }, 'record failed; left on the DLQ for redelivery');
+      log.error({ err }, 'record failed; left on the DLQ for redelivery');
       return 'retry';
     }
   }
@@ -139,16 +139,5 @@ export function createHandler(dependencies: HandlerDependencies): DlqHandler {
       if (await handleRecord(record) === 'retry') batchItemFailures.push({ itemIdentifier: record.messageId });
     }
     return { batchItemFailures };
-  };
-}
-
-/** What a log line may say about an error: an AWS error's body can hold a job's payload. */
-function describeError(err: unknown): Record<string, unknown> {
-  if (!(err instanceof Error)) return { message: String(err) };
-  return {
-    name: err.name,
-    message: err.message,
-    ...(err instanceof JobsysError ? { code: err.code, retryable: err.retryable } : { stack: err.stack }),
-    ...('awsCode' in err ? { awsCode: err.awsCode, requestId: (err as { requestId?: unknown }).requestId } : {}),
   };
 }

@@ -26,6 +26,16 @@ const REDACT = [
   'payload', '*.payload',
 ];
 
+/**
+ * What a log line may say about an error: never the whole object, since an AWS error's `body` can
+ * hold a job item, payload included. Applied to every `err` and `error` field.
+ */
+export function describeError(value: unknown): Record<string, unknown> {
+  if (!(value instanceof Error)) return { message: String(value) };
+  const { code, awsCode, statusCode, requestId } = value as Error & Record<string, unknown>;
+  return { name: value.name, message: value.message, code, awsCode, statusCode, requestId, stack: value.stack };
+}
+
 /** JSON lines: `{level, time, component, msg, ...}`; bind traceId and jobId with `.child()`. */
 export function createLogger(options: LoggerOptions): Logger {
   return pino({
@@ -35,5 +45,6 @@ export function createLogger(options: LoggerOptions): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: REDACT, censor: '[redacted]' },
+    serializers: { err: describeError, error: describeError },
   }, options.destination ?? pino.destination({ dest: 1, sync: options.sync ?? false }));
 }

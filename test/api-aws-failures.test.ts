@@ -65,7 +65,7 @@ test('with SQS refusing connections, POST still answers 202, the job is PENDING 
 
 test('an Idempotency-Key replay of a job whose publish failed sends nothing either: the sweeper owns it', async (t) => {
   const sent: string[] = [];
-  const wrapSqs = (sqs: Sqs): Sqs => ({ ...sqs, sendMessage: (input, options) => { sent.push(input.MessageBody); return sqs.sendMessage(input, options); } });
+  const wrapSqs = (sqs: Sqs): Sqs => ({ ...sqs, sendMessageBatch: (input, options) => { sent.push(...input.Entries.map((e) => e.MessageBody)); return sqs.sendMessageBatch(input, options); } });
   const broken = await startTestApi(stack, { env: { AWS_ENDPOINT_URL_SQS: await closedPortUrl() } });
   t.after(() => broken.close());
   const healthy = await startTestApi(stack, { wrapSqs });

@@ -50,3 +50,18 @@ test('a sync logger writes through a synchronous destination (a Lambda may freez
   assert.equal(streamOf(true)?.sync, true);
   assert.equal(streamOf(undefined)?.sync, false);
 });
+
+test('an error is logged by its name, message, codes and stack, never its body (which can hold a payload)', async () => {
+  const { AwsServiceError } = await import('../lib/errors.ts');
+  const { lines, destination } = capture();
+  const log = createLogger({ component: 'api', destination });
+  const err = new AwsServiceError('dynamodb.PutItem: ConditionalCheckFailedException', {
+    awsCode: 'ConditionalCheckFailedException', statusCode: 400, requestId: 'R1', service: 'dynamodb', operation: 'PutItem', retryable: false,
+    body: { Item: { payload: { S: '{"text":"top secret"}' } } },
+  });
+  log.error({ err }, 'failed');
+  log.error({ error: err }, 'failed again');
+  assert.doesNotMatch(JSON.stringify(lines), /top secret/);
+  assert.equal((lines[0]?.err as Record<string, unknown>).awsCode, 'ConditionalCheckFailedException');
+  assert.equal((lines[1]?.error as Record<string, unknown>).requestId, 'R1');
+});

@@ -20,3 +20,9 @@ test('new trace ids are 32 hex characters and differ', () => {
   assert.match(a, /^[0-9a-f]{32}$/);
   assert.notEqual(a, newTraceId());
 });
+
+test('trace ids stay distinct across many draws (the random pool refills)', () => {
+  const ids = new Set(Array.from({ length: 2_000 }, newTraceId));
+  assert.equal(ids.size, 2_000);
+  for (const id of ids) assert.match(id, /^[0-9a-f]{32}$/);
+});

@@ -113,7 +113,7 @@ test('worker/main.ts exits 1 when the queue cannot be read at start', async () =
   assert.equal(code, 1);
   const fatal = worker.lines.find((l) => l.level === 'fatal');
   assert.equal(fatal?.msg, 'worker could not start');
-  assert.match(String((fatal?.error as { message?: string } | undefined)?.message), /queue does not exist/i);
+  assert.match(String((fatal?.err as { message?: string } | undefined)?.message), /queue does not exist/i);
 });
 
 test('a second signal makes worker/main.ts exit 1 at once, without waiting for the drain', async (t) => {

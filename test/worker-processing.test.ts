@@ -232,6 +232,6 @@ test('an AWS error whose body holds the job item is logged without that body', a
   const [error] = await failed as [AwsServiceError];
   assert.equal(error.awsCode, 'ValidationException');
   const line = captured.lines.find((l) => l.level === 'error');
-  assert.equal((line?.error as { awsCode?: string } | undefined)?.awsCode, 'ValidationException');
+  assert.equal((line?.err as { awsCode?: string } | undefined)?.awsCode, 'ValidationException');
   assert.ok(!captured.text().includes(secret));
 });

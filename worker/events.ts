@@ -51,15 +51,6 @@ export class WorkerEvents extends EventEmitter<WorkerEventMap> {}
  */
 export function reportError(events: WorkerEvents, logger: Logger, err: unknown, msg: string): void {
   const error = err instanceof Error ? err : new Error(String(err));
-  logger.error({ error: describeError(error) }, msg);
+  logger.error({ err: error }, msg);
   if (events.listenerCount('error') > 0) events.emit('error', error);
-}
-
-/**
- * What a log line may say about an error: not the whole object, since an AWS error's `body` can
- * hold a job item, payload included.
- */
-export function describeError(error: Error): Record<string, unknown> {
-  const { code, awsCode, statusCode, requestId } = error as Error & Record<string, unknown>;
-  return { name: error.name, message: error.message, code, awsCode, statusCode, requestId, stack: error.stack };
 }

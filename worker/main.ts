@@ -4,7 +4,6 @@ import { ConfigError } from '../lib/errors.ts';
 import { createJobStore } from '../lib/jobs/store.ts';
 import { createLogger } from '../lib/log.ts';
 import { readWorkerConfig, type WorkerConfig } from './config.ts';
-import { describeError } from './events.ts';
 import { resolveSettings } from './queue-settings.ts';
 import { startWorker } from './worker.ts';
 
@@ -25,7 +24,6 @@ try {
 const logger = createLogger({ component: 'worker', level: config.logLevel });
 const transport = createUndiciTransport();
 
-const toError = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
 
 function flushLogs(): Promise<void> {
   return new Promise((resolve) => logger.flush(() => resolve()));
@@ -55,7 +53,7 @@ try {
     worker.stop()
       .then(() => transport.close())
       .then(() => exit(0), (err: unknown) => {
-        logger.error({ error: describeError(toError(err)) }, 'stopping failed');
+        logger.error({ err }, 'stopping failed');
         return exit(1);
       });
   };
@@ -63,7 +61,7 @@ try {
   process.on('SIGINT', onSignal);
 } catch (err) {
   if (err instanceof ConfigError) process.stderr.write(`worker: cannot start. ${err.message}\n`);
-  logger.fatal({ error: describeError(toError(err)) }, 'worker could not start');
+  logger.fatal({ err }, 'worker could not start');
   await transport.close().catch(() => undefined);
   await exit(1);
 }

@@ -1,5 +1,4 @@
 import { canonicalJson, sha256Hex } from '../../lib/canonical-json.ts';
-import type { Sqs } from '../../lib/aws/sqs.ts';
 import { encodeJobMessage } from '../../lib/jobs/message.ts';
 import { isJobId, jobIdForIdempotencyKey, newJobId, publicJob, type Job } from '../../lib/jobs/model.ts';
 import type { JobStore } from '../../lib/jobs/store.ts';
@@ -10,12 +9,12 @@ import { excerpt, HttpError } from '../problem.ts';
 import { readBody } from '../read-body.ts';
 import { sendJson } from '../respond.ts';
 import { exactRoute, paramRoute, type RequestContext, type Route } from '../router.ts';
+import type { Publisher } from '../publisher.ts';
 import type { Validators } from '../validation.ts';
 
 export interface JobRoutesOptions {
   store: JobStore;
-  sqs: Pick<Sqs, 'sendMessage'>;
-  queueUrl: string;
+  publisher: Publisher;
   validators: Validators;
   maxBodyBytes: number;
   /** Whether this request's client waits for `100 Continue` before sending its body. */
@@ -23,7 +22,7 @@ export interface JobRoutesOptions {
 }
 
 export function jobRoutes(options: JobRoutesOptions): Route[] {
-  const { store, sqs, queueUrl, validators } = options;
+  const { store, publisher, validators } = options;
 
   async function createJob(ctx: RequestContext): Promise<void> {
     const { req, res } = ctx;
@@ -38,7 +37,6 @@ export function jobRoutes(options: JobRoutesOptions): Route[] {
     const requestHash = sha256Hex(canonicalJson({ type, payload }));
     const jobId = key === undefined ? newJobId() : jobIdForIdempotencyKey(key);
     ctx.jobId = jobId;
-    const log = ctx.log.child({ jobId });
     const at = new Date().toISOString();
     const job: Job = {
       jobId, type, status: 'PENDING', payload, payloadHash, requestHash, idempotencyKey: key,
@@ -53,15 +51,15 @@ export function jobRoutes(options: JobRoutesOptions): Route[] {
       if (outcome.existing.requestHash !== requestHash) {
         throw new HttpError('idempotency-key-reused', 'This Idempotency-Key was already used for a request with another type or payload; use a new key for a new job');
       }
-      log.info('idempotent replay');
+      ctx.log.info({ jobId }, 'idempotent replay');
       sendJson(res, 202, publicJob(outcome.existing), { location, 'idempotent-replayed': 'true' });
       return;
     }
     try {
-      await sqs.sendMessage({ QueueUrl: queueUrl, MessageBody: encodeJobMessage({ jobId, payloadHash, traceId: ctx.traceId }) });
+      await publisher.publish(encodeJobMessage({ jobId, payloadHash, traceId: ctx.traceId }));
     } catch (err) {
       // The job is stored PENDING, so it is accepted: the worker's sweeper re-sends stale PENDING jobs.
-      log.warn({ err }, 'job stored but not published; the sweeper will publish it');
+      ctx.log.warn({ jobId, err }, 'job stored but not published; the sweeper will publish it');
     }
     sendJson(res, 202, publicJob(job), { location });
   }

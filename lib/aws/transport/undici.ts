@@ -27,24 +27,52 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Tra
   });
 
   return {
-    async request(req: HttpRequest): Promise<HttpResponse> {
-      try {
-        // undici's own per-request timers are far cheaper than an AbortSignal.timeout per call;
-        // for AWS's small JSON bodies "headers within t, then no body gap over t" bounds the exchange.
-        const res = await agent.request({
+    request(req: HttpRequest): Promise<HttpResponse> {
+      return new Promise((resolve, reject) => {
+        const signal = req.signal;
+        const fail = (err: unknown) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(toTransportError(err, { url: req.url, aborted: signal?.aborted === true, timedOut: false, timeoutMs: req.timeoutMs }));
+        };
+        if (signal?.aborted) return fail(signal.reason);
+        let controller: { abort(reason: Error): void } | undefined;
+        const onAbort = () => controller?.abort(new Error('aborted'));
+        signal?.addEventListener('abort', onAbort, { once: true });
+        let statusCode = 0;
+        let headers: Record<string, string> = {};
+        const chunks: Buffer[] = [];
+        // dispatch() with a handler, not request(): no Readable per response, which is most of
+        // the client's own CPU for AWS's small JSON answers.
+        agent.dispatch({
           origin: req.url.origin,
           path: req.url.pathname + req.url.search,
           method: req.method as 'POST',
           headers: req.headers,
           body: req.body ?? null,
-          signal: req.signal ?? null,
+          // undici's own per-request timers are far cheaper than an AbortSignal.timeout per call;
+          // for AWS's small JSON bodies "headers within t, then no body gap over t" bounds the exchange.
           ...(req.timeoutMs === undefined ? {} : { headersTimeout: req.timeoutMs, bodyTimeout: req.timeoutMs }),
+        }, {
+          onRequestStart(ctl) {
+            controller = ctl;
+            if (signal?.aborted) ctl.abort(new Error('aborted'));
+          },
+          onResponseStart(_ctl, status, responseHeaders) {
+            statusCode = status;
+            headers = flattenHeaders(responseHeaders as Record<string, string | string[] | undefined>);
+          },
+          onResponseData(_ctl, chunk) {
+            chunks.push(chunk);
+          },
+          onResponseEnd() {
+            signal?.removeEventListener('abort', onAbort);
+            resolve({ statusCode, headers, body: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8') });
+          },
+          onResponseError(_ctl, err) {
+            fail(err);
+          },
         });
-        const body = await res.body.text();
-        return { statusCode: res.statusCode, headers: flattenHeaders(res.headers), body };
-      } catch (err) {
-        throw toTransportError(err, { url: req.url, aborted: req.signal?.aborted === true, timedOut: false, timeoutMs: req.timeoutMs });
-      }
+      });
     },
     close: () => agent.close(),
   };
