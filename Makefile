@@ -32,9 +32,9 @@ typecheck: $(DEPS) ## Type-check everything (strict)
 test: typecheck ## Type-check, then every test that needs only Node (conformance on the local stack included)
 	node --test --test-concurrency=$(TEST_CONCURRENCY) --test-timeout=120000 'test/**/*.test.ts'
 
-.PHONY: conformance-moto
-conformance-moto: $(DEPS) ## The conformance suite against moto_server (needs moto installed)
-	CONFORMANCE_BACKEND=moto node --test --test-concurrency=1 --test-timeout=120000 'test/conformance/*.test.ts'
+.PHONY: test-moto
+test-moto: $(DEPS) ## The conformance suite and the drills against moto_server (needs moto installed)
+	TEST_BACKEND=moto node --test --test-concurrency=1 --test-timeout=120000 'test/conformance/*.test.ts' 'test/drills/*.test.ts'
 
 .PHONY: build-lambda
 build-lambda: $(DEPS) ## Bundle the dlq-lambda (esbuild) into dist/dlq-lambda.zip for nodejs24.x, handler index.handler

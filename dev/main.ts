@@ -85,7 +85,7 @@ async function main(): Promise<void> {
         DLQ_URL: resources.dlqUrl,
       },
       overrides: { api: { PORT: port, HOST: process.env.HOST ?? '127.0.0.1' } },
-      pretty: process.env.JOBSYS_DEV_JSON_LOGS !== '1',
+      output: process.env.JOBSYS_DEV_JSON_LOGS === '1' ? 'json' : 'pretty',
     });
     console.log([
       `jobsys dev: api on ${system.apiUrl}; worker and dlq-lambda running. Try:`,

@@ -17,8 +17,11 @@ export interface SystemOptions {
   env: Record<string, string>;
   /** Per-component settings on top of `env` (timings for tests, PORT for the api). */
   overrides?: Partial<Record<Component, Record<string, string>>>;
-  /** Human-readable log lines on this process's stdout (make dev); otherwise each line is kept. */
-  pretty?: boolean;
+  /**
+   * Where the components' log lines go besides `onLog`: this process's stdout, human-readable
+   * (make dev) or as the JSON lines they are; or nowhere (tests, benchmarks).
+   */
+  output?: 'pretty' | 'json' | 'none';
   /** Called with every JSON log line of every component. */
   onLog?: (component: Component, line: Record<string, unknown>) => void;
 }
@@ -40,7 +43,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
  */
 export async function startSystem(options: SystemOptions): Promise<System> {
   const children = new Map<Component, ChildProcess>();
-  const pretty = options.pretty ? prettyStream({ colorize: process.stdout.isTTY, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' }) : undefined;
+  const output = options.output ?? 'none';
+  const pretty = output === 'pretty' ? prettyStream({ colorize: process.stdout.isTTY, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' }) : undefined;
   pretty?.pipe(process.stdout);
   let resolveListening: (url: string) => void = () => undefined;
   const listening = new Promise<string>((resolve) => { resolveListening = resolve; });
@@ -56,10 +60,11 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     const stderr: string[] = [];
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr.push(chunk.toString('utf8'));
-      if (options.pretty) process.stderr.write(chunk);
+      if (output !== 'none') process.stderr.write(chunk);
     });
     createInterface({ input: child.stdout! }).on('line', (text) => {
-      pretty?.write(`${text}\n`);
+      if (pretty) pretty.write(`${text}\n`);
+      else if (output === 'json') process.stdout.write(`${text}\n`);
       let line: Record<string, unknown>;
       try {
         line = JSON.parse(text) as Record<string, unknown>;

@@ -31,7 +31,7 @@ test('drill 6, lost publish: a job written but never enqueued still reaches SUCC
 
 test('drill 6, lost publish: the API killed (SIGKILL) between its DynamoDB write and its SQS send, and the job still succeeds', { skip: process.env.JOBSYS_URL ? 'needs a local api process to kill' : false }, async (t) => {
   const env = target.env!;
-  const proxy = await startHoldProxy(env.AWS_ENDPOINT_URL_SQS!, /^SendMessage(Batch)?$/);
+  const proxy = await startHoldProxy(env.AWS_ENDPOINT_URL_SQS ?? env.AWS_ENDPOINT_URL!, /^SendMessage(Batch)?$/);
   t.after(() => proxy.close());
   const api = spawn(process.execPath, ['api/main.ts'], {
     cwd: fileURLToPath(new URL('../..', import.meta.url)),

@@ -39,9 +39,9 @@ export function deviates(backend: Backend, deviation: Deviation): boolean {
   return (DEVIATIONS[deviation] as readonly BackendName[]).includes(backend.name);
 }
 
-/** The backend named by CONFORMANCE_BACKEND: `local` (dynalite + local-aws-sqs, the default) or `moto`. */
+/** The backend named by TEST_BACKEND: `local` (dynalite + local-aws-sqs, the default) or `moto`. */
 export async function startBackend(): Promise<Backend> {
-  const name = process.env.CONFORMANCE_BACKEND || 'local';
+  const name = process.env.TEST_BACKEND || 'local';
   if (name === 'local') {
     const stack = await startLocalStack();
     return { name, env: stack.env, stop: () => stack.stop() };
@@ -50,7 +50,7 @@ export async function startBackend(): Promise<Backend> {
     const moto = await startMoto();
     return { name, env: moto.env, stop: () => moto.stop() };
   }
-  throw new Error(`CONFORMANCE_BACKEND must be "local" or "moto", not "${name}"`);
+  throw new Error(`TEST_BACKEND must be "local" or "moto", not "${name}"`);
 }
 
 export interface Connection {

@@ -1,16 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bootstrap } from '../../dev/bootstrap.ts';
-import { startLocalStack, type LocalStack } from '../../dev/local-stack.ts';
 import { startSystem, type System } from '../../dev/system.ts';
 import { createAws, type Aws } from '../../lib/aws/index.ts';
 import { createUndiciTransport } from '../../lib/aws/transport/undici.ts';
 import { createJobStore, type JobStore } from '../../lib/jobs/store.ts';
+import { startBackend, type Backend } from './backend.ts';
 
 /**
- * What a drill runs against: by default a system of its own (local stack, api, worker, dlq
- * runner) with timings shortened so that retries and sweeps take seconds; with JOBSYS_URL set, any
- * deployment, whose table and queues the drills reach through the AWS variables (AWS_REGION,
+ * What a drill runs against: by default a system of its own (api, worker, dlq runner) on the
+ * local stack, or on moto_server with TEST_BACKEND=moto, with timings shortened so that retries
+ * and sweeps take seconds; with JOBSYS_URL set, any deployment, whose table and queues the drills reach through the AWS variables (AWS_REGION,
  * credentials, DDB_TABLE, SQS_QUEUE_URL, DLQ_URL).
  */
 export interface DrillTarget {
@@ -56,10 +56,10 @@ export async function startDrillTarget(): Promise<DrillTarget> {
       stop: () => transport.close(),
     };
   }
-  let stack: LocalStack | undefined;
+  let stack: Backend | undefined;
   let system: System | undefined;
   try {
-    stack = await startLocalStack();
+    stack = await startBackend();
     const aws = createAws({ env: stack.env, transport });
     const suffix = randomBytes(4).toString('hex');
     const resources = await bootstrap(aws, { table: `drill-${suffix}`, queue: `drill-${suffix}`, dlq: `drill-${suffix}-dlq` });
