@@ -84,7 +84,7 @@ export async function benchApi(): Promise<LoadResult[]> {
   }
   const nullAws = await startChild(here('./null-server.ts'));
   try {
-    for (const [name, level] of [['jobsys api (validate, PutItem, SendMessage)', 'warn'], ['the same with LOG_LEVEL=info (an access log line each)', 'info']] as const) {
+    for (const [name, level] of [['jobsys api (validate, PutItem, batched publish; LOG_LEVEL=warn)', 'warn'], ['the same with LOG_LEVEL=info (an access log line each)', 'info']] as const) {
       const api = await startApi(`http://127.0.0.1:${nullAws.firstLine.trim()}`, level);
       try {
         results.push(await load(name, api.url));
