@@ -15,14 +15,24 @@ export interface LocalStack {
 
 const LOCAL_REGION = 'us-east-1';
 const LOCAL_ACCOUNT_ID = '123456789012';
-/** Loopback only: the emulators check no signature, so they must not be reachable from the network. */
+/** Loopback by default: the emulators check no signature, so they must not be reachable from the network. */
 const HOST = '127.0.0.1';
+
+export interface LocalStackOptions {
+  dynamoPath?: string;
+  /** Where the two endpoints listen; 0.0.0.0 only inside a cluster's private network (dev/local-aws-server.ts). */
+  host?: string;
+  /** 0 (the default) picks a free port. */
+  dynamodbPort?: number;
+  sqsPort?: number;
+}
 
 /**
  * dynalite (DynamoDB) and local-aws-sqs (SQS) in this process, each on a free loopback port,
  * behind the thin shims that correct where they differ from AWS in ways jobsys depends on.
  */
-export async function startLocalStack(options: { dynamoPath?: string } = {}): Promise<LocalStack> {
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const host = options.host ?? HOST;
   const started: Server[] = [];
   try {
     const dynaliteServer = dynalite({
@@ -31,15 +41,16 @@ export async function startLocalStack(options: { dynamoPath?: string } = {}): Pr
       updateTableMs: 0,
       ...(options.dynamoPath === undefined ? {} : { path: options.dynamoPath }),
     });
-    await listen(dynaliteServer);
+    // dynalite itself stays on loopback whatever the host: only its shim is reached from outside.
+    await listen(dynaliteServer, HOST, 0);
     started.push(dynaliteServer);
     const dynamo = createDynamoDbShim({ host: HOST, port: portOf(dynaliteServer) });
-    await listen(dynamo);
+    await listen(dynamo, host, options.dynamodbPort ?? 0);
     started.push(dynamo);
-    const sqs = await loadLocalAwsSqs().createSqsServer({ port: 0, hostname: HOST, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID });
+    const sqs = await loadLocalAwsSqs().createSqsServer({ port: options.sqsPort ?? 0, hostname: host, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID });
     started.push(sqs);
     patchSqsServer(sqs);
-    return stackOf(`http://${HOST}:${portOf(dynamo)}`, `http://${HOST}:${portOf(sqs)}`, started);
+    return stackOf(`http://${host}:${portOf(dynamo)}`, `http://${host}:${portOf(sqs)}`, started);
   } catch (err) {
     await closeInReverse(started).catch(() => undefined);
     throw err;
@@ -65,10 +76,10 @@ function stackOf(dynamodbEndpoint: string, sqsEndpoint: string, servers: Server[
   };
 }
 
-function listen(server: Server): Promise<void> {
+function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, HOST, () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
       resolve();
     });
