@@ -1,0 +1,141 @@
+{{- define "jobsys.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "jobsys.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 50 | trimSuffix "-" -}}
+{{- else if contains (include "jobsys.name" .) .Release.Name -}}
+{{- .Release.Name | trunc 50 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name (include "jobsys.name" .) | trunc 50 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "jobsys.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "jobsys.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Selector labels of one component: (list $ "api"). */}}
+{{- define "jobsys.selectorLabels" -}}
+{{- $root := index . 0 -}}
+app.kubernetes.io/name: {{ include "jobsys.name" $root }}
+app.kubernetes.io/instance: {{ $root.Release.Name }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end -}}
+
+{{- define "jobsys.labels" -}}
+{{ include "jobsys.selectorLabels" . }}
+app.kubernetes.io/part-of: jobsys
+app.kubernetes.io/managed-by: {{ (index . 0).Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" (index . 0).Chart.Name (index . 0).Chart.Version | replace "+" "_" }}
+{{- end -}}
+
+{{/* An image by its key in .Values.images: (list $ "api"). */}}
+{{- define "jobsys.image" -}}
+{{- $root := index . 0 -}}
+{{- $name := index $root.Values.images (index . 1) -}}
+{{- if $root.Values.image.registry -}}
+{{- printf "%s/%s:%s" $root.Values.image.registry $name (toString $root.Values.image.tag) -}}
+{{- else -}}
+{{- printf "%s:%s" $name (toString $root.Values.image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "jobsys.localAwsHost" -}}
+{{- printf "%s-local-aws" (include "jobsys.fullname" .) -}}
+{{- end -}}
+
+{{- define "jobsys.queueUrl" -}}
+{{- if .Values.dev.enabled -}}
+{{- default (printf "http://%s:%d/123456789012/jobsys-jobs" (include "jobsys.localAwsHost" .) (int .Values.dev.sqsPort)) .Values.aws.queueUrl -}}
+{{- else -}}
+{{- required "aws.queueUrl is required unless dev.enabled" .Values.aws.queueUrl -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "jobsys.dlqUrl" -}}
+{{- if .Values.dev.enabled -}}
+{{- default (printf "http://%s:%d/123456789012/jobsys-jobs-dlq" (include "jobsys.localAwsHost" .) (int .Values.dev.sqsPort)) .Values.aws.dlqUrl -}}
+{{- else -}}
+{{- required "aws.dlqUrl is required unless dev.enabled" .Values.aws.dlqUrl -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "jobsys.hasSecret" -}}
+{{- if or .Values.dev.enabled .Values.aws.accessKeyId -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+Env entries from the ConfigMap, one per key, so each container gets only what its service reads
+(test/k8s checks them against the services' config fields): (list $ "DDB_TABLE" ...).
+*/}}
+{{- define "jobsys.configEnv" -}}
+{{- $root := index . 0 -}}
+{{- range (rest .) }}
+- name: {{ . }}
+  valueFrom:
+    configMapKeyRef:
+      name: {{ include "jobsys.fullname" $root }}
+      key: {{ . }}
+{{- end }}
+{{- end -}}
+
+{{/* The region, endpoints and credentials every component's AWS client reads. */}}
+{{- define "jobsys.awsEnv" -}}
+{{- $keys := list "AWS_REGION" -}}
+{{- if .Values.dev.enabled -}}
+{{- $keys = append (append $keys "AWS_ENDPOINT_URL_DYNAMODB") "AWS_ENDPOINT_URL_SQS" -}}
+{{- else if .Values.aws.endpointUrl -}}
+{{- $keys = append $keys "AWS_ENDPOINT_URL" -}}
+{{- end -}}
+{{- include "jobsys.configEnv" (prepend $keys .) }}
+{{- if include "jobsys.hasSecret" . }}
+{{- range list "AWS_ACCESS_KEY_ID" "AWS_SECRET_ACCESS_KEY" }}
+- name: {{ . }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "jobsys.fullname" $ }}-aws
+      key: {{ . }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "jobsys.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+fsGroup: 10001
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "jobsys.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop: ["ALL"]
+{{- end -}}
+
+{{/* In dev mode: create the table and queues the container is configured for, before it starts. */}}
+{{- define "jobsys.bootstrapInitContainer" -}}
+{{- if .Values.dev.enabled }}
+initContainers:
+  - name: bootstrap
+    image: {{ include "jobsys.image" (list . "localAws") }}
+    imagePullPolicy: {{ .Values.image.pullPolicy }}
+    command: ["node", "dev/bootstrap-main.ts"]
+    env:
+      {{- include "jobsys.configEnv" (list . "DDB_TABLE" "SQS_QUEUE_URL" "DLQ_URL") | nindent 6 }}
+      {{- include "jobsys.awsEnv" . | nindent 6 }}
+    resources:
+      requests: { cpu: 50m, memory: 64Mi }
+      limits: { cpu: 250m, memory: 128Mi }
+    securityContext:
+      {{- include "jobsys.containerSecurityContext" . | nindent 6 }}
+{{- end }}
+{{- end -}}
