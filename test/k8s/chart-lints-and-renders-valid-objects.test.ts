@@ -1,0 +1,44 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chartExamples, CHART, helm, KUBE_VERSION, OVERLAYS, renderChart, renderOverlay } from './render.ts';
+import { validateObject } from './validate.ts';
+
+test('helm lint passes, strict, for the default values and every example', async () => {
+  const examples = await chartExamples();
+  assert.ok(examples.length >= 3, `examples: ${examples.join(', ')}`);
+  for (const values of [[], ...examples.map((e) => ['-f', e])]) {
+    await helm(['lint', CHART, '--strict', '--kube-version', KUBE_VERSION, ...values]);
+  }
+});
+
+test('every object the chart renders, with the defaults and each example, passes the Kubernetes schema', async () => {
+  for (const values of [[], ...(await chartExamples()).map((e) => [e])]) {
+    const objects = await renderChart(values);
+    assert.ok(objects.length > 0);
+    for (const object of objects) validateObject(object);
+  }
+});
+
+test('every object of every Kustomize overlay passes the Kubernetes schema', async () => {
+  for (const overlay of OVERLAYS) {
+    const objects = await renderOverlay(overlay);
+    assert.ok(objects.some((o) => o.kind === 'Deployment'), overlay);
+    for (const object of objects) validateObject(object);
+  }
+});
+
+test('the validation catches what a cluster would reject, and unknown kinds', () => {
+  const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { selector: {}, template: { spec: { containers: [{ name: 'a', ports: [{ containerPort: 'http' }] }] } } } };
+  assert.throws(() => validateObject(deployment), /containerPort must be integer/);
+  assert.throws(() => validateObject({ apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'x' } }), /no schema for this kind/);
+});
+
+test('values.schema.json rejects bad values: no queue URLs outside dev mode, an unknown log level, a misspelt key', async () => {
+  await assert.rejects(renderChart([], ['dev.enabled=false']), /queueUrl/);
+  await assert.rejects(renderChart([], ['logLevel=verbose']), /logLevel/);
+  await assert.rejects(renderChart([], ['api.replica=3']), /replica/);
+});
+
+test('the chart refuses a worker grace period not above its drain time', async () => {
+  await assert.rejects(renderChart([], ['worker.drainTimeoutMs=30000', 'worker.terminationGracePeriodSeconds=30']), /terminationGracePeriodSeconds must be above/);
+});

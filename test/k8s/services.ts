@@ -1,0 +1,84 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ROOT, find, type K8sObject } from './render.ts';
+
+/** Each container of the chart and the overlays, by name, and the entry whose readConfig it feeds. */
+export const CONTAINER_SOURCES: Record<string, string> = {
+  api: 'api/config.ts',
+  worker: 'worker/config.ts',
+  'dlq-runner': 'dev/dlq-runner.ts',
+  bootstrap: 'dev/bootstrap-main.ts',
+  'local-aws': 'dev/local-aws-server.ts',
+};
+
+/** The variables a readConfig(env, { NAME: field, ... }) call in the file reads. */
+export async function configFields(file: string): Promise<string[]> {
+  const source = await readFile(join(ROOT, file), 'utf8');
+  const names = [...source.matchAll(/^\s+([A-Z][A-Z0-9_]+): (?:integer|text|url|oneOf|flag|optionalInteger|DLQ_LAMBDA_FIELDS)\b/gm)].map((m) => m[1] ?? '');
+  if (names.length === 0) throw new Error(`no config fields found in ${file}`);
+  return names;
+}
+
+/** Every AWS_* variable lib/aws reads, with the per-service endpoint variables jobsys uses spelled out. */
+export async function awsClientVariables(): Promise<Set<string>> {
+  const names = new Set<string>();
+  const dir = join(ROOT, 'lib/aws');
+  for (const entry of await readdir(dir, { recursive: true })) {
+    if (!entry.endsWith('.ts')) continue;
+    for (const m of (await readFile(join(dir, entry), 'utf8')).matchAll(/\bAWS_[A-Z_]+\b/g)) names.add(m[0]);
+  }
+  if (names.delete('AWS_ENDPOINT_URL_')) {
+    names.add('AWS_ENDPOINT_URL_DYNAMODB');
+    names.add('AWS_ENDPOINT_URL_SQS');
+  }
+  return names;
+}
+
+export type Container = { name: string; image: string; env?: any[]; [field: string]: any };
+
+/** The container's environment as the kubelet gives it: every reference must resolve. */
+export function resolveEnv(container: Container, objects: K8sObject[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const entry of container.env ?? []) {
+    if (entry.value !== undefined) env[entry.name] = String(entry.value);
+    else if (entry.valueFrom?.configMapKeyRef) {
+      const ref = entry.valueFrom.configMapKeyRef;
+      const value = find(objects, 'ConfigMap', ref.name).data?.[ref.key];
+      if (value === undefined) throw new Error(`${container.name}: ${entry.name} refers to ConfigMap ${ref.name} key ${ref.key}, which is absent`);
+      env[entry.name] = value;
+    } else if (entry.valueFrom?.secretKeyRef) {
+      const ref = entry.valueFrom.secretKeyRef;
+      const secret = find(objects, 'Secret', ref.name);
+      const value = secret.stringData?.[ref.key] ?? (secret.data?.[ref.key] === undefined ? undefined : Buffer.from(secret.data[ref.key], 'base64').toString());
+      if (value === undefined) throw new Error(`${container.name}: ${entry.name} refers to Secret ${ref.name} key ${ref.key}, which is absent`);
+      env[entry.name] = value;
+    } else throw new Error(`${container.name}: ${entry.name} has neither value nor a ConfigMap/Secret reference`);
+  }
+  if (container.envFrom !== undefined) throw new Error(`${container.name}: envFrom hides which variables a container gets; name each`);
+  return env;
+}
+
+export function podSpecs(objects: K8sObject[]): Array<{ deployment: K8sObject; pod: any }> {
+  return objects.filter((o) => o.kind === 'Deployment').map((deployment) => ({ deployment, pod: deployment.spec.template.spec }));
+}
+
+export function allContainers(pod: any): Container[] {
+  return [...(pod.initContainers ?? []), ...pod.containers];
+}
+
+/** The Makefile's image names and tag: the one place they are defined. */
+export async function makefileImages(): Promise<{ names: Set<string>; tag: string }> {
+  const makefile = await readFile(join(ROOT, 'Makefile'), 'utf8');
+  const names = new Set([...makefile.matchAll(/^[A-Z_]+_IMAGE := (\S+)$/gm)].map((m) => m[1] ?? ''));
+  const tag = /^IMAGE_TAG \?= (\S+)$/m.exec(makefile)?.[1];
+  if (names.size === 0 || tag === undefined) throw new Error('the Makefile defines no *_IMAGE or IMAGE_TAG');
+  return { names, tag };
+}
+
+/** registry/name:tag into its parts. */
+export function parseImage(image: string): { registry: string; name: string; tag: string } {
+  const at = image.lastIndexOf(':');
+  const [path, tag] = at > image.lastIndexOf('/') ? [image.slice(0, at), image.slice(at + 1)] : [image, 'latest'];
+  const slash = path.lastIndexOf('/');
+  return { registry: slash < 0 ? '' : path.slice(0, slash), name: path.slice(slash + 1), tag };
+}

@@ -1,0 +1,141 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { parse } from 'yaml';
+import { readApiConfig } from '../../api/config.ts';
+import { readWorkerConfig } from '../../worker/config.ts';
+import { readDlqLambdaConfig } from '../../dlq-lambda/config.ts';
+import { allRenderings, CHART, find, ofKind, renderChart, ROOT, type K8sObject } from './render.ts';
+import { allContainers, awsClientVariables, configFields, CONTAINER_SOURCES, makefileImages, parseImage, podSpecs, resolveEnv } from './services.ts';
+
+const renderings = await allRenderings();
+
+function eachContainer(fn: (c: { label: string; objects: K8sObject[]; deployment: K8sObject; pod: any; container: any }) => void): void {
+  for (const { label, objects } of renderings) {
+    for (const { deployment, pod } of podSpecs(objects)) {
+      for (const container of allContainers(pod)) fn({ label, objects, deployment, pod, container });
+    }
+  }
+}
+
+test('every container sets only variables its service reads, and each service accepts the values', async () => {
+  const aws = await awsClientVariables();
+  const reads: Record<string, Set<string>> = {};
+  for (const [name, file] of Object.entries(CONTAINER_SOURCES)) reads[name] = new Set([...(await configFields(file)), ...aws]);
+  let checked = 0;
+  eachContainer(({ label, objects, container }) => {
+    const known = reads[container.name];
+    assert.ok(known, `${label}: container ${container.name} is of no known service`);
+    const env = resolveEnv(container, objects);
+    for (const name of Object.keys(env)) assert.ok(known.has(name), `${label}: ${container.name} sets ${name}, which it never reads`);
+    // The services' own parsers: a missing or bad value fails here as it would at start.
+    if (container.name === 'api') readApiConfig(env);
+    if (container.name === 'worker') readWorkerConfig(env);
+    if (container.name === 'dlq-runner') {
+      readDlqLambdaConfig(env);
+      assert.match(env['DLQ_URL'] ?? '', /^https?:\/\//, `${label}: dlq-runner DLQ_URL`);
+    }
+    if (container.name === 'bootstrap') {
+      for (const name of ['DDB_TABLE', 'SQS_QUEUE_URL', 'DLQ_URL']) assert.ok(env[name], `${label}: bootstrap ${name}`);
+    }
+    if (container.name !== 'local-aws') assert.ok(env['AWS_REGION'], `${label}: ${container.name} has no AWS_REGION`);
+    checked++;
+  });
+  assert.ok(checked >= 15, `only ${checked} containers checked`);
+});
+
+test('the api probes GET /healthz and /readyz, routes it serves, on the port it listens on; the Service reaches that port', async () => {
+  const routes = await readFile(`${ROOT}api/routes/health.ts`, 'utf8');
+  for (const { label, objects } of renderings) {
+    for (const { deployment, pod } of podSpecs(objects)) {
+      const api = pod.containers.find((c: any) => c.name === 'api');
+      if (!api) continue;
+      const port = api.ports.find((p: any) => p.name === 'http');
+      assert.equal(port.containerPort, readApiConfig(resolveEnv(api, objects)).port, label);
+      for (const [probe, path] of [['livenessProbe', '/healthz'], ['readinessProbe', '/readyz']] as const) {
+        assert.equal(api[probe].httpGet.path, path, `${label}: ${probe}`);
+        assert.equal(api[probe].httpGet.port, 'http', `${label}: ${probe}`);
+        assert.ok(routes.includes(`exactRoute('${path}'`), `api serves no ${path}`);
+      }
+      const service = find(objects, 'Service', deployment.metadata.name);
+      assert.equal(service.spec.ports[0].targetPort, 'http', label);
+      for (const [key, value] of Object.entries(service.spec.selector)) assert.equal(deployment.spec.template.metadata.labels[key], value, `${label}: selector ${key}`);
+    }
+  }
+});
+
+test('every image is one the Makefile names, and dev renderings use its tag with no registry', async () => {
+  const { names, tag } = await makefileImages();
+  const values = parse(await readFile(`${CHART}/values.yaml`, 'utf8'));
+  assert.deepEqual(new Set(Object.values(values.images)), names, 'chart values.images');
+  assert.equal(values.image.tag, tag);
+  let seen = new Set<string>();
+  eachContainer(({ label, container }) => {
+    const image = parseImage(container.image);
+    assert.ok(names.has(image.name), `${label}: ${container.name} runs ${container.image}`);
+    if (label.includes('dev') || label.includes('default')) assert.deepEqual([image.registry, image.tag], ['', tag], `${label}: ${container.image}`);
+    seen.add(image.name);
+  });
+  assert.deepEqual(seen, names, 'every Makefile image is deployed somewhere');
+});
+
+test('every container has cpu and memory requests and limits', () => {
+  eachContainer(({ label, container }) => {
+    for (const kind of ['requests', 'limits']) {
+      for (const resource of ['cpu', 'memory']) assert.ok(container.resources?.[kind]?.[resource], `${label}: ${container.name} ${kind}.${resource}`);
+    }
+  });
+});
+
+test('every pod runs non-root with no capabilities; root filesystems are read-only but the dev emulator\'s', () => {
+  for (const { label, objects } of renderings) {
+    for (const { deployment, pod } of podSpecs(objects)) {
+      assert.equal(pod.securityContext.runAsNonRoot, true, `${label}: ${deployment.metadata.name}`);
+      assert.ok(pod.securityContext.runAsUser > 0, `${label}: ${deployment.metadata.name}`);
+      for (const container of allContainers(pod)) {
+        const sc = container.securityContext;
+        assert.equal(sc.allowPrivilegeEscalation, false, `${label}: ${container.name}`);
+        assert.deepEqual(sc.capabilities.drop, ['ALL'], `${label}: ${container.name}`);
+        assert.equal(sc.readOnlyRootFilesystem, container.name !== 'local-aws', `${label}: ${container.name}`);
+      }
+    }
+  }
+});
+
+test('grace periods outlast the worker\'s drain and the api\'s shutdown grace', () => {
+  for (const { label, objects } of renderings) {
+    for (const { pod } of podSpecs(objects)) {
+      const grace = pod.terminationGracePeriodSeconds * 1000;
+      for (const container of pod.containers) {
+        const env = resolveEnv(container, objects);
+        if (container.name === 'worker') assert.ok(grace > readWorkerConfig(env).drainTimeoutMs, `${label}: worker grace ${grace} ms`);
+        if (container.name === 'api') assert.ok(grace > readApiConfig(env).shutdownGraceMs, `${label}: api grace ${grace} ms`);
+      }
+    }
+  }
+});
+
+test('on AWS: the ServiceAccount carries the IRSA role, no static keys, no dlq-runner; every pod uses that ServiceAccount', () => {
+  for (const { label, objects } of renderings.filter((r) => r.label.includes('aws'))) {
+    const [account] = ofKind(objects, 'ServiceAccount');
+    assert.match(account?.metadata.annotations?.['eks.amazonaws.com/role-arn'] ?? '', /^arn:aws:iam::\d{12}:role\//, label);
+    assert.deepEqual(ofKind(objects, 'Secret'), [], label);
+    for (const { deployment, pod } of podSpecs(objects)) {
+      assert.equal(pod.serviceAccountName, account?.metadata.name, `${label}: ${deployment.metadata.name}`);
+      assert.notEqual(deployment.metadata.name, 'jobsys-dlq-runner', label);
+      for (const container of allContainers(pod)) {
+        const env = resolveEnv(container, objects);
+        assert.equal(env['AWS_ACCESS_KEY_ID'], undefined, `${label}: ${container.name}`);
+        assert.ok(!Object.keys(env).some((n) => n.startsWith('AWS_ENDPOINT_URL')), `${label}: ${container.name} overrides endpoints`);
+      }
+    }
+  }
+});
+
+test('the autoscaling example scales the api Deployment, which then leaves replicas to the HPA', async () => {
+  const objects = await renderChart([`${CHART}/examples/autoscaling.yaml`]);
+  const [hpa] = ofKind(objects, 'HorizontalPodAutoscaler');
+  assert.equal(hpa?.spec.scaleTargetRef.name, 'jobsys-api');
+  assert.equal(find(objects, 'Deployment', 'jobsys-api').spec.replicas, undefined);
+  assert.deepEqual(ofKind(await renderChart(), 'HorizontalPodAutoscaler'), []);
+});
