@@ -28,8 +28,9 @@ export interface LocalStackOptions {
 }
 
 /**
- * dynalite (DynamoDB) and local-aws-sqs (SQS) in this process, each on a free loopback port,
- * behind the thin shims that correct where they differ from AWS in ways jobsys depends on.
+ * dynalite (DynamoDB) and local-aws-sqs (SQS) in this process, each on a free loopback port unless
+ * the options say where, behind the thin shims that correct where they differ from AWS in ways
+ * jobsys depends on.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const host = options.host ?? HOST;
