@@ -1,4 +1,3 @@
-import { JobsysError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { parseJobMessage, POISON_REASON_ATTRIBUTE, type JobMessage } from '../lib/jobs/message.ts';
 import type { Incident, Job, JobError } from '../lib/jobs/model.ts';

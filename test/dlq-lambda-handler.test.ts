@@ -16,8 +16,9 @@ import type { Transport } from '../lib/aws/transport/transport.ts';
 import { sha256Hex } from '../lib/canonical-json.ts';
 import { AwsServiceError } from '../lib/errors.ts';
 import { encodeJobMessage } from '../lib/jobs/message.ts';
-import { newJobId, type Incident, type Job, type JobError, type JobStatus } from '../lib/jobs/model.ts';
+import { newJobId, type Incident, type Job, type JobStatus } from '../lib/jobs/model.ts';
 import { createJobStore, type JobStore } from '../lib/jobs/store.ts';
+import { jobIn as jobInStore, LAST_ERROR } from './support/jobs.ts';
 import { createLogger } from '../lib/log.ts';
 import { newTraceId } from '../lib/trace.ts';
 
@@ -42,26 +43,7 @@ after(async () => {
 });
 
 const silent = createLogger({ component: 'dlq-lambda', level: 'silent' });
-const WORKER = 'worker-1';
-const LAST_ERROR: JobError = { message: 'simulated failure', code: 'JOBSYS_JOB_FAILED', attempt: 3, at: '2025-01-01T00:00:00.000Z' };
-
-/** A job brought to `status` the way the api and a worker would. */
-async function jobIn(status: JobStatus, options: { leaseMs?: number } = {}): Promise<Job> {
-  const at = new Date().toISOString();
-  const job: Job = {
-    jobId: newJobId(), type: 'transform', status: 'PENDING', payload: { text: 'hello' },
-    payloadHash: sha256Hex('payload'), requestHash: sha256Hex('request'), traceId: newTraceId(),
-    createdAt: at, updatedAt: at, attempts: 0,
-  };
-  await store.create(job);
-  if (status !== 'PENDING') await store.acquireLease(job.jobId, WORKER, options.leaseMs ?? 60_000, 3);
-  if (status === 'RETRYING' || status === 'FAILED_FINAL') await store.failAttempt(job.jobId, WORKER, LAST_ERROR);
-  if (status === 'SUCCEEDED') await store.succeed(job.jobId, WORKER, { output: 'HELLO' });
-  if (status === 'FAILED_FINAL') await store.failFinal(job.jobId, 'an-earlier-incident', LAST_ERROR);
-  const stored = await store.get(job.jobId, { consistent: true });
-  assert.equal(stored?.status, status);
-  return stored;
-}
+const jobIn = (status: JobStatus, options: { leaseMs?: number } = {}) => jobInStore(store, status, options);
 
 function record(body: string, options: { receiveCount?: number; poisonReason?: string; messageId?: string } = {}): SQSRecord {
   return {

@@ -9,11 +9,9 @@ import { startLocalStack, type LocalStack } from '../dev/local-stack.ts';
 import { createAws, type Aws } from '../lib/aws/index.ts';
 import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
 import type { Transport } from '../lib/aws/transport/transport.ts';
-import { sha256Hex } from '../lib/canonical-json.ts';
 import { encodeJobMessage } from '../lib/jobs/message.ts';
-import { newJobId, type Job } from '../lib/jobs/model.ts';
 import { createJobStore, type JobStore } from '../lib/jobs/store.ts';
-import { newTraceId } from '../lib/trace.ts';
+import { jobIn } from './support/jobs.ts';
 
 type Context = { after(fn: () => Promise<void>): void };
 
@@ -87,18 +85,7 @@ async function stopWith(runner: Runner, signal: NodeJS.Signals): Promise<{ code:
   return { code, ms: Date.now() - started };
 }
 
-async function retryingJob(): Promise<Job> {
-  const at = new Date().toISOString();
-  const job: Job = {
-    jobId: newJobId(), type: 'transform', status: 'PENDING', payload: { text: 'hello' },
-    payloadHash: sha256Hex('payload'), requestHash: sha256Hex('request'), traceId: newTraceId(),
-    createdAt: at, updatedAt: at, attempts: 0,
-  };
-  await store.create(job);
-  await store.acquireLease(job.jobId, 'worker-1', 60_000, 3);
-  await store.failAttempt(job.jobId, 'worker-1', { message: 'boom', code: 'JOBSYS_JOB_FAILED', attempt: 1, at });
-  return job;
-}
+const retryingJob = () => jobIn(store, 'RETRYING');
 
 async function dlqIsEmpty(): Promise<boolean> {
   const { Attributes } = await aws.sqs.getQueueAttributes({
