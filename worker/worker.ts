@@ -1,21 +1,9 @@
-import type { JobType } from '../lib/job-types/registry.ts';
-import type { JobStore } from '../lib/jobs/store.ts';
-import type { Logger } from '../lib/log.ts';
-import type { WorkerSettings } from './config.ts';
 import { createConsumer, type Consumer, type ConsumerDeps } from './consumer.ts';
 import { WorkerEvents } from './events.ts';
 import { createSweeper, type Sweeper } from './sweeper.ts';
 
-export interface WorkerDeps {
-  sqs: ConsumerDeps['sqs'];
-  store: JobStore;
-  queueUrl: string;
-  dlqUrl: string;
-  logger: Logger;
-  config: WorkerSettings;
-  jobTypes?: ReadonlyMap<string, JobType>;
-  random?: () => number;
-}
+/** What the consumer takes, less the events: startWorker makes one set for consumer and sweeper. */
+export type WorkerDeps = Omit<ConsumerDeps, 'events'>;
 
 export interface Worker {
   /** Both parts' events. */
