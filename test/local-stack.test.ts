@@ -42,6 +42,8 @@ async function createSimpleTable(aws: Aws): Promise<string> {
     AttributeDefinitions: [{ AttributeName: 'PK', AttributeType: 'S' }],
     KeySchema: [{ AttributeName: 'PK', KeyType: 'HASH' }],
   });
+  // CreateTable answers CREATING; with dynalite on disk the table can take a moment to be usable.
+  while ((await aws.dynamodb.describeTable({ TableName })).Table.TableStatus !== 'ACTIVE') await new Promise((r) => setTimeout(r, 20));
   return TableName;
 }
 
@@ -184,6 +186,7 @@ test('with dynamoPath the table data outlives a restart', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'jobsys-local-stack-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const first = await startLocalStack({ dynamoPath: dir });
+  t.after(() => first.stop());
   const transport = createUndiciTransport();
   t.after(() => transport.close());
   let aws = createAws({ env: first.env, transport });
