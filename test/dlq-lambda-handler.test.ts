@@ -1,45 +1,29 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { bootstrap } from '../dev/bootstrap.ts';
-import { startLocalStack, type LocalStack } from '../dev/local-stack.ts';
 import { createHandler, JOB_NOT_FOUND, RETRIES_EXHAUSTED, RETRIES_EXHAUSTED_CODE } from '../dlq-lambda/handler.ts';
 import { POISON_REASON_ATTRIBUTE } from '../lib/jobs/message.ts';
 import { BODY_EXCERPT_BYTES, bodyExcerpt, incidentIdFor } from '../dlq-lambda/incident.ts';
 import type { SQSEvent, SQSRecord } from '../dlq-lambda/sqs-event.ts';
-import { createAws, type Aws } from '../lib/aws/index.ts';
+import { createAws } from '../lib/aws/index.ts';
 import { marshall, unmarshall } from '../lib/aws/marshall.ts';
 import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
-import type { Transport } from '../lib/aws/transport/transport.ts';
 import { sha256Hex } from '../lib/canonical-json.ts';
 import { AwsServiceError } from '../lib/errors.ts';
 import { encodeJobMessage } from '../lib/jobs/message.ts';
 import { newJobId, type Incident, type Job, type JobStatus } from '../lib/jobs/model.ts';
 import { createJobStore, type JobStore } from '../lib/jobs/store.ts';
+import { freshResources, useBackend } from './support/backend.ts';
 import { jobIn as jobInStore, LAST_ERROR } from './support/jobs.ts';
 import { createLogger } from '../lib/log.ts';
 import { newTraceId } from '../lib/trace.ts';
 
-let stack: LocalStack;
-let transport: Transport;
-let aws: Aws;
 let table: string;
 let store: JobStore;
-
-before(async () => {
-  stack = await startLocalStack();
-  transport = createUndiciTransport();
-  aws = createAws({ env: stack.env, transport });
-  const suffix = randomBytes(4).toString('hex');
-  ({ tableName: table } = await bootstrap(aws, { table: `dlq-handler-${suffix}`, queue: `dlq-handler-q-${suffix}`, dlq: `dlq-handler-dlq-${suffix}` }));
-  store = createJobStore({ dynamodb: aws.dynamodb, table });
-});
-
-after(async () => {
-  await transport.close();
-  await stack.stop();
+const suite = useBackend(async (aws) => {
+  ({ table, store } = await freshResources(aws, 'dlq-handler'));
 });
 
 const silent = createLogger({ component: 'dlq-lambda', level: 'silent' });
@@ -73,7 +57,7 @@ const handlerWith = (overrides: Partial<Parameters<typeof createHandler>[0]> = {
 
 /** Every incident in the table (GSI1 holds them all under INCIDENT). */
 async function incidents(): Promise<Incident[]> {
-  const { Items } = await aws.dynamodb.query({
+  const { Items } = await suite.aws.dynamodb.query({
     TableName: table, IndexName: 'GSI1',
     KeyConditionExpression: 'GSI1PK = :incident', ExpressionAttributeValues: marshall({ ':incident': 'INCIDENT' }),
   });
@@ -275,7 +259,7 @@ test('with DynamoDB unreachable every record is reported failed and the handler 
   const port = await closedPort();
   const unreachable = createUndiciTransport();
   t.after(() => unreachable.close());
-  const down = createAws({ env: { ...stack.env, AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${port}` }, transport: unreachable, retry: { maxAttempts: 1 } });
+  const down = createAws({ env: { ...suite.backend.env, AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${port}` }, transport: unreachable, retry: { maxAttempts: 1 } });
   const handler = handlerWith({ store: createJobStore({ dynamodb: down.dynamodb, table }) });
   const records = [record('not json'), recordFor(await jobIn('RETRYING'))];
 

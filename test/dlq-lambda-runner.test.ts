@@ -1,16 +1,11 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { bootstrap, type BootstrapResult } from '../dev/bootstrap.ts';
-import { startLocalStack, type LocalStack } from '../dev/local-stack.ts';
-import { createAws, type Aws } from '../lib/aws/index.ts';
-import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
-import type { Transport } from '../lib/aws/transport/transport.ts';
 import { encodeJobMessage } from '../lib/jobs/message.ts';
-import { createJobStore, type JobStore } from '../lib/jobs/store.ts';
+import type { JobStore } from '../lib/jobs/store.ts';
+import { freshResources, useBackend, type Resources } from './support/backend.ts';
 import { jobIn } from './support/jobs.ts';
 
 type Context = { after(fn: () => Promise<void>): void };
@@ -20,24 +15,11 @@ const NODE = `${ROOT}node_modules/.bin/node`;
 /** The runner long-polls for 20 s: stopping well within that shows the poll was abandoned. */
 const STOP_WITHIN_MS = 5_000;
 
-let stack: LocalStack;
-let transport: Transport;
-let aws: Aws;
-let resources: BootstrapResult;
+let resources: Resources;
 let store: JobStore;
-
-before(async () => {
-  stack = await startLocalStack();
-  transport = createUndiciTransport();
-  aws = createAws({ env: stack.env, transport });
-  const suffix = randomBytes(4).toString('hex');
-  resources = await bootstrap(aws, { table: `dlq-runner-${suffix}`, queue: `dlq-runner-q-${suffix}`, dlq: `dlq-runner-dlq-${suffix}` });
-  store = createJobStore({ dynamodb: aws.dynamodb, table: resources.tableName });
-});
-
-after(async () => {
-  await transport.close();
-  await stack.stop();
+const suite = useBackend(async (aws) => {
+  resources = await freshResources(aws, 'dlq-runner');
+  store = resources.store;
 });
 
 interface Runner {
@@ -61,7 +43,7 @@ function spawnRunner(t: Context, env: Record<string, string>): Runner {
 }
 
 async function startRunner(t: Context): Promise<Runner> {
-  const runner = spawnRunner(t, { ...stack.env, DLQ_URL: resources.dlqUrl, DDB_TABLE: resources.tableName, LOG_LEVEL: 'info' });
+  const runner = spawnRunner(t, { ...suite.backend.env, DLQ_URL: resources.dlqUrl, DDB_TABLE: resources.table, LOG_LEVEL: 'info' });
   await waitFor('the runner to start', () => {
     if (runner.child.exitCode !== null) assert.fail(`dlq-runner exited ${runner.child.exitCode}:\n${runner.output()}`);
     return runner.output().includes('dlq runner started');
@@ -88,7 +70,7 @@ async function stopWith(runner: Runner, signal: NodeJS.Signals): Promise<{ code:
 const retryingJob = () => jobIn(store, 'RETRYING');
 
 async function dlqIsEmpty(): Promise<boolean> {
-  const { Attributes } = await aws.sqs.getQueueAttributes({
+  const { Attributes } = await suite.aws.sqs.getQueueAttributes({
     QueueUrl: resources.dlqUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
   });
   return Attributes['ApproximateNumberOfMessages'] === '0' && Attributes['ApproximateNumberOfMessagesNotVisible'] === '0';
@@ -98,7 +80,7 @@ test('a message on the DLQ ends its job FAILED_FINAL with an incident and is del
   const runner = await startRunner(t);
   const job = await retryingJob();
 
-  await aws.sqs.sendMessage({ QueueUrl: resources.dlqUrl, MessageBody: encodeJobMessage({ jobId: job.jobId, payloadHash: job.payloadHash, traceId: job.traceId }) });
+  await suite.aws.sqs.sendMessage({ QueueUrl: resources.dlqUrl, MessageBody: encodeJobMessage({ jobId: job.jobId, payloadHash: job.payloadHash, traceId: job.traceId }) });
 
   await waitFor('the job to be FAILED_FINAL', async () => (await store.get(job.jobId, { consistent: true }))?.status === 'FAILED_FINAL');
   const final = await store.get(job.jobId, { consistent: true });
@@ -122,7 +104,7 @@ test('SIGINT during the long poll exits 0 at once', async (t) => {
 });
 
 test('without DLQ_URL and DDB_TABLE the runner exits 1 naming both', async (t) => {
-  const runner = spawnRunner(t, { ...stack.env });
+  const runner = spawnRunner(t, { ...suite.backend.env });
 
   const [code] = await once(runner.child, 'exit') as [number | null];
 

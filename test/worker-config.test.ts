@@ -4,9 +4,10 @@ import { hostname } from 'node:os';
 import { ConfigError } from '../lib/errors.ts';
 import { readWorkerConfig } from '../worker/config.ts';
 import { resolveSettings } from '../worker/queue-settings.ts';
-import { captureLogger, freshResources, useLocalStack } from './support/worker.ts';
+import { captureLogger } from './support/worker.ts';
+import { freshResources, useBackend } from './support/backend.ts';
 
-const suite = useLocalStack();
+const suite = useBackend();
 
 const required = {
   SQS_QUEUE_URL: 'http://127.0.0.1:9324/123456789012/jobs',

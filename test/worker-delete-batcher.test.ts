@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import type { BatchOutput, BatchResultError } from '../lib/aws/sqs.ts';
 import { AwsServiceError, NetworkError } from '../lib/errors.ts';
 import { createDeleteBatcher } from '../worker/delete-batcher.ts';
-import { freshResources, queueCounts, useLocalStack } from './support/worker.ts';
+import { queueCounts } from './support/worker.ts';
+import { freshResources, useBackend } from './support/backend.ts';
 
-const suite = useLocalStack();
+const suite = useBackend();
 
 type Entries = Array<{ Id: string; ReceiptHandle: string }>;
 

@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { transform } from '../lib/job-types/transform.ts';
-import { createJob, events, freshResources, messageFor, nextEvent, queueCounts, record, startConsumer, testJobType, useLocalStack } from './support/worker.ts';
+import { createJob, events, messageFor, nextEvent, queueCounts, record, startConsumer, testJobType } from './support/worker.ts';
+import { freshResources, useBackend } from './support/backend.ts';
 
-const suite = useLocalStack();
+const suite = useBackend();
 
 test('the same message sent twice and received at once by two consumers runs the work once, and both copies end deleted', async (t) => {
   const res = await freshResources(suite.aws);

@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createJobStore } from '../lib/jobs/store.ts';
-import { createJob, enqueue, freshResources, nextEvent, queueCounts, record, startConsumer, testJobType, useLocalStack } from './support/worker.ts';
+import { createJob, enqueue, nextEvent, queueCounts, record, startConsumer, testJobType } from './support/worker.ts';
+import { freshResources, useBackend } from './support/backend.ts';
 
-const suite = useLocalStack();
+const suite = useBackend();
 
 test('heartbeats keep a job that outlasts the visibility timeout and the lease from reaching a second consumer', async (t) => {
   const res = await freshResources(suite.aws);

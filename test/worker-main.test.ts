@@ -4,9 +4,10 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createJob, enqueue, freshResources, useLocalStack } from './support/worker.ts';
+import { createJob, enqueue } from './support/worker.ts';
+import { freshResources, useBackend } from './support/backend.ts';
 
-const suite = useLocalStack();
+const suite = useBackend();
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 interface Worker {
@@ -60,7 +61,7 @@ function spawnWorker(env: Record<string, string>): Worker {
 }
 
 test('worker/main.ts exits 1 with a message naming SQS_QUEUE_URL when it is missing', async () => {
-  const worker = spawnWorker({ ...suite.stack.env, DLQ_URL: 'http://127.0.0.1:1/q', DDB_TABLE: 'jobs' });
+  const worker = spawnWorker({ ...suite.backend.env, DLQ_URL: 'http://127.0.0.1:1/q', DDB_TABLE: 'jobs' });
   const [code] = await worker.exited;
   assert.equal(code, 1);
   assert.match(worker.stderr(), /SQS_QUEUE_URL is missing/);
@@ -70,7 +71,7 @@ test('worker/main.ts exits 1 with a message naming SQS_QUEUE_URL when it is miss
 test('on SIGTERM worker/main.ts stops polling, finishes a short job, releases a long one, and exits 0 within the drain timeout', async (t) => {
   const res = await freshResources(suite.aws, 'main');
   const worker = spawnWorker({
-    ...suite.stack.env,
+    ...suite.backend.env,
     SQS_QUEUE_URL: res.queueUrl,
     DLQ_URL: res.dlqUrl,
     DDB_TABLE: res.table,
@@ -108,7 +109,7 @@ test('on SIGTERM worker/main.ts stops polling, finishes a short job, releases a 
 
 test('worker/main.ts exits 1 when the queue cannot be read at start', async () => {
   const res = await freshResources(suite.aws, 'main');
-  const worker = spawnWorker({ ...suite.stack.env, SQS_QUEUE_URL: `${res.queueUrl}-missing`, DLQ_URL: res.dlqUrl, DDB_TABLE: res.table });
+  const worker = spawnWorker({ ...suite.backend.env, SQS_QUEUE_URL: `${res.queueUrl}-missing`, DLQ_URL: res.dlqUrl, DDB_TABLE: res.table });
   const [code] = await worker.exited;
   assert.equal(code, 1);
   const fatal = worker.lines.find((l) => l.level === 'fatal');
@@ -118,7 +119,7 @@ test('worker/main.ts exits 1 when the queue cannot be read at start', async () =
 
 test('a second signal makes worker/main.ts exit 1 at once, without waiting for the drain', async (t) => {
   const res = await freshResources(suite.aws, 'main');
-  const worker = spawnWorker({ ...suite.stack.env, SQS_QUEUE_URL: res.queueUrl, DLQ_URL: res.dlqUrl, DDB_TABLE: res.table, DRAIN_TIMEOUT_MS: '30000' });
+  const worker = spawnWorker({ ...suite.backend.env, SQS_QUEUE_URL: res.queueUrl, DLQ_URL: res.dlqUrl, DDB_TABLE: res.table, DRAIN_TIMEOUT_MS: '30000' });
   t.after(() => {
     if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
   });

@@ -5,9 +5,10 @@ import { encodeJobMessage } from '../lib/jobs/message.ts';
 import { newJobId } from '../lib/jobs/model.ts';
 import { newTraceId } from '../lib/trace.ts';
 import { POISON_REASON_ATTRIBUTE } from '../lib/jobs/message.ts';
-import { createJob, enqueue, freshResources, events, nextEvent, queueCounts, startConsumer, useLocalStack } from './support/worker.ts';
+import { createJob, enqueue, events, nextEvent, queueCounts, startConsumer } from './support/worker.ts';
+import { freshResources, useBackend } from './support/backend.ts';
 
-const suite = useLocalStack();
+const suite = useBackend();
 
 test('poison messages go to the DLQ as they were, with the reason, are deleted from the queue, and the worker goes on', async (t) => {
   const res = await freshResources(suite.aws);

@@ -5,9 +5,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ReceiveMessageInput } from '../lib/aws/sqs.ts';
 import { NetworkError } from '../lib/errors.ts';
 import type { Consumer } from '../worker/consumer.ts';
-import { createJob, enqueue, events, freshResources, nextEvent, startConsumer, testJobType, useLocalStack } from './support/worker.ts';
+import { createJob, enqueue, events, nextEvent, startConsumer, testJobType } from './support/worker.ts';
+import { freshResources, useBackend } from './support/backend.ts';
 
-const suite = useLocalStack();
+const suite = useBackend();
 
 interface ReceiveCall {
   input: ReceiveMessageInput;

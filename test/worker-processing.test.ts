@@ -6,11 +6,10 @@ import { AwsServiceError, JobFailedError } from '../lib/errors.ts';
 import { transform } from '../lib/job-types/transform.ts';
 import { createJobStore } from '../lib/jobs/store.ts';
 import { createConsumer } from '../worker/consumer.ts';
-import {
-  captureLogger, createJob, enqueue, fastSettings, freshResources, nextEvent, queueCounts, record, startConsumer, testJobType, useLocalStack, waitUntil,
-} from './support/worker.ts';
+import { captureLogger, createJob, enqueue, fastSettings, nextEvent, queueCounts, record, startConsumer, testJobType, waitUntil } from './support/worker.ts';
+import { freshResources, useBackend } from './support/backend.ts';
 
-const suite = useLocalStack();
+const suite = useBackend();
 
 test('a job runs to SUCCEEDED with its output, and its message is deleted', async (t) => {
   const res = await freshResources(suite.aws);

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { retryDelaySeconds } from '../worker/backoff.ts';
-import { createJob, enqueue, freshResources, messageFor, nextEvent, queueCounts, record, startConsumer, useLocalStack } from './support/worker.ts';
+import { createJob, enqueue, messageFor, nextEvent, queueCounts, record, startConsumer } from './support/worker.ts';
+import { freshResources, useBackend } from './support/backend.ts';
 
-const suite = useLocalStack();
+const suite = useBackend();
 
 test('retryDelaySeconds: full jitter over a ceiling that doubles per attempt from the base, capped, in whole seconds', () => {
   const top = () => 0.999_999;

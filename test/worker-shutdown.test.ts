@@ -6,11 +6,10 @@ import { transform } from '../lib/job-types/transform.ts';
 import type { JobStore } from '../lib/jobs/store.ts';
 import { createConsumer } from '../worker/consumer.ts';
 import { startWorker } from '../worker/worker.ts';
-import {
-  createJob, enqueue, events, fastSettings, freshResources, messageFor, nextEvent, queueCounts, silentLogger, startConsumer, testJobType, useLocalStack,
-} from './support/worker.ts';
+import { createJob, enqueue, events, fastSettings, messageFor, nextEvent, queueCounts, silentLogger, startConsumer, testJobType } from './support/worker.ts';
+import { freshResources, useBackend } from './support/backend.ts';
 
-const suite = useLocalStack();
+const suite = useBackend();
 
 test('stop() abandons a pending 20 s long poll at once', async () => {
   const res = await freshResources(suite.aws, 'shutdown');

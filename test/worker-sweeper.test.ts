@@ -3,11 +3,10 @@ import assert from 'node:assert/strict';
 import { sha256Hex } from '../lib/canonical-json.ts';
 import { createSweeper, type Sweeper } from '../worker/sweeper.ts';
 import { startWorker } from '../worker/worker.ts';
-import {
-  createJob, events, fastSettings, freshResources, messageFor, nextEvent, record, silentLogger, useLocalStack, type Resources,
-} from './support/worker.ts';
+import { createJob, events, fastSettings, messageFor, nextEvent, record, silentLogger } from './support/worker.ts';
+import { freshResources, type Resources, useBackend } from './support/backend.ts';
 
-const suite = useLocalStack();
+const suite = useBackend();
 
 const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
 

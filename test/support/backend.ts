@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, type TestContext } from 'node:test';
+import { bootstrap } from '../../dev/bootstrap.ts';
 import { startLocalStack } from '../../dev/local-stack.ts';
 import type { CreateTableInput } from '../../lib/aws/dynamodb.ts';
 import { createAws, type Aws } from '../../lib/aws/index.ts';
 import { createUndiciTransport } from '../../lib/aws/transport/undici.ts';
+import { createJobStore, type JobStore } from '../../lib/jobs/store.ts';
 import { startMoto } from './moto.ts';
 
 export type BackendName = 'local' | 'moto';
@@ -65,13 +67,17 @@ export function connect(backend: Backend): Connection {
 }
 
 /** A name no other test, file or run uses, so that test files can share one backend in parallel. */
-/** One backend and client per test file: started before its tests, stopped after them. */
-export function useBackend(): { readonly backend: Backend; readonly aws: Aws } {
+/**
+ * One backend and client per test file: started before its tests, stopped after them. `setUp`
+ * runs once the backend is up (a file's own resources), in the same hook, so it never runs first.
+ */
+export function useBackend(setUp?: (aws: Aws) => Promise<void>): { readonly backend: Backend; readonly aws: Aws } {
   let backend: Backend | undefined;
   let connection: Connection | undefined;
   before(async () => {
     backend = await startBackend();
     connection = connect(backend);
+    await setUp?.(connection.aws);
   });
   after(async () => {
     await connection?.close();
@@ -133,4 +139,18 @@ async function waitForActive(aws: Aws, TableName: string, timeoutMs = 60_000): P
     if (Date.now() > deadline) throw new Error(`Table ${TableName} is still ${Table.TableStatus} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+export interface Resources {
+  table: string;
+  queueUrl: string;
+  dlqUrl: string;
+  store: JobStore;
+}
+
+/** A table, queue and DLQ of fresh names, as ops/resources defines them (maxReceiveCount 3). */
+export async function freshResources(aws: Aws, prefix = 'worker'): Promise<Resources> {
+  const suffix = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+  const { tableName, queueUrl, dlqUrl } = await bootstrap(aws, { table: `${prefix}-${suffix}`, queue: `${prefix}-${suffix}`, dlq: `${prefix}-${suffix}-dlq` });
+  return { table: tableName, queueUrl, dlqUrl, store: createJobStore({ dynamodb: aws.dynamodb, table: tableName }) };
 }

@@ -1,62 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { after, before } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { bootstrap } from '../../dev/bootstrap.ts';
-import { startLocalStack, type LocalStack } from '../../dev/local-stack.ts';
-import { createAws, type Aws } from '../../lib/aws/index.ts';
-import { createUndiciTransport } from '../../lib/aws/transport/undici.ts';
-import type { Transport } from '../../lib/aws/transport/transport.ts';
+import type { Aws } from '../../lib/aws/index.ts';
 import { canonicalJson, sha256Hex } from '../../lib/canonical-json.ts';
 import type { JobContext, JobType } from '../../lib/job-types/registry.ts';
 import { encodeJobMessage } from '../../lib/jobs/message.ts';
 import { newJobId, type Job } from '../../lib/jobs/model.ts';
-import { createJobStore, type JobStore } from '../../lib/jobs/store.ts';
+import type { JobStore } from '../../lib/jobs/store.ts';
+import type { Resources } from './backend.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { newTraceId } from '../../lib/trace.ts';
 import type { WorkerSettings } from '../../worker/config.ts';
 import { createConsumer, type Consumer, type ConsumerDeps } from '../../worker/consumer.ts';
 import type { WorkerEventMap, WorkerEvents } from '../../worker/events.ts';
 
-/** One local stack per test file, started before its tests and stopped after them. */
-export function useLocalStack(): { readonly aws: Aws; readonly stack: LocalStack } {
-  let stack: LocalStack | undefined;
-  let transport: Transport | undefined;
-  let aws: Aws | undefined;
-  before(async () => {
-    stack = await startLocalStack();
-    transport = createUndiciTransport();
-    aws = createAws({ env: stack.env, transport });
-  });
-  after(async () => {
-    await transport?.close();
-    await stack?.stop();
-  });
-  return {
-    get aws() {
-      if (!aws) throw new Error('the local stack starts in before()');
-      return aws;
-    },
-    get stack() {
-      if (!stack) throw new Error('the local stack starts in before()');
-      return stack;
-    },
-  };
-}
-
-export interface Resources {
-  table: string;
-  queueUrl: string;
-  dlqUrl: string;
-  store: JobStore;
-}
-
-/** A table, queue and DLQ of fresh names, as ops/resources defines them (maxReceiveCount 3). */
-export async function freshResources(aws: Aws, prefix = 'worker'): Promise<Resources> {
-  const suffix = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
-  const { tableName, queueUrl, dlqUrl } = await bootstrap(aws, { table: `${prefix}-${suffix}`, queue: `${prefix}-${suffix}`, dlq: `${prefix}-${suffix}-dlq` });
-  return { table: tableName, queueUrl, dlqUrl, store: createJobStore({ dynamodb: aws.dynamodb, table: tableName }) };
-}
 
 /** Timings that keep a test file within seconds. */
 export function fastSettings(overrides: Partial<WorkerSettings> = {}): WorkerSettings {
