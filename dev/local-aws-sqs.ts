@@ -18,7 +18,15 @@ const FIXED = 'let n=Number(t.record.attributes.ApproximateReceiveCount)+(i?0:1)
 
 type CreateSqsServer = typeof import('local-aws-sqs').createSqsServer;
 
+let loaded: { createSqsServer: CreateSqsServer } | undefined;
+
+/** Loaded once per process: every later stack reuses the corrected module. */
 export function loadLocalAwsSqs(): { createSqsServer: CreateSqsServer } {
+  loaded ??= loadCorrected();
+  return loaded;
+}
+
+function loadCorrected(): { createSqsServer: CreateSqsServer } {
   const entry = require.resolve('local-aws-sqs');
   const source = readFileSync(entry, 'utf8');
   if (source.split(BUGGY).length !== 2) {
