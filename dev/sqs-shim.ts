@@ -19,7 +19,10 @@ const PASS_THROUGH = 'x-jobsys-local-stack-pass-through';
 export function patchSqsServer(server: Server): void {
   const [original, ...rest] = server.listeners('request') as RequestListener[];
   if (original === undefined || rest.length > 0) throw new Error('local-aws-sqs: expected exactly one request listener');
-  const relay = createRelay({ host: '127.0.0.1', port: (server.address() as AddressInfo).port });
+  // The shim's own calls go to the address the emulator is bound to: loopback answers only when
+  // it listens on every interface, not when the stack is bound to one (a Docker bridge, say).
+  const { address, port } = server.address() as AddressInfo;
+  const relay = createRelay({ host: address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address, port });
   server.removeListener('request', original);
   server.on('close', () => relay.close());
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {

@@ -20,14 +20,16 @@ function freePort(): Promise<number> {
 
 test('startLocalStack listens on the host and ports it is given, and serves there', async (t) => {
   const [dynamodbPort, sqsPort] = [await freePort(), await freePort()];
-  const stack = await startLocalStack({ host: '127.0.0.1', dynamodbPort, sqsPort });
+  // Not 127.0.0.1: bound to one other address (a Docker bridge, in the compose drill), the SQS
+  // shim must reach the emulator there, and a long poll below goes through it.
+  const stack = await startLocalStack({ host: '127.0.0.2', dynamodbPort, sqsPort });
   const transport = createUndiciTransport();
   t.after(async () => {
     await transport.close();
     await stack.stop();
   });
-  assert.equal(stack.dynamodbEndpoint, `http://127.0.0.1:${dynamodbPort}`);
-  assert.equal(stack.sqsEndpoint, `http://127.0.0.1:${sqsPort}`);
+  assert.equal(stack.dynamodbEndpoint, `http://127.0.0.2:${dynamodbPort}`);
+  assert.equal(stack.sqsEndpoint, `http://127.0.0.2:${sqsPort}`);
 
   const aws = createAws({ env: stack.env, transport });
   const name = `q-${randomBytes(4).toString('hex')}`;
