@@ -31,7 +31,10 @@ const REDACT = [
  * hold a job item, payload included. Applied to every `err` and `error` field.
  */
 export function describeError(value: unknown): Record<string, unknown> {
-  if (!(value instanceof Error)) return { message: String(value) };
+  if (!(value instanceof Error)) {
+    // A plain object (`{code, attempt}`) keeps its fields; anything else becomes its text.
+    return typeof value === 'object' && value !== null ? { ...value } : { message: String(value) };
+  }
   const { code, awsCode, statusCode, requestId } = value as Error & Record<string, unknown>;
   return { name: value.name, message: value.message, code, awsCode, statusCode, requestId, stack: value.stack };
 }

@@ -65,3 +65,12 @@ test('an error is logged by its name, message, codes and stack, never its body (
   assert.equal((lines[0]?.err as Record<string, unknown>).awsCode, 'ConditionalCheckFailedException');
   assert.equal((lines[1]?.error as Record<string, unknown>).requestId, 'R1');
 });
+
+test('a plain object logged as an error keeps its fields; anything else its text', () => {
+  const { lines, destination } = capture();
+  const log = createLogger({ component: 'dlq-lambda', destination });
+  log.warn({ error: { code: 'JOBSYS_JOB_FAILED', attempt: 3 } }, 'job marked FAILED_FINAL');
+  log.warn({ err: 'socket hang up' }, 'string');
+  assert.deepEqual(lines[0]?.error, { code: 'JOBSYS_JOB_FAILED', attempt: 3 });
+  assert.deepEqual(lines[1]?.err, { message: 'socket hang up' });
+});
