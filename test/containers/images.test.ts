@@ -1,0 +1,306 @@
+import { after, before, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import net, { type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { startTestStack, type TestStack } from '../support/api.ts';
+
+/**
+ * The images `make build` makes, run as Compose, ECS and the chart run them: root filesystem
+ * read-only with a tmpfs on /tmp, and no --init, so that node as PID 1 must handle SIGTERM itself
+ * (Kubernetes adds no init).
+ *
+ * Networking: every container runs with --network host, and the local stack (dev/local-stack.ts)
+ * listens on 127.0.0.1 as it always does. The emulators check no signature, so they stay on
+ * loopback rather than on the docker bridge's gateway, and nothing depends on the host's firewall
+ * letting bridge traffic in. The api's HEALTHCHECK runs in the container's network namespace, so
+ * host networking also means the probe reaches the api at 127.0.0.1:$PORT, as in any container.
+ */
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const DOCKER = (process.env.DOCKER || 'docker').trim().split(/\s+/);
+const BASE_IMAGES = ['debian:bookworm-slim', 'node:24-bookworm-slim'];
+const SUFFIX = randomBytes(3).toString('hex');
+
+interface Images { tag: string; api: string; worker: string; dlqRunner: string; localAws: string }
+let images: Images;
+let stack: TestStack;
+let buildSeconds: number;
+
+function exec(file: string, args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { cwd: ROOT, env: options.env ?? process.env, timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${[file, ...args].join(' ')} failed: ${err.message}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+function docker(args: readonly string[], timeoutMs?: number): Promise<string> {
+  const [file = 'docker', ...prefix] = DOCKER;
+  return exec(file, [...prefix, ...args], timeoutMs === undefined ? {} : { timeoutMs });
+}
+
+async function imageExists(image: string): Promise<boolean> {
+  return docker(['image', 'inspect', image]).then(() => true, () => false);
+}
+
+/** The Makefile names the images and the default tag; make passes IMAGE_TAG on when given. */
+async function makefileImages(): Promise<Images> {
+  const makefile = await readFile(join(ROOT, 'Makefile'), 'utf8');
+  const variable = (name: string, assign: string) => {
+    const value = new RegExp(`^${name} ${assign} (\\S+)$`, 'm').exec(makefile)?.[1];
+    if (value === undefined) throw new Error(`the Makefile defines no ${name}`);
+    return value;
+  };
+  const tag = process.env.IMAGE_TAG || variable('IMAGE_TAG', '\\?=');
+  return {
+    tag,
+    api: `${variable('API_IMAGE', ':=')}:${tag}`,
+    worker: `${variable('WORKER_IMAGE', ':=')}:${tag}`,
+    dlqRunner: `${variable('DLQ_RUNNER_IMAGE', ':=')}:${tag}`,
+    localAws: `${variable('LOCAL_AWS_IMAGE', ':=')}:${tag}`,
+  };
+}
+
+before(async () => {
+  images = await makefileImages();
+  if (!(await Promise.all(BASE_IMAGES.map(imageExists))).every(Boolean)) {
+    // No registry here: make the FROM images locally (root; see docs/images.md).
+    await exec(join(ROOT, 'dev/base-images.sh'), [], { timeoutMs: 900_000 });
+  }
+  const started = Date.now();
+  await exec('make', ['build', `IMAGE_TAG=${images.tag}`], { timeoutMs: 900_000 });
+  buildSeconds = (Date.now() - started) / 1000;
+  stack = await startTestStack();
+});
+
+after(async () => {
+  await stack?.stop();
+});
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function envArgs(env: Record<string, string>): string[] {
+  return Object.entries(env).flatMap(([name, value]) => ['-e', `${name}=${value}`]);
+}
+
+/** The AWS settings of the local stack: its region, dummy keys and endpoints on 127.0.0.1. */
+function stackEnv(extra: Record<string, string>): Record<string, string> {
+  return { ...stack.env, DDB_TABLE: stack.resources.tableName, SQS_QUEUE_URL: stack.resources.queueUrl, ...extra };
+}
+
+const RUN_AS_DEPLOYED = ['--network', 'host', '--read-only', '--tmpfs', '/tmp'];
+
+/** Starts a detached container, removed after the test whatever happens. */
+async function runDetached(t: TestContext, component: string, image: string, args: readonly string[], command: readonly string[] = []): Promise<string> {
+  const name = `jobsys-images-test-${component}-${SUFFIX}`;
+  t.after(() => docker(['rm', '-f', name]).catch(() => undefined));
+  await docker(['run', '-d', '--name', name, ...args, image, ...command]);
+  return name;
+}
+
+interface Inspected {
+  State: { Running: boolean; ExitCode: number; Health?: { Status: string; Log: Array<{ ExitCode: number; Output: string }> } };
+}
+
+async function inspect(name: string): Promise<Inspected> {
+  return (JSON.parse(await docker(['container', 'inspect', name])) as Inspected[])[0]!;
+}
+
+/** Waits for a log line (JSON, or text starting with `text`) from the container. */
+async function waitForLog(name: string, match: { msg?: string; text?: string }, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const logs = await docker(['logs', name]).catch((err: Error) => err.message);
+    const found = logs.split('\n').find((line) => {
+      if (match.text !== undefined) return line.startsWith(match.text);
+      try {
+        return (JSON.parse(line) as { msg?: string }).msg === match.msg;
+      } catch {
+        return false;
+      }
+    });
+    if (found !== undefined) return found;
+    const { State } = await inspect(name);
+    if (!State.Running) throw new Error(`${name} exited ${State.ExitCode} before logging ${JSON.stringify(match)}:\n${logs}`);
+    if (Date.now() > deadline) throw new Error(`${name} logged no ${JSON.stringify(match)} within ${timeoutMs} ms:\n${logs}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** docker stop with its own timeout; the exit code and how long the stop took. */
+async function stop(name: string, timeoutSeconds: number): Promise<{ exitCode: number; seconds: number }> {
+  const started = Date.now();
+  await docker(['stop', '-t', String(timeoutSeconds), name], (timeoutSeconds + 30) * 1000);
+  const seconds = (Date.now() - started) / 1000;
+  return { exitCode: (await inspect(name)).State.ExitCode, seconds };
+}
+
+/** Every path in the image's filesystem, as `docker export` of a container created from it lists them. */
+async function imageFiles(image: string): Promise<string[]> {
+  const [file = 'docker', ...prefix] = DOCKER;
+  const id = (await docker(['create', image])).trim();
+  try {
+    const exporter = spawn(file, [...prefix, 'export', id], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const tar = spawn('tar', ['-t'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    exporter.stdout.pipe(tar.stdin);
+    const paths: string[] = [];
+    createInterface({ input: tar.stdout }).on('line', (line) => paths.push(line.replace(/^\.?\/?/, '').replace(/\/$/, '')));
+    const [exported, listed] = await Promise.all([once(exporter, 'exit'), once(tar, 'exit')]);
+    assert.equal(exported[0], 0, `docker export ${image}`);
+    assert.equal(listed[0], 0, `tar -t of ${image}`);
+    return paths;
+  } finally {
+    await docker(['rm', id]);
+  }
+}
+
+/** What node in the image reports about itself: version, user, NODE_ENV, and a file's size. */
+async function nodeFacts(image: string, file = '/app/main.mjs'): Promise<{ version: string; uid: number; gid: number; nodeEnv?: string; size: number }> {
+  const script = `console.log(JSON.stringify({ version: process.version, uid: process.getuid(), gid: process.getgid(), nodeEnv: process.env.NODE_ENV, size: require('fs').statSync(${JSON.stringify(file)}).size }))`;
+  return JSON.parse(await docker(['run', '--rm', '--network', 'none', image, 'node', '-e', script])) as Awaited<ReturnType<typeof nodeFacts>>;
+}
+
+async function imageSize(image: string): Promise<number> {
+  return Number((await docker(['image', 'inspect', '-f', '{{.Size}}', image])).trim());
+}
+
+async function imageConfig(image: string): Promise<{ User: string; Env: string[]; Cmd: string[]; Entrypoint: string[] | null; ExposedPorts?: Record<string, object>; Healthcheck?: { Test: string[] } }> {
+  return JSON.parse(await docker(['image', 'inspect', '-f', '{{json .Config}}', image])) as Awaited<ReturnType<typeof imageConfig>>;
+}
+
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+test('the api and worker images hold the Node binary and /app/main.mjs: no npm, npx, node_modules or source map anywhere', async () => {
+  for (const image of [images.api, images.worker]) {
+    const paths = await imageFiles(image);
+
+    assert.deepEqual(paths.filter((path) => path === 'app' || path.startsWith('app/')).sort(), ['app', 'app/main.mjs'], image);
+    assert.ok(paths.includes('usr/local/bin/node'), image);
+    assert.deepEqual(paths.filter((path) => /(^|\/)(npm|npx|corepack|yarn)(-cli\.js)?$/.test(path)), [], image);
+    assert.deepEqual(paths.filter((path) => /(^|\/)node_modules(\/|$)/.test(path)), [], image);
+    assert.deepEqual(paths.filter((path) => path.endsWith('.map') || path.endsWith('.ts')), [], image);
+  }
+});
+
+test('the api and worker images run Node 24 as uid 10001, NODE_ENV=production, `node /app/main.mjs` in exec form', async () => {
+  for (const image of [images.api, images.worker]) {
+    const facts = await nodeFacts(image);
+    const config = await imageConfig(image);
+
+    assert.match(facts.version, /^v24\./, image);
+    assert.deepEqual([facts.uid, facts.gid], [10001, 10001], image);
+    assert.equal(facts.nodeEnv, 'production', image);
+    assert.equal(config.User, '10001:10001', image);
+    assert.deepEqual(config.Cmd, ['node', '/app/main.mjs'], image);
+    assert.equal(config.Entrypoint, null, image);
+  }
+});
+
+test('image and bundle sizes: the final stage adds the Node binary and the bundle to debian:bookworm-slim, and nothing else', async (t) => {
+  const base = await imageSize('debian:bookworm-slim');
+  const rows = [`make build: ${buildSeconds.toFixed(1)} s`, `debian:bookworm-slim ${mb(base)}`];
+  for (const image of [images.api, images.worker, images.dlqRunner]) {
+    const size = await imageSize(image);
+    const bundle = (await nodeFacts(image)).size;
+    const node = (await nodeFacts(image, '/usr/local/bin/node')).size;
+    rows.push(`${image} ${mb(size)} (bundle ${bundle} bytes, ${(bundle / 1024).toFixed(1)} KiB; node ${mb(node)})`);
+    // The user and group entries are the rest: a few kB.
+    assert.ok(size - base - node - bundle < 100_000, `${image}: ${size - base - node - bundle} bytes besides node and the bundle`);
+  }
+  rows.push(`${images.localAws} ${mb(await imageSize(images.localAws))} (dev only: sources and node_modules)`);
+  for (const row of rows) t.diagnostic(row);
+});
+
+test('--build-arg SOURCEMAP=true adds main.mjs.map and --enable-source-maps; any other value than true fails the build', async (t) => {
+  const image = `jobsys-images-test-sourcemap:${SUFFIX}`;
+  t.after(() => docker(['rmi', image]).catch(() => undefined));
+
+  await docker(['build', '--force-rm', '--build-arg', 'SOURCEMAP=true', '-f', 'api/Dockerfile', '-t', image, '.'], 900_000);
+  const paths = await imageFiles(image);
+  assert.deepEqual(paths.filter((path) => path.startsWith('app/')).sort(), ['app/main.mjs', 'app/main.mjs.map']);
+  assert.ok((await imageConfig(image)).Env.includes('NODE_OPTIONS=--enable-source-maps'));
+  assert.ok((await imageConfig(images.api)).Env.includes('NODE_OPTIONS='), 'off in the default build');
+
+  await assert.rejects(docker(['build', '--force-rm', '--build-arg', 'SOURCEMAP=yes', '-f', 'api/Dockerfile', '.'], 900_000), /SOURCEMAP is true or unset, not 'yes'/);
+});
+
+test('the api image: a HEALTHCHECK by node itself on /healthz, healthy on the local stack; docker stop exits 0', async (t) => {
+  const config = await imageConfig(images.api);
+  assert.deepEqual(config.Healthcheck?.Test.slice(0, 3), ['CMD', 'node', '-e']);
+  assert.match(config.Healthcheck?.Test[3] ?? '', /127\.0\.0\.1.+process\.env\.PORT.+\/healthz/);
+  assert.deepEqual(Object.keys(config.ExposedPorts ?? {}), ['8080/tcp']);
+
+  const port = await freePort();
+  const name = await runDetached(t, 'api', images.api, [...RUN_AS_DEPLOYED, ...envArgs(stackEnv({ PORT: String(port), LOG_LEVEL: 'info' }))]);
+  await waitForLog(name, { msg: 'listening' });
+  const started = Date.now();
+  let health = (await inspect(name)).State.Health;
+  while (health?.Status !== 'healthy') {
+    assert.ok(Date.now() - started < 60_000, `not healthy within 60 s: ${JSON.stringify(health)}`);
+    assert.notEqual(health?.Status, 'unhealthy', JSON.stringify(health));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    health = (await inspect(name)).State.Health;
+  }
+  t.diagnostic(`healthy ${((Date.now() - started) / 1000).toFixed(1)} s after listening (first probe after the 10 s interval)`);
+  assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
+
+  const stopped = await stop(name, 30);
+  t.diagnostic(`docker stop: ${stopped.seconds.toFixed(1)} s`);
+  assert.equal(stopped.exitCode, 0);
+});
+
+test('the worker image: no HEALTHCHECK; it polls the local stack and, on docker stop, drains and exits 0 within DRAIN_TIMEOUT_MS', async (t) => {
+  const config = await imageConfig(images.worker);
+  assert.equal(config.Healthcheck, undefined);
+  assert.equal(config.ExposedPorts, undefined);
+
+  // The production defaults: a 20 s long poll and a 20 s drain.
+  const name = await runDetached(t, 'worker', images.worker, [...RUN_AS_DEPLOYED, ...envArgs(stackEnv({ DLQ_URL: stack.resources.dlqUrl, LOG_LEVEL: 'info' }))]);
+  await waitForLog(name, { msg: 'worker started' });
+
+  const stopped = await stop(name, 30);
+  t.diagnostic(`docker stop: ${stopped.seconds.toFixed(1)} s`);
+  assert.equal(stopped.exitCode, 0);
+  assert.ok(stopped.seconds < 20, `${stopped.seconds} s: past the drain timeout`);
+  const logs = await docker(['logs', name]);
+  assert.match(logs, /"signal":"SIGTERM".*"msg":"stopping"/);
+  assert.match(logs, /"msg":"stopped"/);
+});
+
+test('the dev images as the chart runs them: local-aws serves, its bootstrap runs on a read-only root, the dlq-runner consumes the DLQ', async (t) => {
+  const [dynamodbPort, sqsPort] = [await freePort(), await freePort()];
+  const localAws = await runDetached(t, 'local-aws', images.localAws, ['--network', 'host', ...envArgs({ LOCAL_AWS_HOST: '127.0.0.1', DYNAMODB_PORT: String(dynamodbPort), SQS_PORT: String(sqsPort) })]);
+  await waitForLog(localAws, { text: 'local aws: DynamoDB on' });
+  assert.equal((await imageConfig(images.localAws)).User, '10001:10001');
+  assert.match(await docker(['exec', localAws, 'ls', 'node_modules/local-aws-sqs/dist']), /index\.jobsys-receive-count\.cjs/);
+
+  const sqs = `http://127.0.0.1:${sqsPort}/123456789012`;
+  const awsEnv = {
+    AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${dynamodbPort}`, AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${sqsPort}`,
+  };
+  const resources = { DDB_TABLE: `images-${SUFFIX}`, SQS_QUEUE_URL: `${sqs}/images-${SUFFIX}`, DLQ_URL: `${sqs}/images-${SUFFIX}-dlq` };
+  // The chart's init container: `node dev/bootstrap-main.ts` from the image's working directory.
+  const bootstrapped = await docker(['run', '--rm', ...RUN_AS_DEPLOYED, ...envArgs({ ...awsEnv, ...resources }), images.localAws, 'node', 'dev/bootstrap-main.ts']);
+  assert.match(bootstrapped, new RegExp(`^bootstrap: .*"tableName":"images-${SUFFIX}"`, 'm'));
+
+  const runner = await runDetached(t, 'dlq-runner', images.dlqRunner, [...RUN_AS_DEPLOYED, ...envArgs({ ...awsEnv, DDB_TABLE: resources.DDB_TABLE, DLQ_URL: resources.DLQ_URL, LOG_LEVEL: 'info' })]);
+  const startedLine = JSON.parse(await waitForLog(runner, { msg: 'dlq runner started' })) as { queueArn?: string };
+  assert.equal(startedLine.queueArn, `arn:aws:sqs:us-east-1:123456789012:images-${SUFFIX}-dlq`);
+
+  assert.equal((await stop(runner, 30)).exitCode, 0);
+  assert.equal((await stop(localAws, 10)).exitCode, 0);
+});
