@@ -1,6 +1,7 @@
 import { createAws, type Aws } from '../lib/aws/index.ts';
 import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
 import type { Transport } from '../lib/aws/transport/transport.ts';
+import { API_OPERATIONS } from './aws-operations.ts';
 import type { ApiConfig } from './config.ts';
 
 type AwsSettings = Pick<ApiConfig, 'awsTimeoutMs' | 'awsMaxAttempts'>;
@@ -16,6 +17,7 @@ export function createApiAws(options: { env: Record<string, string | undefined>;
     transport: options.transport,
     retry: { maxAttempts: options.config.awsMaxAttempts, baseDelayMs: 50, maxDelayMs: 250 },
     timeoutMs: options.config.awsTimeoutMs,
+    operations: API_OPERATIONS,
   });
 }
 

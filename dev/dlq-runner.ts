@@ -1,10 +1,12 @@
 import { readConfig, url } from '../lib/config.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { createAws } from '../lib/aws/index.ts';
+import { mergeOperations } from '../lib/aws/operations.ts';
 import { createNodeHttpTransport } from '../lib/aws/transport/node-http.ts';
 import type { Transport } from '../lib/aws/transport/transport.ts';
 import { createJobStore } from '../lib/jobs/store.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
+import { DLQ_EVENT_SOURCE_OPERATIONS, DLQ_LAMBDA_OPERATIONS } from '../dlq-lambda/aws-operations.ts';
 import { DLQ_LAMBDA_FIELDS } from '../dlq-lambda/config.ts';
 import { createHandler } from '../dlq-lambda/handler.ts';
 import { startEventSourceMapping } from './event-source-mapping.ts';
@@ -41,7 +43,8 @@ export async function startDlqRunner(options: DlqRunnerOptions = {}): Promise<Dl
   const closeTransport = options.transport === undefined ? () => transport.close() : async () => undefined;
   const logger = options.logger ?? createLogger({ component: 'dlq-lambda', level: config.LOG_LEVEL });
   try {
-    const aws = createAws({ env, transport });
+    // The Lambda's own operations and those its event source mapping makes: what its role grants.
+    const aws = createAws({ env, transport, operations: mergeOperations('dlq-lambda', DLQ_LAMBDA_OPERATIONS, DLQ_EVENT_SOURCE_OPERATIONS) });
     const { Attributes } = await aws.sqs.getQueueAttributes({ QueueUrl: config.DLQ_URL, AttributeNames: ['QueueArn'] });
     const queueArn = Attributes['QueueArn'];
     if (queueArn === undefined) throw new ConfigError(`GetQueueAttributes returned no QueueArn for ${config.DLQ_URL}`);

@@ -2,6 +2,7 @@ import { createAws } from '../lib/aws/index.ts';
 import { createNodeHttpTransport } from '../lib/aws/transport/node-http.ts';
 import { createJobStore } from '../lib/jobs/store.ts';
 import { createLogger } from '../lib/log.ts';
+import { DLQ_LAMBDA_OPERATIONS } from './aws-operations.ts';
 import { readDlqLambdaConfig } from './config.ts';
 import { createHandler, type DlqHandler } from './handler.ts';
 
@@ -11,7 +12,7 @@ const config = readDlqLambdaConfig(process.env);
 // The transport is never closed: Lambda freezes and then discards the environment.
 const transport = createNodeHttpTransport();
 // The default chain: in Lambda, the execution role's credentials from the environment.
-const aws = createAws({ env: process.env, transport, region: config.AWS_REGION });
+const aws = createAws({ env: process.env, transport, region: config.AWS_REGION, operations: DLQ_LAMBDA_OPERATIONS });
 const store = createJobStore({ dynamodb: aws.dynamodb, table: config.DDB_TABLE });
 // Synchronous writes: Lambda may freeze the process as soon as the handler returns, stranding
 // lines an asynchronous logger still buffers.

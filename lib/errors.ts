@@ -58,6 +58,25 @@ export class JobFailedError extends JobsysError {
   }
 }
 
+/**
+ * A call to an AWS operation its component does not declare: refused before it is signed or
+ * sent, so that a missing grant shows in tests and drills, not as AccessDenied in production.
+ */
+export class OperationNotAllowedError extends JobsysError {
+  readonly service: string;
+  readonly operation: string;
+
+  constructor(service: string, operation: string, component: string) {
+    super(
+      'JOBSYS_OPERATION_NOT_ALLOWED',
+      `${service}.${operation} is not among the ${component}'s AWS operations: add it to ${component}/aws-operations.ts `
+        + `and grant it in the ${component}'s policies in ops/iam/ (test/iam-policies.test.ts checks that the two agree)`,
+    );
+    this.service = service;
+    this.operation = operation;
+  }
+}
+
 /** The connection failed or was reset before a response arrived: retryable. */
 export class NetworkError extends JobsysError {
   constructor(message: string, options?: ErrorOptions) {

@@ -3,6 +3,7 @@ import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { createJobStore } from '../lib/jobs/store.ts';
 import { createLogger } from '../lib/log.ts';
+import { WORKER_OPERATIONS } from './aws-operations.ts';
 import { readWorkerConfig, type WorkerConfig } from './config.ts';
 import { resolveSettings } from './queue-settings.ts';
 import { startWorker } from './worker.ts';
@@ -35,7 +36,7 @@ async function exit(code: number): Promise<never> {
 }
 
 try {
-  const aws = createAws({ transport });
+  const aws = createAws({ transport, operations: WORKER_OPERATIONS });
   const settings = await resolveSettings(aws.sqs, config, logger);
   const store = createJobStore({ dynamodb: aws.dynamodb, table: config.table });
   const worker = startWorker({ sqs: aws.sqs, store, queueUrl: config.queueUrl, dlqUrl: config.dlqUrl, logger, config: settings });

@@ -3,6 +3,7 @@ import { createCredentialChain } from './credentials/chain.ts';
 import { createDynamoDb, type DynamoDb } from './dynamodb.ts';
 import { resolveEndpoint, resolveRegion } from './endpoints.ts';
 import { createAwsJsonClient, type RetryEvent } from './json-client.ts';
+import { allowOnly, type AwsOperations } from './operations.ts';
 import type { RetryPolicy } from './retry.ts';
 import { createSqs, type Sqs } from './sqs.ts';
 import type { Transport } from './transport/transport.ts';
@@ -18,6 +19,8 @@ export interface AwsOptions {
   retry?: Partial<RetryPolicy>;
   timeoutMs?: number;
   onRetry?: (event: RetryEvent) => void;
+  /** The component's declared operations (`<component>/aws-operations.ts`): any other is refused unsent. Absent: all. */
+  operations?: AwsOperations;
 }
 
 export interface Aws {
@@ -39,19 +42,22 @@ export function createAws(options: AwsOptions): Aws {
     timeoutMs: options.timeoutMs,
     onRetry: options.onRetry,
   };
+  const dynamodb = createAwsJsonClient({
+    ...common,
+    service: 'dynamodb',
+    targetPrefix: 'DynamoDB_20120810',
+    endpoint: resolveEndpoint(env, 'DynamoDB', 'dynamodb', region),
+  });
+  const sqs = createAwsJsonClient({
+    ...common,
+    service: 'sqs',
+    targetPrefix: 'AmazonSQS',
+    endpoint: resolveEndpoint(env, 'SQS', 'sqs', region),
+  });
+  const { operations } = options;
   return {
     region,
-    dynamodb: createDynamoDb(createAwsJsonClient({
-      ...common,
-      service: 'dynamodb',
-      targetPrefix: 'DynamoDB_20120810',
-      endpoint: resolveEndpoint(env, 'DynamoDB', 'dynamodb', region),
-    })),
-    sqs: createSqs(createAwsJsonClient({
-      ...common,
-      service: 'sqs',
-      targetPrefix: 'AmazonSQS',
-      endpoint: resolveEndpoint(env, 'SQS', 'sqs', region),
-    })),
+    dynamodb: createDynamoDb(operations ? allowOnly(dynamodb, Object.keys(operations.dynamodb), operations.component) : dynamodb),
+    sqs: createSqs(operations ? allowOnly(sqs, Object.keys(operations.sqs), operations.component) : sqs),
   };
 }

@@ -1,0 +1,24 @@
+import type { AwsOperations } from '../lib/aws/operations.ts';
+
+/**
+ * Every AWS operation the api calls, and on what. api/aws.ts makes createAws refuse any other;
+ * ops/iam/api-task.json and ops/iam/ec2-instance.json grant exactly these, which
+ * test/iam-policies.test.ts checks.
+ */
+export const API_OPERATIONS = {
+  component: 'api',
+  dynamodb: {
+    // POST /jobs writes the job once, conditionally (lib/jobs/store.ts create).
+    PutItem: ['table'],
+    // GET /jobs/{id}; and a duplicate POST reads the existing job when the failed condition returned none.
+    GetItem: ['table'],
+    // /readyz proves the table answers (api/readiness.ts).
+    DescribeTable: ['table'],
+  },
+  sqs: {
+    // The publisher sends job messages in batches (api/publisher.ts).
+    SendMessageBatch: ['queue'],
+    // /readyz proves the queue answers.
+    GetQueueAttributes: ['queue'],
+  },
+} as const satisfies AwsOperations;

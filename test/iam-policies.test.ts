@@ -1,0 +1,216 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, transform } from 'esbuild';
+import { API_OPERATIONS } from '../api/aws-operations.ts';
+import { DLQ_EVENT_SOURCE_OPERATIONS, DLQ_LAMBDA_OPERATIONS } from '../dlq-lambda/aws-operations.ts';
+import type { AwsOperations } from '../lib/aws/operations.ts';
+import { stackNames, type StackNames } from '../ops/aws/names.ts';
+import {
+  declaredGrants, grantsOf, placeholders, PRINCIPAL_DEFINITIONS, PRINCIPALS, renderPolicy, renderTrustPolicy,
+  type Grant, type PolicyDocument,
+} from '../ops/iam/policies.ts';
+import { WORKER_OPERATIONS } from '../worker/aws-operations.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+// Two stacks in one account and region (staging beside prod) and one elsewhere: a policy must
+// name only its own stack's resources in each.
+const PROD = stackNames({ stack: 'jobsys', region: 'us-east-1', accountId: '111122223333' });
+const STAGING = stackNames({ stack: 'staging', region: 'us-east-1', accountId: '111122223333' });
+const CHINA = stackNames({ stack: 'jobsys', region: 'cn-north-1', accountId: '444455556666', partition: 'aws-cn' });
+const STACKS = [PROD, STAGING, CHINA];
+
+/**
+ * Where AWS requires `Resource: "*"`, and why. Nothing else may have it.
+ * ecr:GetAuthorizationToken returns a registry-wide login token and supports no resource-level
+ * permission (Service Authorization Reference, Amazon ECR).
+ */
+const STAR_RESOURCE_ACTIONS = new Set(['ecr:GetAuthorizationToken']);
+
+const key = (grant: Grant) => `${grant.action} on ${grant.resource}`;
+
+function compareGrants(actual: Grant[], expected: Grant[]): { extra: string[]; missing: string[] } {
+  const have = new Set(actual.map(key));
+  const want = new Set(expected.map(key));
+  return {
+    extra: [...have].filter((grant) => !want.has(grant)).sort(),
+    missing: [...want].filter((grant) => !have.has(grant)).sort(),
+  };
+}
+
+/** Whatever makes a document not a plain, explicit Allow policy of this stack's resources. */
+function policyProblems(policy: PolicyDocument, names: StackNames): string[] {
+  const problems: string[] = [];
+  const ownArns = new Set(Object.entries(placeholders(names)).filter(([name]) => name.endsWith('Arn')).map(([, arn]) => arn));
+  const own = (resource: string) => ownArns.has(resource) || ownArns.has(resource.replace(/:\*$/, ''));
+  if (policy.Version !== '2012-10-17') problems.push(`Version is ${policy.Version}, not 2012-10-17`);
+  if (!Array.isArray(policy.Statement) || policy.Statement.length === 0) problems.push('no Statement list');
+  const sids = new Set<string>();
+  for (const statement of policy.Statement ?? []) {
+    const unexpected = Object.keys(statement).filter((field) => !['Sid', 'Effect', 'Action', 'Resource'].includes(field));
+    if (unexpected.length > 0) problems.push(`statement ${statement.Sid} has ${unexpected.join(', ')}`);
+    if (statement.Sid === undefined || !/^[A-Za-z0-9]+$/.test(statement.Sid) || sids.has(statement.Sid)) problems.push(`statement Sid ${statement.Sid} is missing, not alphanumeric or repeated`);
+    sids.add(statement.Sid ?? '');
+    if (statement.Effect !== 'Allow') problems.push(`statement ${statement.Sid} has Effect ${statement.Effect}`);
+    const actions = [statement.Action].flat();
+    const resources = [statement.Resource ?? []].flat();
+    if (actions.length === 0 || resources.length === 0) problems.push(`statement ${statement.Sid} lacks actions or resources`);
+    for (const action of actions) {
+      if (!/^[a-z0-9-]+:[A-Za-z0-9]+$/.test(action)) problems.push(`action ${action} is not one explicit action`);
+    }
+    for (const resource of resources) {
+      if (resource === '*') {
+        const unjustified = actions.filter((action) => !STAR_RESOURCE_ACTIONS.has(action));
+        if (unjustified.length > 0) problems.push(`Resource "*" for ${unjustified.join(', ')}`);
+      } else if (!own(resource)) {
+        problems.push(`${resource} is not a resource of stack ${names.stack} in ${names.region}`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** Which methods the code reachable from `entry` calls, per method the files that call it. */
+async function calledMethods(entry: string): Promise<{ files: string[]; calls: Map<string, string[]> }> {
+  const result = await build({
+    entryPoints: [entry], absWorkingDir: ROOT, bundle: true, write: false, metafile: true,
+    platform: 'node', format: 'esm', target: 'node24', packages: 'external', logLevel: 'silent',
+  });
+  const files = Object.keys(result.metafile.inputs);
+  const calls = new Map<string, string[]>();
+  // lib/aws defines the client's methods; the calls that count are the components' own.
+  for (const file of files.filter((path) => path.endsWith('.ts') && !path.startsWith('lib/aws/'))) {
+    // Stripped of types and comments first: an interface's `putItem(...)` or a comment calls nothing.
+    const { code } = await transform(await readFile(join(ROOT, file), 'utf8'), { loader: 'ts' });
+    for (const [, method] of code.matchAll(/\.\s*([A-Za-z_$][\w$]*)\s*\(/g)) {
+      calls.set(method!, [...new Set([...(calls.get(method!) ?? []), file])]);
+    }
+  }
+  return { files, calls };
+}
+
+/** Declared operations that none of `calls` calls: grants nothing needs. */
+function unreferencedOperations(calls: Map<string, string[]>, operations: AwsOperations): string[] {
+  const method = (operation: string) => `${operation[0]!.toLowerCase()}${operation.slice(1)}`;
+  return [
+    ...Object.keys(operations.dynamodb).map((operation) => ['dynamodb', operation] as const),
+    ...Object.keys(operations.sqs).map((operation) => ['sqs', operation] as const),
+  ].filter(([, operation]) => !calls.has(method(operation))).map(([service, operation]) => `${service}.${operation}`);
+}
+
+/** Each component's process entry, and the declaration its createAws gets. */
+const ENTRIES: Array<{ entry: string; declaredIn: string; operations: AwsOperations }> = [
+  { entry: 'api/main.ts', declaredIn: 'api/aws-operations.ts', operations: API_OPERATIONS },
+  { entry: 'worker/main.ts', declaredIn: 'worker/aws-operations.ts', operations: WORKER_OPERATIONS },
+  { entry: 'dlq-lambda/index.ts', declaredIn: 'dlq-lambda/aws-operations.ts', operations: DLQ_LAMBDA_OPERATIONS },
+  // The local stand-in for Lambda's event source mapping makes the calls the real one makes.
+  { entry: 'dev/dlq-runner.ts', declaredIn: 'dlq-lambda/aws-operations.ts', operations: DLQ_EVENT_SOURCE_OPERATIONS },
+];
+
+for (const principal of PRINCIPALS) {
+  test(`${principal}: the policy grants exactly its components' operations and its platform actions, on this stack's ARNs`, () => {
+    for (const names of STACKS) {
+      const policy = renderPolicy(principal, names);
+      assert.deepEqual(compareGrants(grantsOf(policy), declaredGrants(principal, names)), { extra: [], missing: [] },
+        `ops/iam/${principal}.json (stack ${names.stack}, ${names.region}) differs from what ops/iam/policies.ts declares for it`);
+      assert.deepEqual(policyProblems(policy, names), []);
+      assert.doesNotMatch(JSON.stringify(policy), /\$\{/);
+    }
+  });
+
+  test(`${principal}: the trust policy lets only its AWS service assume the role`, () => {
+    const trust = renderTrustPolicy(principal, PROD);
+    assert.equal(trust.Version, '2012-10-17');
+    assert.equal(trust.Statement.length, 1);
+    const [statement] = trust.Statement;
+    assert.equal(statement?.Effect, 'Allow');
+    assert.equal(statement?.Action, 'sts:AssumeRole');
+    assert.equal(statement?.Resource, undefined);
+    assert.deepEqual(Object.keys(statement?.Principal ?? {}), ['Service']);
+    const expected = { 'ecs-task': 'ecs-tasks', 'ecs-execution': 'ecs-tasks', lambda: 'lambda', ec2: 'ec2' }[PRINCIPAL_DEFINITIONS[principal].trust];
+    assert.equal(statement?.Principal?.Service, `${expected}.amazonaws.com`);
+    assert.doesNotMatch(JSON.stringify(trust), /\$\{/);
+  });
+}
+
+test('the task roles accept only ECS tasks of this account and region (confused deputy)', () => {
+  for (const principal of ['api-task', 'worker-task'] as const) {
+    assert.deepEqual(renderTrustPolicy(principal, CHINA).Statement[0]?.Condition, {
+      ArnLike: { 'aws:SourceArn': 'arn:aws-cn:ecs:cn-north-1:444455556666:*' },
+      StringEquals: { 'aws:SourceAccount': '444455556666' },
+    });
+  }
+});
+
+test('no resource of one stack appears in another stack\'s policies', () => {
+  for (const principal of PRINCIPALS) {
+    const resources = (names: StackNames) => new Set(grantsOf(renderPolicy(principal, names)).map((grant) => grant.resource).filter((resource) => resource !== '*'));
+    for (const a of STACKS) {
+      for (const b of STACKS.filter((other) => other !== a)) {
+        const shared = [...resources(a)].filter((resource) => resources(b).has(resource));
+        assert.deepEqual(shared, [], `${principal}: ${a.stack}/${a.region} and ${b.stack}/${b.region} share ${shared.join(', ')}`);
+      }
+    }
+  }
+});
+
+test('the SQS batch operations are granted by their single-message actions', () => {
+  const worker = grantsOf(renderPolicy('worker-task', PROD)).map(key);
+  assert.ok(worker.includes(`sqs:DeleteMessage on ${PROD.arns.queue}`), 'DeleteMessageBatch needs sqs:DeleteMessage');
+  assert.ok(!worker.some((grant) => grant.includes('Batch')), 'SQS has no Batch actions to grant');
+  const api = grantsOf(renderPolicy('api-task', PROD)).map(key);
+  assert.ok(api.includes(`sqs:SendMessage on ${PROD.arns.queue}`), 'SendMessageBatch needs sqs:SendMessage');
+});
+
+for (const { entry, declaredIn, operations } of ENTRIES) {
+  test(`${entry} calls every operation ${declaredIn} declares, and bundles that declaration`, async () => {
+    const { files, calls } = await calledMethods(entry);
+    assert.deepEqual(unreferencedOperations(calls, operations), [], `${declaredIn} declares operations no code reachable from ${entry} calls`);
+    assert.ok(files.includes(declaredIn), `${entry} does not reach ${declaredIn}: its createAws gets no allow-list`);
+    for (const resources of [...Object.values(operations.dynamodb), ...Object.values(operations.sqs)]) {
+      assert.ok(resources.length > 0, `${declaredIn}: every operation names the resources it acts on`);
+    }
+  });
+}
+
+test('control: a policy granting an extra action, or lacking one, or granting it on the wrong queue, is caught', () => {
+  const policy = renderPolicy('worker-task', PROD);
+  const expected = declaredGrants('worker-task', PROD);
+  const withExtra: PolicyDocument = {
+    ...policy,
+    Statement: [...policy.Statement, { Sid: 'Extra', Effect: 'Allow', Action: 'dynamodb:DeleteItem', Resource: PROD.arns.table }],
+  };
+  assert.deepEqual(compareGrants(grantsOf(withExtra), expected), { extra: [`dynamodb:DeleteItem on ${PROD.arns.table}`], missing: [] });
+
+  const lacking: PolicyDocument = { ...policy, Statement: policy.Statement.filter((statement) => statement.Sid !== 'PoisonToDeadLetterQueue') };
+  assert.deepEqual(compareGrants(grantsOf(lacking), expected), { extra: [], missing: [`sqs:SendMessage on ${PROD.arns.dlq}`] });
+
+  const wrongQueue: PolicyDocument = {
+    ...policy,
+    Statement: policy.Statement.map((statement) => (statement.Sid === 'JobQueue' ? { ...statement, Resource: PROD.arns.dlq } : statement)),
+  };
+  const { extra, missing } = compareGrants(grantsOf(wrongQueue), expected);
+  assert.ok(extra.includes(`sqs:ReceiveMessage on ${PROD.arns.dlq}`));
+  assert.ok(missing.includes(`sqs:ReceiveMessage on ${PROD.arns.queue}`));
+});
+
+test('control: a wildcard, another stack\'s ARN, or a Deny is caught', () => {
+  const policy = renderPolicy('api-task', PROD);
+  const add = (statement: PolicyDocument['Statement'][number]) => policyProblems({ ...policy, Statement: [...policy.Statement, statement] }, PROD);
+  assert.deepEqual(add({ Sid: 'Star', Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: '*' }), ['Resource "*" for dynamodb:GetItem']);
+  assert.deepEqual(add({ Sid: 'AllSqs', Effect: 'Allow', Action: 'sqs:*', Resource: PROD.arns.queue }), ['action sqs:* is not one explicit action']);
+  assert.deepEqual(add({ Sid: 'Staging', Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: STAGING.arns.table }),
+    [`${STAGING.arns.table} is not a resource of stack jobsys in us-east-1`]);
+  assert.deepEqual(add({ Sid: 'Deny', Effect: 'Deny', Action: 'dynamodb:GetItem', Resource: PROD.arns.table }), ['statement Deny has Effect Deny']);
+  const notAction = { Sid: 'Not', Effect: 'Allow', NotAction: 'iam:*', Action: [], Resource: '*' } as PolicyDocument['Statement'][number];
+  assert.ok(add(notAction).includes('statement Not has NotAction'));
+});
+
+test('control: a declared operation no code calls is caught', async () => {
+  const withDead: AwsOperations = { ...API_OPERATIONS, dynamodb: { ...API_OPERATIONS.dynamodb, DeleteItem: ['table'] }, sqs: { ...API_OPERATIONS.sqs, PurgeQueue: ['queue'] } };
+  const { calls } = await calledMethods('api/main.ts');
+  assert.deepEqual(unreferencedOperations(calls, withDead), ['dynamodb.DeleteItem', 'sqs.PurgeQueue']);
+});
