@@ -1,0 +1,97 @@
+import { JobsysError } from '../../lib/errors.ts';
+import { resolveAllowedCidr } from '../ec2/allowed-cidr.ts';
+import { ensureWorkerAutoscaling } from './autoscaling.ts';
+import { orAbsent } from './calls.ts';
+import { ensureCluster } from './ecs-cluster.ts';
+import { apiAddresses, ensureService, waitForRollout } from './ecs-services.ts';
+import { apiPort, readEcsSettings } from './ecs-settings.ts';
+import type { Component } from './names.ts';
+import { ensureNetwork } from './network.ts';
+import { queueUrl } from './queues.ts';
+import { runScript } from './report.ts';
+import { COMPONENTS, repositoryUri } from './repositories.ts';
+import { openStack, type Stack } from './stack.ts';
+import { ensureTaskDefinition, readSecrets, readTemplate, renderTaskDefinition, type TemplateValues } from './task-definitions.ts';
+
+/**
+ * `make deploy-ecs`: the api and the worker on ECS Fargate, from the images `make push` put in
+ * ECR under IMAGE_TAG. Registers task definition revisions only when they change, rolls the
+ * services to them, waits for the rollouts, and scales the worker on backlog per task.
+ */
+
+async function required(what: string, value: Promise<string | undefined>): Promise<string> {
+  const found = await value;
+  if (found === undefined) throw new JobsysError('JOBSYS_DEPLOY_MISSING', `${what} does not exist: run make bootstrap first`);
+  return found;
+}
+
+/** ECS would start, fail to pull and roll back minutes later; this says so at once. */
+async function imageReference(stack: Stack, component: Component, tag: string): Promise<string> {
+  const uri = await repositoryUri(stack, component);
+  const found = await orAbsent(stack.cli.call('ecr', 'describe-images', {
+    repositoryName: stack.names.repositories[component],
+    imageIds: [{ imageTag: tag }],
+  }), 'ImageNotFoundException');
+  if (found === undefined) throw new JobsysError('JOBSYS_DEPLOY_MISSING', `${uri}:${tag} is not in ECR: run make build push IMAGE_TAG=${tag} first`);
+  return `${uri}:${tag}`;
+}
+
+await runScript('deploy-ecs', 'fix the cause above and run make deploy-ecs again; the services keep running their current revision', async (report) => {
+  const settings = readEcsSettings();
+  // Before anything is made: a bad ALLOWED_CIDR must not leave half a deployment behind.
+  const allowed = await resolveAllowedCidr(process.env.ALLOWED_CIDR);
+  const stack = await openStack(process.env, report);
+  const { cli, names, env } = stack;
+  const tag = env.IMAGE_TAG ?? '';
+  if (tag === '') throw new JobsysError('JOBSYS_CONFIG', 'IMAGE_TAG is not set: make deploy-ecs IMAGE_TAG=<the tag make push pushed>');
+
+  report.step(`what bootstrap and push made (images tagged ${tag})`);
+  const queue = await required(`the queue ${names.queue}`, queueUrl(stack, names.queue));
+  const dlq = await required(`the queue ${names.dlq}`, queueUrl(stack, names.dlq));
+  const role = (name: string) =>
+    required(`the role ${name}`, orAbsent(cli.call<{ Role: { Arn: string } }>('iam', 'get-role', { RoleName: name }), 'NoSuchEntity').then((found) => found?.Role.Arn));
+  const roles = { api: await role(names.roles.apiTask), worker: await role(names.roles.workerTask), execution: await role(names.roles.execution) };
+  const images = { api: await imageReference(stack, 'api', tag), worker: await imageReference(stack, 'worker', tag) };
+  for (const component of COMPONENTS) report.note(`${component}: ${images[component]}`);
+
+  report.step(`network: the default VPC, security groups (the api's port from ${allowed.cidr}, ${allowed.source})`);
+  const network = await ensureNetwork(stack, apiPort(settings), allowed.cidr);
+
+  report.step('ECS cluster');
+  await ensureCluster(stack);
+
+  report.step('task definitions (ops/ecs/*.task.json)');
+  const taskDefinitions = {} as Record<Component, string>;
+  for (const component of COMPONENTS) {
+    const secrets = await readSecrets(stack, names.parameterPaths[component]);
+    if (secrets.length > 0) report.note(`${component}: secrets from SSM ${secrets.map((secret) => secret.name).join(', ')}`);
+    const values: TemplateValues = {
+      family: names.taskFamilies[component],
+      taskRoleArn: roles[component],
+      executionRoleArn: roles.execution,
+      image: images[component],
+      region: names.region,
+      table: names.table,
+      queueUrl: queue,
+      dlqUrl: dlq,
+      logGroup: names.logGroups[component],
+      secrets,
+    };
+    const rendered = renderTaskDefinition(readTemplate(component), values, `ops/ecs/${component}.task.json`);
+    taskDefinitions[component] = await ensureTaskDefinition(stack, component, rendered);
+  }
+
+  report.step('services (rolling, circuit breaker with rollback)');
+  for (const component of COMPONENTS) await ensureService(stack, component, taskDefinitions[component], network, settings);
+
+  report.step('worker autoscaling on backlog per task');
+  await ensureWorkerAutoscaling(stack, settings.workerAutoscaling);
+
+  report.step(`waiting for the rollouts (at most ${settings.rolloutWaitSeconds} s)`);
+  for (const component of COMPONENTS) await waitForRollout(stack, component, taskDefinitions[component], settings.rolloutWaitSeconds);
+
+  const addresses = await apiAddresses(stack);
+  const port = apiPort(settings);
+  if (addresses.length === 0) report.note('the api tasks have no public address yet: aws ecs list-tasks, then describe-tasks, shows it');
+  for (const address of addresses) report.note(`api: http://${address}:${port}/healthz (from ${allowed.cidr}; the address changes when the task is replaced)`);
+});

@@ -1,0 +1,73 @@
+import { ConfigError } from '../../lib/errors.ts';
+
+/**
+ * Who may reach the instance's SSH and API ports: ALLOWED_CIDR, or the caller's own public
+ * address. Checked before anything is created, so a typo never opens a port to the wrong range.
+ */
+
+export const CHECKIP_URL = 'https://checkip.amazonaws.com';
+const CHECKIP_TIMEOUT_MS = 5_000;
+const EXAMPLE = 'e.g. ALLOWED_CIDR=203.0.113.7/32';
+
+const OCTET = /^(0|[1-9]\d{0,2})$/;
+
+function ipv4ToNumber(address: string): number | undefined {
+  const parts = address.split('.');
+  if (parts.length !== 4) return undefined;
+  let value = 0;
+  for (const part of parts) {
+    if (!OCTET.test(part) || Number(part) > 255) return undefined;
+    value = value * 256 + Number(part);
+  }
+  return value;
+}
+
+function numberToIpv4(value: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
+}
+
+/**
+ * An IPv4 CIDR as EC2 stores it. Host bits must be zero: EC2 would silently widen
+ * `10.1.2.3/8` to `10.0.0.0/8`, and the rules would then never match what was asked for.
+ */
+export function parseAllowedCidr(value: string): string {
+  const match = /^([0-9.]+)\/(\d{1,2})$/.exec(value.trim());
+  const address = match ? ipv4ToNumber(match[1] ?? '') : undefined;
+  const prefix = match ? Number(match[2]) : NaN;
+  if (address === undefined || !(prefix >= 0 && prefix <= 32)) {
+    throw new ConfigError(`ALLOWED_CIDR=${value} is not an IPv4 CIDR (address/prefix): set it to the range that may reach SSH and the API, ${EXAMPLE}`);
+  }
+  if (prefix === 0) {
+    throw new ConfigError(`ALLOWED_CIDR=${value} would open SSH and the API to the whole internet: set it to your own range, ${EXAMPLE} (docs/deploy-ec2.md says how to publish the API)`);
+  }
+  const size = 2 ** (32 - prefix);
+  const network = address - (address % size);
+  if (network !== address) {
+    throw new ConfigError(`ALLOWED_CIDR=${value} has host bits set: did you mean ${numberToIpv4(network)}/${prefix}, or ${numberToIpv4(address)}/32?`);
+  }
+  return `${numberToIpv4(address)}/${prefix}`;
+}
+
+export type FetchText = (url: string, signal: AbortSignal) => Promise<string>;
+
+const fetchText: FetchText = async (url, signal) => {
+  const response = await fetch(url, { signal });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return response.text();
+};
+
+/** ALLOWED_CIDR when set; otherwise the caller's public address as a /32, from checkip. */
+export async function resolveAllowedCidr(configured: string | undefined, fetchIp: FetchText = fetchText): Promise<{ cidr: string; source: string }> {
+  if (configured !== undefined && configured.trim() !== '') return { cidr: parseAllowedCidr(configured), source: 'ALLOWED_CIDR' };
+  let body: string;
+  try {
+    body = await fetchIp(CHECKIP_URL, AbortSignal.timeout(CHECKIP_TIMEOUT_MS));
+  } catch (err) {
+    throw new ConfigError(`could not learn your public IP address from ${CHECKIP_URL} (${(err as Error).message}): set ALLOWED_CIDR to the range that may reach SSH and the API, ${EXAMPLE}`, { cause: err });
+  }
+  const address = body.trim();
+  if (ipv4ToNumber(address) === undefined) {
+    throw new ConfigError(`${CHECKIP_URL} answered ${JSON.stringify(address.slice(0, 60))}, not an IPv4 address: set ALLOWED_CIDR, ${EXAMPLE}`);
+  }
+  return { cidr: `${address}/32`, source: `your address, from ${CHECKIP_URL}` };
+}

@@ -1,0 +1,302 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test, type TestContext } from 'node:test';
+import { LAMBDA_HANDLER, LAMBDA_RUNTIME } from '../../dlq-lambda/package-info.ts';
+import { orAbsent } from '../../ops/aws/calls.ts';
+import type { AwsCli } from '../../ops/aws/cli.ts';
+import { sameDocument, parseDocument } from '../../ops/aws/drift.ts';
+import { stackNames, type StackNames } from '../../ops/aws/names.ts';
+import type { Change } from '../../ops/aws/report.ts';
+import { PRINCIPALS, renderPolicy, renderTrustPolicy, roleName } from '../../ops/iam/policies.ts';
+import { deployEnv, make, motoCli, putImage, recorded, standInDocker, succeeded, uniqueStack, type MakeRun, type StandInDocker } from '../support/deploy-stack.ts';
+import { startMoto, type MotoServer } from '../support/moto.ts';
+
+/**
+ * The whole AWS life of a stack, through the real make targets, against moto_server with the aws
+ * CLI: bootstrap, push, deploy-ecs and deploy-ec2, each run twice (the second changes nothing),
+ * what they made checked field by field, then teardown twice, and an inventory of every resource
+ * type the scripts create showing nothing left. The tests run in order and share the stack.
+ */
+
+const ALLOWED_CIDR = '203.0.113.7/32';
+const TAG = 'v1';
+const LOCAL_IMAGES = { api: 'jobsys-api', worker: 'jobsys-worker' } as const;
+
+let moto: MotoServer;
+let home: string;
+let docker: StandInDocker;
+let cli: AwsCli;
+let names: StackNames;
+let env: Record<string, string>;
+
+before(async () => {
+  // moto starts no containers; with this its services report their one task running, so that
+  // deploy-ecs's wait for the rollout ends as it does on AWS.
+  process.env.MOTO_ECS_SERVICE_RUNNING = '1';
+  moto = await startMoto();
+  home = await mkdtemp(join(tmpdir(), 'jobsys-deploy-'));
+  docker = await standInDocker(home);
+  const stack = uniqueStack('cycle');
+  env = deployEnv(moto, home, { STACK: stack, ALLOWED_CIDR, PATH: `${docker.dir}:${process.env.PATH ?? ''}` });
+  cli = motoCli(moto, home);
+  names = stackNames({ stack, region: moto.env.AWS_REGION ?? '', accountId: await cli.accountId() });
+});
+
+after(async () => {
+  await moto?.stop();
+  if (home !== undefined) await rm(home, { recursive: true, force: true });
+});
+
+async function run(t: TestContext, target: string, round: 1 | 2): Promise<MakeRun> {
+  const result = succeeded(await make([target, `IMAGE_TAG=${TAG}`], env), `make ${target}`);
+  const changes = recorded(result.stdout);
+  const count = (change: Change) => changes.filter((entry) => entry.change === change).length;
+  const line = `make ${target} (run ${round}): ${(result.ms / 1000).toFixed(1)} s; ${count('created')} created, ${count('updated')} updated, `
+    + `${count('unchanged')} unchanged, ${count('removed')} removed, ${count('absent')} absent`;
+  t.diagnostic(line);
+  return result;
+}
+
+function assertNoChange(result: MakeRun, target: string): void {
+  const changed = recorded(result.stdout).filter(({ change }) => change !== 'unchanged' && change !== 'absent');
+  assert.deepEqual(changed, [], `a second make ${target} changes nothing:\n${result.stdout}`);
+  assert.ok(recorded(result.stdout).length > 0, `make ${target} reports what it looked at`);
+}
+
+const localImage = (component: keyof typeof LOCAL_IMAGES) => `${LOCAL_IMAGES[component]}:${TAG}`;
+
+test('make bootstrap creates the table, queues, repositories, log groups, roles and the Lambda', async (t) => {
+  const result = await run(t, 'bootstrap', 1);
+  const created = recorded(result.stdout).filter(({ change }) => change === 'created').map(({ resource }) => resource);
+  for (const expected of [`table ${names.table}`, `queue ${names.dlq}`, `queue ${names.queue}`, `function ${names.lambdaFunction}`, `instance profile ${names.instanceProfile}`]) {
+    assert.ok(created.includes(expected), `${expected} created:\n${result.stdout}`);
+  }
+});
+
+test('make push logs in with the password on stdin, then tags and pushes both images', async (t) => {
+  for (const component of ['api', 'worker'] as const) await docker.setImage(localImage(component), []);
+  await run(t, 'push', 1);
+  const calls = (await docker.calls()).filter(({ args }) => ['login', 'tag', 'push'].includes(args[0] ?? ''));
+  const { authorizationData } = await cli.call<{ authorizationData: Array<{ authorizationToken: string }> }>('ecr', 'get-authorization-token');
+  const password = Buffer.from(authorizationData[0]?.authorizationToken ?? '', 'base64').toString('utf8').split(':')[1] ?? '';
+  assert.ok(password.length > 0);
+  const registry = `${names.accountId}.dkr.ecr.${names.region}.amazonaws.com`;
+  assert.deepEqual(calls.map(({ args }) => args), [
+    ['login', '--username', 'AWS', '--password-stdin', registry],
+    ['tag', localImage('api'), `${registry}/${names.repositories.api}:${TAG}`],
+    ['push', `${registry}/${names.repositories.api}:${TAG}`],
+    ['tag', localImage('worker'), `${registry}/${names.repositories.worker}:${TAG}`],
+    ['push', `${registry}/${names.repositories.worker}:${TAG}`],
+  ]);
+  assert.equal(calls[0]?.stdin, password, 'the password goes to docker login on stdin');
+  for (const call of await docker.calls()) assert.ok(!call.args.some((arg) => arg.includes(password)), `no argument carries the password: ${call.args.join(' ')}`);
+
+  // What the real push would have left: the images in ECR, and their digests known locally.
+  for (const component of ['api', 'worker'] as const) {
+    const digest = await putImage(cli, names.repositories[component], TAG);
+    await docker.setImage(localImage(component), [`${registry}/${names.repositories[component]}@${digest}`]);
+  }
+});
+
+test('make deploy-ecs creates the cluster, task definitions, services and the worker\'s autoscaling', async (t) => {
+  const result = await run(t, 'deploy-ecs', 1);
+  const created = recorded(result.stdout).filter(({ change }) => change === 'created').map(({ resource }) => resource);
+  for (const expected of [`cluster ${names.cluster}`, `service ${names.services.api}`, `service ${names.services.worker}`, `scaling policy ${names.workerScalingPolicy}`]) {
+    assert.ok(created.includes(expected), `${expected} created:\n${result.stdout}`);
+  }
+});
+
+test('make deploy-ec2 launches the instance from the same bootstrap and images', async (t) => {
+  const result = await run(t, 'deploy-ec2', 1);
+  assert.ok(recorded(result.stdout).some(({ change, resource }) => change === 'created' && resource === `instance ${names.instanceName}`), result.stdout);
+});
+
+test('a second make bootstrap, push, deploy-ecs and deploy-ec2 change nothing', async (t) => {
+  for (const target of ['bootstrap', 'push', 'deploy-ecs', 'deploy-ec2']) assertNoChange(await run(t, target, 2), target);
+  const pushes = (await docker.calls()).filter(({ args }) => args[0] === 'push' || args[0] === 'login');
+  assert.equal(pushes.length, 3, 'the second push neither logs in nor pushes: the tags hold these images');
+});
+
+test('make bootstrap deploy-ecs puts back what was changed by hand, and only that', async (t) => {
+  const dlqUrl = (await cli.call<{ QueueUrl: string }>('sqs', 'get-queue-url', { QueueName: names.dlq })).QueueUrl;
+  await cli.call('sqs', 'set-queue-attributes', { QueueUrl: dlqUrl, Attributes: { VisibilityTimeout: '30' } });
+  await cli.call('logs', 'put-retention-policy', { logGroupName: names.logGroups.worker, retentionInDays: 3653 });
+  await cli.call('iam', 'put-role-policy', {
+    RoleName: names.roles.apiTask,
+    PolicyName: 'added-by-hand',
+    PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] }),
+  });
+  const { SecurityGroups } = await cli.call<{ SecurityGroups: Array<{ GroupId: string }> }>('ec2', 'describe-security-groups', {
+    Filters: [{ Name: 'group-name', Values: [names.ecsSecurityGroups.api] }],
+  });
+  await cli.call('ec2', 'authorize-security-group-ingress', {
+    GroupId: SecurityGroups[0]?.GroupId,
+    IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+  });
+
+  const result = succeeded(await make(['bootstrap', 'deploy-ecs', `IMAGE_TAG=${TAG}`], env), 'make bootstrap deploy-ecs');
+  t.diagnostic(`make bootstrap deploy-ecs after hand edits: ${(result.ms / 1000).toFixed(1)} s`);
+  const changed = recorded(result.stdout).filter(({ change }) => change !== 'unchanged').map(({ change, resource }) => `${change} ${resource}`).sort();
+  assert.deepEqual(changed, [
+    `updated log group ${names.logGroups.worker}`,
+    `updated queue ${names.dlq}`,
+    `updated role ${names.roles.apiTask}`,
+    `updated security group ${names.ecsSecurityGroups.api}`,
+  ], result.stdout);
+  const { Attributes } = await cli.call<{ Attributes: Record<string, string> }>('sqs', 'get-queue-attributes', { QueueUrl: dlqUrl, AttributeNames: ['VisibilityTimeout'] });
+  assert.equal(Attributes.VisibilityTimeout, '180');
+  const { PolicyNames } = await cli.call<{ PolicyNames: string[] }>('iam', 'list-role-policies', { RoleName: names.roles.apiTask });
+  assert.deepEqual(PolicyNames, ['api-task']);
+});
+
+test('the Lambda reads the DLQ with ReportBatchItemFailures, and the DLQ outlasts 6 x its timeout', async () => {
+  const fn = await cli.call<{ Runtime: string; Handler: string; Timeout: number; Role: string }>('lambda', 'get-function-configuration', { FunctionName: names.lambdaFunction });
+  assert.equal(fn.Runtime, LAMBDA_RUNTIME);
+  assert.equal(fn.Handler, LAMBDA_HANDLER);
+  assert.ok(fn.Role.endsWith(`:role/${names.roles.lambda}`));
+  const dlqUrl = (await cli.call<{ QueueUrl: string }>('sqs', 'get-queue-url', { QueueName: names.dlq })).QueueUrl;
+  const { Attributes: dlq } = await cli.call<{ Attributes: Record<string, string> }>('sqs', 'get-queue-attributes', { QueueUrl: dlqUrl, AttributeNames: ['All'] });
+  assert.ok(Number(dlq.VisibilityTimeout) >= 6 * fn.Timeout, `DLQ visibility ${dlq.VisibilityTimeout} s, timeout ${fn.Timeout} s`);
+  const { EventSourceMappings: mappings } = await cli.call<{ EventSourceMappings: Array<{ EventSourceArn: string; FunctionResponseTypes?: string[] }> }>(
+    'lambda', 'list-event-source-mappings', { FunctionName: names.lambdaFunction });
+  assert.equal(mappings.length, 1);
+  assert.equal(mappings[0]?.EventSourceArn, dlq.QueueArn);
+  assert.deepEqual(mappings[0]?.FunctionResponseTypes, ['ReportBatchItemFailures']);
+
+  const queueUrl = (await cli.call<{ QueueUrl: string }>('sqs', 'get-queue-url', { QueueName: names.queue })).QueueUrl;
+  const { Attributes: queue } = await cli.call<{ Attributes: Record<string, string> }>('sqs', 'get-queue-attributes', { QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] });
+  const redrive = JSON.parse(queue.RedrivePolicy ?? '{}') as { deadLetterTargetArn?: string; maxReceiveCount?: number | string };
+  assert.equal(redrive.deadLetterTargetArn, dlq.QueueArn);
+  assert.equal(Number(redrive.maxReceiveCount), 3);
+});
+
+test('every role has exactly its trust and inline policy from ops/iam; the profile holds the EC2 role', async () => {
+  for (const principal of PRINCIPALS) {
+    const role = roleName(principal, names);
+    const { Role } = await cli.call<{ Role: { AssumeRolePolicyDocument: unknown } }>('iam', 'get-role', { RoleName: role });
+    assert.ok(sameDocument(parseDocument(Role.AssumeRolePolicyDocument), renderTrustPolicy(principal, names)), `${role} trust`);
+    const { PolicyNames } = await cli.call<{ PolicyNames: string[] }>('iam', 'list-role-policies', { RoleName: role });
+    assert.deepEqual(PolicyNames, [principal]);
+    const { PolicyDocument } = await cli.call<{ PolicyDocument: unknown }>('iam', 'get-role-policy', { RoleName: role, PolicyName: principal });
+    assert.ok(sameDocument(parseDocument(PolicyDocument), renderPolicy(principal, names)), `${role} policy`);
+  }
+  const { InstanceProfile } = await cli.call<{ InstanceProfile: { Roles: Array<{ RoleName: string }> } }>('iam', 'get-instance-profile', { InstanceProfileName: names.instanceProfile });
+  assert.deepEqual(InstanceProfile.Roles.map((role) => role.RoleName), [names.roles.ec2Instance]);
+});
+
+test('the task definitions log to the stack\'s groups, run as their roles, and the api checks its health', async () => {
+  for (const component of ['api', 'worker'] as const) {
+    const { taskDefinition } = await cli.call<{ taskDefinition: Record<string, unknown> & { containerDefinitions: Array<Record<string, unknown>> } }>(
+      'ecs', 'describe-task-definition', { taskDefinition: names.taskFamilies[component] });
+    assert.equal(taskDefinition.revision, 1, 'registered once across two deploys');
+    assert.ok(String(taskDefinition.taskRoleArn).endsWith(`:role/${names.roles[component === 'api' ? 'apiTask' : 'workerTask']}`));
+    assert.ok(String(taskDefinition.executionRoleArn).endsWith(`:role/${names.roles.execution}`));
+    assert.deepEqual(taskDefinition.requiresCompatibilities, ['FARGATE']);
+    const [container] = taskDefinition.containerDefinitions;
+    assert.ok(container);
+    assert.equal(container.image, `${names.accountId}.dkr.ecr.${names.region}.amazonaws.com/${names.repositories[component]}:${TAG}`);
+    const logs = container.logConfiguration as { logDriver: string; options: Record<string, string> };
+    assert.equal(logs.logDriver, 'awslogs');
+    assert.equal(logs.options['awslogs-group'], names.logGroups[component]);
+    assert.deepEqual(container.linuxParameters, { initProcessEnabled: true });
+    if (component === 'api') assert.match(JSON.stringify(container.healthCheck), /node.*healthz/);
+  }
+});
+
+test('the services roll with a circuit breaker that rolls back; only ALLOWED_CIDR reaches the api', async () => {
+  const { services } = await cli.call<{ services: Array<Record<string, any>> }>('ecs', 'describe-services', { cluster: names.cluster, services: Object.values(names.services) });
+  assert.equal(services.length, 2);
+  for (const service of services) {
+    assert.deepEqual(service.deploymentConfiguration, { minimumHealthyPercent: 100, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: true } });
+    assert.equal(service.launchType, 'FARGATE');
+    assert.equal(service.networkConfiguration.awsvpcConfiguration.assignPublicIp, 'ENABLED');
+  }
+  const ingress = async (group: string) => {
+    const { SecurityGroups } = await cli.call<{ SecurityGroups: Array<{ IpPermissions: Array<{ FromPort?: number; IpRanges: Array<{ CidrIp: string }> }> }> }>(
+      'ec2', 'describe-security-groups', { Filters: [{ Name: 'group-name', Values: [group] }] });
+    return (SecurityGroups[0]?.IpPermissions ?? []).flatMap((rule) => rule.IpRanges.map((range) => `${rule.FromPort} ${range.CidrIp}`));
+  };
+  assert.deepEqual(await ingress(names.ecsSecurityGroups.api), [`8080 ${ALLOWED_CIDR}`]);
+  assert.deepEqual(await ingress(names.ecsSecurityGroups.worker), []);
+  const { clusters } = await cli.call<{ clusters: Array<{ settings: Array<{ name: string; value: string }> }> }>('ecs', 'describe-clusters', { clusters: [names.cluster], include: ['SETTINGS'] });
+  assert.deepEqual(clusters[0]?.settings, [{ name: 'containerInsights', value: 'enabled' }]);
+});
+
+test('the worker scales on visible messages per running task', async () => {
+  const resourceId = `service/${names.cluster}/${names.services.worker}`;
+  const { ScalableTargets } = await cli.call<{ ScalableTargets: Array<{ MinCapacity: number; MaxCapacity: number }> }>('application-autoscaling', 'describe-scalable-targets', {
+    ServiceNamespace: 'ecs', ResourceIds: [resourceId],
+  });
+  assert.equal(ScalableTargets.length, 1);
+  assert.ok((ScalableTargets[0]?.MinCapacity ?? 0) >= 1, 'one worker always runs the sweeper');
+  const { ScalingPolicies } = await cli.call<{ ScalingPolicies: Array<{ PolicyType: string; TargetTrackingScalingPolicyConfiguration: { CustomizedMetricSpecification: { Metrics: Array<Record<string, any>> } } }> }>(
+    'application-autoscaling', 'describe-scaling-policies', { ServiceNamespace: 'ecs', ResourceId: resourceId });
+  assert.equal(ScalingPolicies.length, 1);
+  assert.equal(ScalingPolicies[0]?.PolicyType, 'TargetTrackingScaling');
+  const metrics = ScalingPolicies[0]?.TargetTrackingScalingPolicyConfiguration.CustomizedMetricSpecification.Metrics ?? [];
+  const byName = (name: string) => metrics.find((metric) => metric.MetricStat?.Metric.MetricName === name);
+  assert.deepEqual(byName('ApproximateNumberOfMessagesVisible')?.MetricStat.Metric.Dimensions, [{ Name: 'QueueName', Value: names.queue }]);
+  assert.equal(byName('RunningTaskCount')?.MetricStat.Metric.Namespace, 'ECS/ContainerInsights');
+  const returned = metrics.filter((metric) => metric.ReturnData === true);
+  assert.equal(returned.length, 1);
+  assert.equal(returned[0]?.Expression, `${byName('ApproximateNumberOfMessagesVisible')?.Id} / ${byName('RunningTaskCount')?.Id}`);
+});
+
+test('the repositories keep immutable, scanned images and expire old ones; every log group has a retention', async () => {
+  for (const name of Object.values(names.repositories)) {
+    const { repositories } = await cli.call<{ repositories: Array<{ imageTagMutability: string; imageScanningConfiguration: { scanOnPush: boolean } }> }>(
+      'ecr', 'describe-repositories', { repositoryNames: [name] });
+    assert.equal(repositories[0]?.imageTagMutability, 'IMMUTABLE');
+    assert.equal(repositories[0]?.imageScanningConfiguration.scanOnPush, true);
+    const { lifecyclePolicyText } = await cli.call<{ lifecyclePolicyText: string }>('ecr', 'get-lifecycle-policy', { repositoryName: name });
+    assert.match(lifecyclePolicyText, /imageCountMoreThan/);
+  }
+  const { logGroups } = await cli.call<{ logGroups: Array<{ logGroupName: string; retentionInDays?: number }> }>('logs', 'describe-log-groups', {});
+  const retention = Object.fromEntries(logGroups.map((group) => [group.logGroupName, group.retentionInDays]));
+  for (const group of Object.values(names.logGroups)) assert.equal(retention[group], 30, group);
+  assert.equal(retention[names.containerInsightsLogGroup], 1);
+});
+
+test('make teardown removes it all, and a second one finds nothing to remove', async (t) => {
+  const first = await run(t, 'teardown', 1);
+  assert.ok(recorded(first.stdout).some(({ change }) => change === 'removed'), first.stdout);
+  const second = await run(t, 'teardown', 2);
+  const leftovers = recorded(second.stdout).filter(({ change }) => change !== 'absent');
+  assert.deepEqual(leftovers, [], `the second teardown finds everything gone:\n${second.stdout}`);
+});
+
+test('no resource of any type the scripts create remains', async () => {
+  const ofStack = (name: string | undefined) => name !== undefined && name.includes(names.stack);
+  const left: Record<string, unknown[]> = {};
+  const note = (type: string, items: unknown[]) => {
+    if (items.length > 0) left[type] = items;
+  };
+  note('tables', (await cli.call<{ TableNames: string[] }>('dynamodb', 'list-tables', {})).TableNames.filter(ofStack));
+  note('queues', ((await cli.call<{ QueueUrls?: string[] }>('sqs', 'list-queues', { QueueNamePrefix: names.stack })).QueueUrls ?? []));
+  note('repositories', (await cli.call<{ repositories: Array<{ repositoryName: string }> }>('ecr', 'describe-repositories', {})).repositories.map((r) => r.repositoryName));
+  note('log groups', (await cli.call<{ logGroups: Array<{ logGroupName: string }> }>('logs', 'describe-log-groups', {})).logGroups.map((g) => g.logGroupName));
+  note('roles', (await cli.call<{ Roles: Array<{ RoleName: string }> }>('iam', 'list-roles', {})).Roles.map((r) => r.RoleName).filter(ofStack));
+  note('instance profiles', (await cli.call<{ InstanceProfiles: Array<{ InstanceProfileName: string }> }>('iam', 'list-instance-profiles', {})).InstanceProfiles.map((p) => p.InstanceProfileName));
+  note('functions', (await cli.call<{ Functions: Array<{ FunctionName: string }> }>('lambda', 'list-functions', {})).Functions.map((f) => f.FunctionName));
+  note('event source mappings', (await cli.call<{ EventSourceMappings: unknown[] }>('lambda', 'list-event-source-mappings', {})).EventSourceMappings);
+  // ECS keeps a deleted cluster as INACTIVE for a while; only an ACTIVE one is a cluster.
+  const { clusterArns } = await cli.call<{ clusterArns: string[] }>('ecs', 'list-clusters', {});
+  if (clusterArns.length > 0) {
+    const { clusters } = await cli.call<{ clusters: Array<{ clusterName: string; status: string }> }>('ecs', 'describe-clusters', { clusters: clusterArns });
+    note('clusters', clusters.filter((cluster) => cluster.status !== 'INACTIVE').map((cluster) => cluster.clusterName));
+  }
+  const services = await orAbsent(cli.call<{ services: Array<{ serviceName: string; status: string }> }>(
+    'ecs', 'describe-services', { cluster: names.cluster, services: Object.values(names.services) }), 'ClusterNotFoundException');
+  note('services', (services?.services ?? []).filter((service) => service.status !== 'INACTIVE').map((service) => service.serviceName));
+  note('ACTIVE task definitions', (await cli.call<{ taskDefinitionArns: string[] }>('ecs', 'list-task-definitions', { status: 'ACTIVE' })).taskDefinitionArns);
+  note('scalable targets', (await cli.call<{ ScalableTargets: unknown[] }>('application-autoscaling', 'describe-scalable-targets', { ServiceNamespace: 'ecs' })).ScalableTargets);
+  note('scaling policies', (await cli.call<{ ScalingPolicies: unknown[] }>('application-autoscaling', 'describe-scaling-policies', { ServiceNamespace: 'ecs' })).ScalingPolicies);
+  note('alarms', (await cli.call<{ MetricAlarms: Array<{ AlarmName: string }> }>('cloudwatch', 'describe-alarms', {})).MetricAlarms.map((a) => a.AlarmName));
+  const { Reservations } = await cli.call<{ Reservations: Array<{ Instances: Array<{ InstanceId: string; State: { Name: string } }> }> }>('ec2', 'describe-instances', {});
+  note('instances not terminated', Reservations.flatMap((r) => r.Instances).filter((i) => i.State.Name !== 'terminated').map((i) => i.InstanceId));
+  const { SecurityGroups } = await cli.call<{ SecurityGroups: Array<{ GroupName: string }> }>('ec2', 'describe-security-groups', {});
+  note('security groups', SecurityGroups.map((g) => g.GroupName).filter((name) => name !== 'default'));
+  assert.deepEqual(left, {}, 'this moto held nothing before the test; it must hold nothing after it');
+});
