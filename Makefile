@@ -12,9 +12,9 @@ TEST_CONCURRENCY ?= 4
 # Container images, named once here: charts/jobsys/values.yaml and k8s/ use the same names, and
 # test/k8s checks that they do. Empty registry: images imported into k3d.
 IMAGE_REGISTRY ?=
-IMAGE_TAG ?= dev
-API_IMAGE := jobsys-api
-WORKER_IMAGE := jobsys-worker
+export IMAGE_TAG ?= dev
+export API_IMAGE := jobsys-api
+export WORKER_IMAGE := jobsys-worker
 DLQ_RUNNER_IMAGE := jobsys-dlq-runner
 LOCAL_AWS_IMAGE := jobsys-local-aws
 IMAGES := $(API_IMAGE) $(WORKER_IMAGE) $(DLQ_RUNNER_IMAGE) $(LOCAL_AWS_IMAGE)
@@ -29,6 +29,24 @@ export KUSTOMIZE := $(TOOLS)/kustomize
 # The Kubernetes version rendered for and validated against: kubernetes-models' schemas.
 export KUBE_VERSION := 1.34.0
 
+# Docker: `docker compose` (v2) where it exists, else docker-compose (v1). Both read ops/ec2's file.
+export DOCKER ?= docker
+COMPOSE ?= $(shell $(DOCKER) compose version >/dev/null 2>&1 && echo '$(DOCKER) compose' || echo docker-compose)
+# Set to pass e.g. --network=host or --build-arg SOURCEMAP=true to every image build.
+DOCKER_BUILD_FLAGS ?=
+
+# AWS: the stack's name prefixes every resource (ops/aws/names.ts). The region is AWS_REGION, else
+# the profile's (AWS_PROFILE); credentials as the aws CLI finds them; AWS_ENDPOINT_URL is passed on
+# to the CLI as --endpoint-url.
+export STACK ?= jobsys
+# make teardown keeps the table (KEEP_DATA=1) or the ECR repositories (KEEP_IMAGES=1) when asked.
+export KEEP_DATA ?=
+export KEEP_IMAGES ?=
+# make deploy-ec2: who may reach SSH and the API (your address/32 by default), the instance type, an SSH key pair.
+export ALLOWED_CIDR ?=
+export INSTANCE_TYPE ?= t3.small
+export KEY_NAME ?=
+
 K3D_CLUSTER ?= jobsys
 NAMESPACE ?= jobsys
 
@@ -39,6 +57,28 @@ $(DEPS): package.json package-lock.json
 .PHONY: help
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+	@echo
+	@echo "Variables (make VAR=value target); the value shown is the default or what you set:"
+	@printf '  %-18s %-22s %s\n' \
+	  STACK '$(STACK)' 'prefix of every AWS resource name (ops/aws/names.ts)' \
+	  AWS_REGION '$(AWS_REGION)' 'region of every AWS call; empty: the region of AWS_PROFILE (aws configure get region)' \
+	  AWS_PROFILE '$(AWS_PROFILE)' 'the aws CLI profile: credentials and region' \
+	  AWS_ENDPOINT_URL '$(AWS_ENDPOINT_URL)' 'another AWS endpoint (moto, LocalStack); empty: AWS itself' \
+	  IMAGE_TAG '$(IMAGE_TAG)' 'tag of the images built, pushed and deployed' \
+	  IMAGE_REGISTRY '$(IMAGE_REGISTRY)' 'registry prefix for up-local; push and deploy-* use the stack'"'"'s ECR' \
+	  DOCKER '$(DOCKER)' 'the docker command (build, push)' \
+	  COMPOSE '$(COMPOSE)' 'docker compose (v2) if present, else docker-compose (v1)' \
+	  DOCKER_BUILD_FLAGS '$(DOCKER_BUILD_FLAGS)' 'extra docker build flags, e.g. --build-arg SOURCEMAP=true' \
+	  ALLOWED_CIDR '$(ALLOWED_CIDR)' 'deploy-ec2/ecs: who may reach SSH and the API; empty: your public IP/32' \
+	  INSTANCE_TYPE '$(INSTANCE_TYPE)' 'deploy-ec2: the instance type' \
+	  AMI_ID '$(AMI_ID)' 'deploy-ec2: the AMI; empty: the latest Amazon Linux 2023' \
+	  API_PORT '$(or $(API_PORT),8080)' 'deploy-ec2: the port the API is published on (ECS: 8080)' \
+	  LOG_LEVEL '$(or $(LOG_LEVEL),info)' 'deploy-ec2: LOG_LEVEL of the services' \
+	  KEY_NAME '$(KEY_NAME)' 'deploy-ec2: an EC2 key pair for SSH; empty: no SSH key' \
+	  KEEP_DATA '$(KEEP_DATA)' 'teardown: 1 keeps the DynamoDB table' \
+	  KEEP_IMAGES '$(KEEP_IMAGES)' 'teardown: 1 keeps the ECR repositories' \
+	  K3D_CLUSTER '$(K3D_CLUSTER)' 'up-local/down-local: the k3d cluster' \
+	  NAMESPACE '$(NAMESPACE)' 'up-local: the Kubernetes namespace'
 
 .PHONY: install
 install: $(DEPS) ## Install the dependencies (npm ci)
@@ -108,3 +148,44 @@ down-local: ## Remove the local k3d cluster (and everything in it)
 	@command -v k3d >/dev/null || { echo "k3d is not installed: nothing to remove"; exit 0; }
 	@if k3d cluster get $(K3D_CLUSTER) >/dev/null 2>&1; then echo "== deleting k3d cluster $(K3D_CLUSTER)"; k3d cluster delete $(K3D_CLUSTER); \
 	  else echo "no k3d cluster $(K3D_CLUSTER): nothing to remove"; fi
+
+.PHONY: base-images
+base-images: $(DEPS) ## Only where no registry is reachable: make the Dockerfiles' FROM images locally (debootstrap, root)
+	dev/base-images.sh
+
+.PHONY: build
+build: $(DEPS) build-lambda ## Build the container images (api, worker; dlq-runner, local-aws for k3d) and the Lambda zip
+	@echo "== building images, tag $(IMAGE_TAG)"
+	$(eval BUILD_FLAGS := --force-rm --build-arg VERSION=$(IMAGE_TAG) --build-arg REVISION=$(shell git rev-parse HEAD 2>/dev/null || echo unknown) $(DOCKER_BUILD_FLAGS))
+	$(DOCKER) build $(BUILD_FLAGS) -f api/Dockerfile -t $(API_IMAGE):$(IMAGE_TAG) .
+	$(DOCKER) build $(BUILD_FLAGS) -f worker/Dockerfile -t $(WORKER_IMAGE):$(IMAGE_TAG) .
+	$(DOCKER) build $(BUILD_FLAGS) -f dev/dlq-runner.Dockerfile -t $(DLQ_RUNNER_IMAGE):$(IMAGE_TAG) .
+	$(DOCKER) build $(BUILD_FLAGS) -f dev/local-aws.Dockerfile -t $(LOCAL_AWS_IMAGE):$(IMAGE_TAG) .
+
+.PHONY: push
+push: $(DEPS) ## Log in to ECR, tag and push the api and worker images (after make build and make bootstrap)
+	node ops/aws/push.ts
+
+.PHONY: bootstrap
+bootstrap: $(DEPS) build-lambda ## Create or converge the AWS resources: table, queues, ECR, logs, IAM, the Lambda and its mapping
+	node ops/aws/bootstrap.ts
+
+.PHONY: deploy-ec2
+deploy-ec2: $(DEPS) ## Run the api and worker on one EC2 instance with Docker Compose (after bootstrap and push)
+	node ops/aws/deploy-ec2.ts
+
+.PHONY: deploy-ecs
+deploy-ecs: $(DEPS) ## Run the api and worker on ECS Fargate (after bootstrap and push)
+	node ops/aws/deploy-ecs.ts
+
+.PHONY: teardown
+teardown: $(DEPS) ## Remove everything bootstrap and deploy-* created (KEEP_DATA=1 keeps the table, KEEP_IMAGES=1 the repositories)
+	node ops/aws/teardown.ts
+
+.PHONY: test-containers
+test-containers: $(DEPS) build ## Build the images and run them: image checks and the drills against Docker Compose (needs a Docker engine)
+	IMAGE_TAG=$(IMAGE_TAG) DOCKER='$(DOCKER)' COMPOSE='$(COMPOSE)' node --test --test-concurrency=1 --test-timeout=900000 'test/containers/*.test.ts'
+
+.PHONY: test-deploy
+test-deploy: $(DEPS) build-lambda ## make bootstrap, deploy-ecs, deploy-ec2 and teardown against moto_server, twice each (needs moto and the aws CLI)
+	node --test --test-concurrency=1 --test-timeout=900000 'test/deploy/*.test.ts'
