@@ -69,8 +69,8 @@ export function allContainers(pod: any): Container[] {
 /** The Makefile's image names and tag: the one place they are defined. */
 export async function makefileImages(): Promise<{ names: Set<string>; tag: string }> {
   const makefile = await readFile(join(ROOT, 'Makefile'), 'utf8');
-  const names = new Set([...makefile.matchAll(/^[A-Z_]+_IMAGE := (\S+)$/gm)].map((m) => m[1] ?? ''));
-  const tag = /^IMAGE_TAG \?= (\S+)$/m.exec(makefile)?.[1];
+  const names = new Set([...makefile.matchAll(/^(?:export )?[A-Z_]+_IMAGE := (\S+)$/gm)].map((m) => m[1] ?? ''));
+  const tag = /^(?:export )?IMAGE_TAG \?= (\S+)$/m.exec(makefile)?.[1];
   if (names.size === 0 || tag === undefined) throw new Error('the Makefile defines no *_IMAGE or IMAGE_TAG');
   return { names, tag };
 }
