@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import { composeProject, type ComposeProject } from '../support/compose-project.
 import { hostGatewayAddress } from '../support/docker-bridge.ts';
 import { composeCommand, dockerCommand, imageExists, imageHealthcheck, inspectContainer, run } from '../support/docker-cli.ts';
 import { sampleMemory } from '../support/docker-stats.ts';
+import { makefileImages } from '../support/makefile.ts';
 import { FAST_WORKER, submit, waitForStatus } from '../support/drill-target.ts';
 
 // ops/ec2's compose file, run here as on an instance: the images `make build` made, the local
@@ -40,21 +41,6 @@ const LIMITS: Record<Service, { memory: string; memoryBytes: number; cpus: strin
 /** docker-compose.yml's: the api's SHUTDOWN_GRACE_MS and the worker's DRAIN_TIMEOUT_MS fit inside. */
 const STOP_GRACE_MS: Record<Service, number> = { api: 15_000, worker: 30_000 };
 const HEALTHY_TIMEOUT_MS = 90_000;
-
-/** The Makefile names the images and the default tag (make passes IMAGE_TAG on when given). */
-async function makefileImages(): Promise<Record<Service, string>> {
-  const makefile = await readFile(join(ROOT, 'Makefile'), 'utf8');
-  const variable = (pattern: RegExp, what: string): string => {
-    const value = pattern.exec(makefile)?.[1];
-    if (value === undefined) throw new Error(`the Makefile defines no ${what}`);
-    return value;
-  };
-  const tag = process.env.IMAGE_TAG || variable(/^IMAGE_TAG \?= (\S+)$/m, 'IMAGE_TAG');
-  return {
-    api: `${variable(/^API_IMAGE := (\S+)$/m, 'API_IMAGE')}:${tag}`,
-    worker: `${variable(/^WORKER_IMAGE := (\S+)$/m, 'WORKER_IMAGE')}:${tag}`,
-  };
-}
 
 function freeLoopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -95,7 +81,8 @@ const cleanups: Array<() => Promise<unknown>> = [];
 
 before(async () => {
   compose = await composeCommand();
-  images = await makefileImages();
+  const makefile = makefileImages();
+  images = { api: makefile.ref('API_IMAGE'), worker: makefile.ref('WORKER_IMAGE') };
   for (const image of Object.values(images)) {
     if (!await imageExists(docker, image)) throw new Error(`image ${image} is not there: run make build first (IMAGE_TAG picks the tag)`);
   }
@@ -135,6 +122,7 @@ before(async () => {
     DDB_TABLE: resources.tableName,
     SQS_QUEUE_URL: resources.queueUrl,
     DLQ_URL: resources.dlqUrl,
+    AUTH_DISABLED: 'true',
     ...FAST_WORKER,
   }));
   // Only here, not in production's file: on AWS the services reach AWS, not this host.

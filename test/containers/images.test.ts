@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
 import net, { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startTestStack, type TestStack } from '../support/api.ts';
+import { makefileImages } from '../support/makefile.ts';
 
 /**
  * The images `make build` makes, run as Compose, ECS and the chart run them: root filesystem
@@ -50,26 +50,19 @@ async function imageExists(image: string): Promise<boolean> {
   return docker(['image', 'inspect', image]).then(() => true, () => false);
 }
 
-/** The Makefile names the images and the default tag; make passes IMAGE_TAG on when given. */
-async function makefileImages(): Promise<Images> {
-  const makefile = await readFile(join(ROOT, 'Makefile'), 'utf8');
-  const variable = (name: string, assign: string) => {
-    const value = new RegExp(`^${name} ${assign} (\\S+)$`, 'm').exec(makefile)?.[1];
-    if (value === undefined) throw new Error(`the Makefile defines no ${name}`);
-    return value;
-  };
-  const tag = process.env.IMAGE_TAG || variable('IMAGE_TAG', '\\?=');
+function imagesOfTheMakefile(): Images {
+  const makefile = makefileImages();
   return {
-    tag,
-    api: `${variable('API_IMAGE', ':=')}:${tag}`,
-    worker: `${variable('WORKER_IMAGE', ':=')}:${tag}`,
-    dlqRunner: `${variable('DLQ_RUNNER_IMAGE', ':=')}:${tag}`,
-    localAws: `${variable('LOCAL_AWS_IMAGE', ':=')}:${tag}`,
+    tag: makefile.tag,
+    api: makefile.ref('API_IMAGE'),
+    worker: makefile.ref('WORKER_IMAGE'),
+    dlqRunner: makefile.ref('DLQ_RUNNER_IMAGE'),
+    localAws: makefile.ref('LOCAL_AWS_IMAGE'),
   };
 }
 
 before(async () => {
-  images = await makefileImages();
+  images = imagesOfTheMakefile();
   if (!(await Promise.all(BASE_IMAGES.map(imageExists))).every(Boolean)) {
     // No registry here: make the FROM images locally (root; see docs/images.md).
     await exec(join(ROOT, 'dev/base-images.sh'), [], { timeoutMs: 900_000 });
@@ -244,7 +237,7 @@ test('the api image: a HEALTHCHECK by node itself on /healthz, healthy on the lo
   assert.deepEqual(Object.keys(config.ExposedPorts ?? {}), ['8080/tcp']);
 
   const port = await freePort();
-  const name = await runDetached(t, 'api', images.api, [...RUN_AS_DEPLOYED, ...envArgs(stackEnv({ PORT: String(port), LOG_LEVEL: 'info' }))]);
+  const name = await runDetached(t, 'api', images.api, [...RUN_AS_DEPLOYED, ...envArgs(stackEnv({ PORT: String(port), LOG_LEVEL: 'info', AUTH_DISABLED: 'true' }))]);
   await waitForLog(name, { msg: 'listening' });
   const started = Date.now();
   let health = (await inspect(name)).State.Health;

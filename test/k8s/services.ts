@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makefileImages } from '../support/makefile.ts';
 import { ROOT, find, type K8sObject } from './render.ts';
 
 /** Each container of the chart and the overlays, by name, and the entry whose readConfig it feeds. */
@@ -67,12 +68,9 @@ export function allContainers(pod: any): Container[] {
 }
 
 /** The Makefile's image names and tag: the one place they are defined. */
-export async function makefileImages(): Promise<{ names: Set<string>; tag: string }> {
-  const makefile = await readFile(join(ROOT, 'Makefile'), 'utf8');
-  const names = new Set([...makefile.matchAll(/^(?:export )?[A-Z_]+_IMAGE := (\S+)$/gm)].map((m) => m[1] ?? ''));
-  const tag = /^(?:export )?IMAGE_TAG \?= (\S+)$/m.exec(makefile)?.[1];
-  if (names.size === 0 || tag === undefined) throw new Error('the Makefile defines no *_IMAGE or IMAGE_TAG');
-  return { names, tag };
+export function makefileImageNames(): { names: Set<string>; tag: string } {
+  const { names, tag } = makefileImages();
+  return { names: new Set(names.values()), tag };
 }
 
 /** registry/name:tag into its parts. */
