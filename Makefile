@@ -13,8 +13,8 @@ TEST_CONCURRENCY ?= 4
 # test/k8s checks that they do. Empty registry: images imported into k3d.
 IMAGE_REGISTRY ?=
 export IMAGE_TAG ?= dev
-export API_IMAGE := jobsys-api
-export WORKER_IMAGE := jobsys-worker
+API_IMAGE := jobsys-api
+WORKER_IMAGE := jobsys-worker
 DLQ_RUNNER_IMAGE := jobsys-dlq-runner
 LOCAL_AWS_IMAGE := jobsys-local-aws
 IMAGES := $(API_IMAGE) $(WORKER_IMAGE) $(DLQ_RUNNER_IMAGE) $(LOCAL_AWS_IMAGE)
@@ -164,7 +164,7 @@ build: $(DEPS) build-lambda ## Build the container images (api, worker; dlq-runn
 
 .PHONY: push
 push: $(DEPS) ## Log in to ECR, tag and push the api and worker images (after make build and make bootstrap)
-	node ops/aws/push.ts
+	API_IMAGE=$(API_IMAGE) WORKER_IMAGE=$(WORKER_IMAGE) node ops/aws/push.ts
 
 .PHONY: bootstrap
 bootstrap: $(DEPS) build-lambda ## Create or converge the AWS resources: table, queues, ECR, logs, IAM, the Lambda and its mapping

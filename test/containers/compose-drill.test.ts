@@ -103,7 +103,7 @@ before(async () => {
   cleanups.push(() => rm(directory, { recursive: true, force: true }));
   const apiPort = await freeLoopbackPort();
   apiUrl = `http://127.0.0.1:${apiPort}`;
-  await writeFile(join(directory, '.env'), envFile({
+  const dotEnv = {
     API_IMAGE: images.api,
     WORKER_IMAGE: images.worker,
     API_BIND: '127.0.0.1',
@@ -112,7 +112,8 @@ before(async () => {
     API_CPUS: LIMITS.api.cpus,
     WORKER_MEM_LIMIT: LIMITS.worker.memory,
     WORKER_CPUS: LIMITS.worker.cpus,
-  }));
+  };
+  await writeFile(join(directory, '.env'), envFile(dotEnv));
   await writeFile(join(directory, 'jobsys.env'), envFile({
     AWS_REGION: stack.env.AWS_REGION!,
     AWS_ACCESS_KEY_ID: stack.env.AWS_ACCESS_KEY_ID!,
@@ -133,7 +134,7 @@ before(async () => {
     '',
   ].join('\n'));
 
-  project = composeProject({ compose, docker, name: uniqueName('jobsys-compose'), directory, files: [COMPOSE_FILE, localAws] });
+  project = composeProject({ compose, docker, name: uniqueName('jobsys-compose'), directory, files: [COMPOSE_FILE, localAws], dotEnvKeys: Object.keys(dotEnv) });
   cleanups.push(() => project.down());
   const upAt = Date.now();
   await project.run(['up', '-d'], 300_000);
@@ -298,9 +299,10 @@ test('docker-compose.awslogs.yml sends each service to its stack log group, with
     await logs?.down();
     await rm(directory, { recursive: true, force: true });
   });
-  await writeFile(join(directory, '.env'), envFile({ API_IMAGE: images.api, WORKER_IMAGE: images.worker, STACK: names.stack, AWS_REGION: names.region, API_BIND: '127.0.0.1', API_PORT: String(await freeLoopbackPort()) }));
+  const dotEnv = { API_IMAGE: images.api, WORKER_IMAGE: images.worker, STACK: names.stack, AWS_REGION: names.region, API_BIND: '127.0.0.1', API_PORT: String(await freeLoopbackPort()) };
+  await writeFile(join(directory, '.env'), envFile(dotEnv));
   await writeFile(join(directory, 'jobsys.env'), envFile({ AWS_REGION: names.region }));
-  logs = composeProject({ compose, docker, name: uniqueName('jobsys-awslogs'), directory, files: [COMPOSE_FILE, AWSLOGS_FILE] });
+  logs = composeProject({ compose, docker, name: uniqueName('jobsys-awslogs'), directory, files: [COMPOSE_FILE, AWSLOGS_FILE], dotEnvKeys: Object.keys(dotEnv) });
   // Created, not started: dockerd validates the log options at create; starting would call CloudWatch.
   await logs.run(['up', '--no-start']);
   for (const service of SERVICES) {

@@ -10,6 +10,11 @@ export interface ComposeProjectOptions {
   /** Where .env and the env_file are, as on the instance: relative paths resolve against it. */
   directory: string;
   files: readonly string[];
+  /**
+   * The variables the directory's .env sets. Compose lets the caller's environment win over .env,
+   * and make exports some of the same names (STACK, IMAGE_TAG), so they are dropped from it.
+   */
+  dotEnvKeys: readonly string[];
 }
 
 export interface ComposeProject {
@@ -26,10 +31,11 @@ export interface ComposeProject {
 }
 
 export function composeProject(options: ComposeProjectOptions): ComposeProject {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !options.dotEnvKeys.includes(name)));
   const base = [...options.compose, '-p', options.name, '--project-directory', options.directory, ...options.files.flatMap((file) => ['-f', file])];
   const project: ComposeProject = {
     name: options.name,
-    run: (args, timeoutMs) => run([...base, ...args], { cwd: options.directory, ...(timeoutMs === undefined ? {} : { timeoutMs }) }),
+    run: (args, timeoutMs) => run([...base, ...args], { cwd: options.directory, env, ...(timeoutMs === undefined ? {} : { timeoutMs }) }),
     async containerId(service) {
       const id = (await project.run(['ps', '-q', service])).stdout.trim();
       if (!/^[0-9a-f]{12,64}$/.test(id)) throw new Error(`compose ps -q ${service} gave ${JSON.stringify(id)}, not one container id`);
