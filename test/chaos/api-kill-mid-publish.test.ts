@@ -1,0 +1,56 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseJobMessage } from '../../lib/jobs/message.ts';
+import { startChaosSystem, type ChaosSystem } from './support/chaos-system.ts';
+import { jobMix, runLoad } from './support/load.ts';
+import { linesWith, verdict } from './support/verdict.ts';
+
+// Drill (c): under load, the api's SendMessageBatch is held at the SQS proxy (its PutItems are
+// done: the jobs are stored PENDING), the api is killed with SIGKILL, the held sends are released
+// (and, their sender gone, dropped), and a new api takes over. The clients retry with their
+// Idempotency-Key and get the stored job; only the worker's sweeper can get those jobs run.
+const ROUNDS = 3;
+
+let system: ChaosSystem;
+before(async () => { system = await startChaosSystem(); });
+after(async () => { await system?.stop(); });
+
+test('(c) the api killed between its DynamoDB write and its SQS send, under load: the sweeper recovers every job it stored', { timeout: 170_000 }, async () => {
+  const startedAt = Date.now();
+  const loading = runLoad({ apiUrl: system.apiUrl, jobs: jobMix(300), spreadMs: 20_000 });
+  const lost = new Set<string>();
+  let lastKillAt = startedAt;
+  for (let round = 0; round < ROUNDS; round++) {
+    await sleep(4_000);
+    const api = [...system.procs.values()].find((p) => p.component === 'api');
+    assert.ok(api, 'an api is running');
+    const hold = system.sqsProxy.hold(/^SendMessageBatch$/);
+    await hold.arrived(2, 15_000);
+    await sleep(200);
+    lastKillAt = (await system.kill(api, 'SIGKILL')).at;
+    await sleep(100);
+    const released = hold.release();
+    for (const body of released.droppedBodies) {
+      for (const entry of (JSON.parse(body) as { Entries: Array<{ MessageBody: string }> }).Entries) lost.add(parseJobMessage(entry.MessageBody).jobId);
+    }
+    await system.startApi();
+  }
+  const load = await loading;
+  assert.ok(lost.size > 0, 'some stored jobs lost their message with the api');
+  const figures = await verdict(system, load, {
+    drill: '(c) api SIGKILL between PutItem and SendMessageBatch',
+    startedAt,
+    lastFaultAt: lastKillAt,
+    boundMs: 60_000,
+    proxies: [system.sqsProxy],
+    otherFaults: { 'SIGKILL api': ROUNDS },
+    extra: { publishesLost: lost.size },
+  });
+  const resent = new Set(linesWith(system.logs, 'job still PENDING: re-sent its message').map((l) => String(l.line.jobId)));
+  for (const jobId of lost) {
+    assert.ok(load.accepted.has(jobId), `job ${jobId} was stored, and its client's retry got it accepted`);
+    assert.ok(resent.has(jobId), `the sweeper re-sent job ${jobId}`);
+  }
+  assert.ok(figures.accepted > 0);
+});
