@@ -1,4 +1,7 @@
-import { integer, LOG_LEVELS, oneOf, readConfig, text, url } from '../lib/config.ts';
+import { ConfigError } from '../lib/errors.ts';
+import { flag, integer, LOG_LEVELS, oneOf, readConfig, text, url } from '../lib/config.ts';
+import type { AccessSettings } from './access.ts';
+import { parseApiKeyHashes } from './auth.ts';
 
 export interface ApiConfig {
   port: number;
@@ -37,4 +40,30 @@ export function readApiConfig(env: Record<string, string | undefined>): ApiConfi
     awsTimeoutMs: raw.AWS_TIMEOUT_MS,
     awsMaxAttempts: raw.AWS_MAX_ATTEMPTS,
   };
+}
+
+/**
+ * Who may call /jobs. Refuses a configuration with no keys unless AUTH_DISABLED says so, and one
+ * with both: a production setting that also carries the dev switch must fail, not open up.
+ * Messages never quote API_KEY_HASHES.
+ */
+export function readAccessConfig(env: Record<string, string | undefined>): AccessSettings {
+  const raw = readConfig(env, {
+    API_KEY_HASHES: text('the API keys\' SHA-256 hashes, <client>:<hex>,...: `node api/keys.ts new <client>` makes a key and its entry', ''),
+    AUTH_DISABLED: flag('true serves /jobs without any API key: for development only, never in production', false),
+    RATE_LIMIT_PER_SECOND: integer('requests per second each client may make to /jobs, per api instance', 50, 1, 100_000),
+    RATE_LIMIT_BURST: integer('requests a client may make at once to /jobs, per api instance', 100, 1, 100_000),
+  });
+  if (raw.AUTH_DISABLED) {
+    if (raw.API_KEY_HASHES !== '') throw new ConfigError('Invalid configuration:\n  - AUTH_DISABLED=true and API_KEY_HASHES are both set: keys are for production, the switch for development; set one');
+    return { disabled: true };
+  }
+  if (raw.API_KEY_HASHES === '') {
+    throw new ConfigError('Invalid configuration:\n  - API_KEY_HASHES is missing: the api serves /jobs only to holders of an API key (`node api/keys.ts new <client>` makes one); AUTH_DISABLED=true turns authentication off, for development only');
+  }
+  try {
+    return { disabled: false, keys: parseApiKeyHashes(raw.API_KEY_HASHES), rateLimit: { perSecond: raw.RATE_LIMIT_PER_SECOND, burst: raw.RATE_LIMIT_BURST } };
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration:\n  - API_KEY_HASHES ${(err as Error).message}`);
+  }
 }

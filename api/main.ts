@@ -3,7 +3,7 @@ import { ConfigError } from '../lib/errors.ts';
 import { createJobStore } from '../lib/jobs/store.ts';
 import { createLogger } from '../lib/log.ts';
 import { createApiAws, createApiTransport } from './aws.ts';
-import { readApiConfig } from './config.ts';
+import { readAccessConfig, readApiConfig } from './config.ts';
 import { createApi, listen } from './server.ts';
 
 /** The api process: configuration from the environment, AWS clients, the server, and the signals. */
@@ -17,13 +17,21 @@ function startupFailure(err: unknown): never {
 }
 
 let config: ReturnType<typeof readApiConfig>;
+let access: ReturnType<typeof readAccessConfig>;
 try {
   config = readApiConfig(process.env);
+  access = readAccessConfig(process.env);
 } catch (err) {
   startupFailure(err);
 }
 
 const logger = createLogger({ component: 'api', level: config.logLevel });
+if (access.disabled) {
+  // Written whatever LOG_LEVEL says: an api open to all must never go unnoticed.
+  logger.child({}, { level: 'warn' }).warn({ AUTH_DISABLED: true }, 'AUTH_DISABLED=true: /jobs is served to anyone, without an API key. For development only: production sets API_KEY_HASHES');
+} else {
+  logger.info({ clients: [...new Set(access.keys.map((key) => key.client))], keys: access.keys.length, rateLimit: access.rateLimit }, 'API keys configured');
+}
 const transport = createApiTransport(config);
 let aws: ReturnType<typeof createApiAws>;
 try {
@@ -39,6 +47,7 @@ const api = createApi({
   table: config.table,
   queueUrl: config.queueUrl,
   logger,
+  access,
   config: { maxBodyBytes: config.maxBodyBytes, shutdownGraceMs: config.shutdownGraceMs },
 });
 

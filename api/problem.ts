@@ -16,6 +16,7 @@ const PROBLEMS = {
   'validation-failed': [400, 'Request body does not match the schema'],
   'invalid-header': [400, 'Invalid request header'],
   'invalid-job-id': [400, 'Invalid job id'],
+  'unauthorized': [401, 'Unauthorized'],
   'not-found': [404, 'Not Found'],
   'job-not-found': [404, 'Job not found'],
   'method-not-allowed': [405, 'Method Not Allowed'],
@@ -23,6 +24,7 @@ const PROBLEMS = {
   'content-too-large': [413, 'Content Too Large'],
   'unsupported-media-type': [415, 'Unsupported Media Type'],
   'idempotency-key-reused': [422, 'Idempotency-Key reused with a different request'],
+  'too-many-requests': [429, 'Too Many Requests'],
   'header-fields-too-large': [431, 'Request Header Fields Too Large'],
   'internal-error': [500, 'Internal Server Error'],
   'service-unavailable': [503, 'Service Unavailable'],
@@ -35,7 +37,7 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 export interface HttpErrorOptions {
   errors?: FieldError[] | undefined;
-  /** Response headers that go with this problem: Allow, Retry-After, Connection. */
+  /** Response headers that go with this problem: Allow, Retry-After, WWW-Authenticate, Connection. */
   headers?: Record<string, string> | undefined;
   cause?: unknown;
 }

@@ -7,6 +7,7 @@ import type { Sqs } from '../lib/aws/sqs.ts';
 import type { JobStore } from '../lib/jobs/store.ts';
 import type { Logger } from '../lib/log.ts';
 import { newTraceId, traceIdFrom } from '../lib/trace.ts';
+import { createAccessControl, type AccessDecision, type AccessSettings } from './access.ts';
 import { excerpt, HttpError, problemOf, PROBLEM_CONTENT_TYPE } from './problem.ts';
 import { ClientClosedError } from './read-body.ts';
 import { createReadiness } from './readiness.ts';
@@ -52,6 +53,8 @@ export interface ApiOptions {
   table: string;
   queueUrl: string;
   logger: Logger;
+  /** Who may use /jobs (the probes and /openapi.json are open to all). */
+  access: AccessSettings;
   config?: Partial<ApiServerConfig>;
 }
 
@@ -77,14 +80,16 @@ export function createApi(options: ApiOptions): Api {
   let shuttingDown = false;
   let drained: Promise<void> | undefined;
 
+  const admit = createAccessControl(options.access);
+  const guarded = jobRoutes({
+    store: options.store,
+    publisher: createPublisher({ sqs: options.sqs, queueUrl: options.queueUrl }),
+    validators,
+    maxBodyBytes: config.maxBodyBytes,
+    expectsContinue: (ctx) => waitingForContinue.has(ctx.req),
+  });
   const routes = [
-    ...jobRoutes({
-      store: options.store,
-      publisher: createPublisher({ sqs: options.sqs, queueUrl: options.queueUrl }),
-      validators,
-      maxBodyBytes: config.maxBodyBytes,
-      expectsContinue: (ctx) => waitingForContinue.has(ctx.req),
-    }),
+    ...guarded,
     ...healthRoutes({
       checkReadiness: createReadiness({
         dynamodb: options.dynamodb,
@@ -137,6 +142,7 @@ export function createApi(options: ApiOptions): Api {
       },
     };
     const path = pathOf(req.url);
+    let access: AccessDecision = {};
     active.add(res);
     res.setHeader('x-request-id', requestId);
     if (shuttingDown) res.setHeader('connection', 'close');
@@ -148,6 +154,8 @@ export function createApi(options: ApiOptions): Api {
           path: excerpt(path, 256),
           status: res.headersSent ? res.statusCode : 499,
           durationMs: Math.round((performance.now() - started) * 10) / 10,
+          ...(access.client === undefined ? {} : { client: access.client }),
+          ...(access.denied === undefined ? {} : { denied: access.denied }),
           ...(ctx.jobId === undefined ? {} : { jobId: ctx.jobId }),
           ...(res.writableFinished ? {} : { aborted: true }),
         }, 'request');
@@ -159,8 +167,21 @@ export function createApi(options: ApiOptions): Api {
       if (req.headers.host === undefined && req.httpVersion === '1.1') {
         throw new HttpError('bad-request', 'The Host header is missing: HTTP/1.1 requires it');
       }
-      const { handler, params } = resolve(routes, req.method ?? '', path);
+      // RFC 9112 makes more than one Host a 400: a proxy in front may have routed by the other one.
+      if ((req.headersDistinct.host?.length ?? 0) > 1) {
+        throw new HttpError('bad-request', 'The Host header is repeated: a request has exactly one');
+      }
+      const { route, handler, params } = resolve(routes, req.method ?? '', path);
       ctx.params = params;
+      // Before the handler reads anything, so a refused request costs no body read and no AWS call.
+      if (guarded.includes(route)) {
+        access = admit(req.headersDistinct.authorization);
+        if (access.refusal) {
+          // Closing is cheaper than draining a body that will never be used.
+          if (!req.complete) res.setHeader('connection', 'close');
+          throw access.refusal;
+        }
+      }
       await handler(ctx);
     } catch (err) {
       fail(ctx, err);
@@ -197,8 +218,13 @@ export function createApi(options: ApiOptions): Api {
    * answer with a bare status; the client gets a problem document like any other error instead.
    */
   function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-    const answering = [...active].some((res) => res.socket === socket);
-    if (err.code === 'ECONNRESET' || !socket.writable || answering) {
+    // An error in the body of the request being handled (a bad chunk, a Transfer-Encoding that is
+    // not chunked, a body too slow) still gets its 4xx while that response has not started, as RFC
+    // 9112 requires; the connection is then closed once the answer is out, which the handler sees
+    // as its client gone. An error in a later pipelined request, behind a response still owed, can
+    // only cut the connection.
+    const inFlight = [...active].find((res) => res.socket === socket);
+    if (err.code === 'ECONNRESET' || !socket.writable || (inFlight && (inFlight.headersSent || inFlight.req.complete))) {
       socket.destroy();
       return;
     }
@@ -207,9 +233,12 @@ export function createApi(options: ApiOptions): Api {
       : err.code === 'HPE_HEADER_OVERFLOW'
         ? new HttpError('header-fields-too-large', 'The request headers are too large')
         : new HttpError('bad-request', `The request is not valid HTTP/1.1 (${err.code ?? 'parse error'})`);
-    const requestId = randomUUID();
+    const handled = inFlight?.getHeader('x-request-id');
+    const requestId = typeof handled === 'string' ? handled : randomUUID();
     const body = JSON.stringify(problemOf(problem, requestId));
     logger.info({ requestId, status: problem.status, code: err.code }, 'malformed request');
+    // Not left half-open: a client that never reads would otherwise hold the handler's request forever.
+    if (inFlight) socket.once('finish', () => socket.destroy());
     socket.end([
       `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}`,
       `content-type: ${PROBLEM_CONTENT_TYPE}`,

@@ -15,7 +15,10 @@ export type Component = keyof typeof COMPONENTS;
 export interface SystemOptions {
   /** AWS region, endpoints and credentials, plus DDB_TABLE, SQS_QUEUE_URL and DLQ_URL. */
   env: Record<string, string>;
-  /** Per-component settings on top of `env` (timings for tests, PORT for the api). */
+  /**
+   * Per-component settings on top of `env` (timings for tests, PORT for the api). The api runs
+   * with the dev switch AUTH_DISABLED=true unless API_KEY_HASHES or AUTH_DISABLED is given.
+   */
   overrides?: Partial<Record<Component, Record<string, string>>>;
   /**
    * Where the components' log lines go besides `onLog`: this process's stdout, human-readable
@@ -51,11 +54,10 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   const early: Promise<never>[] = [];
 
   for (const [component, script] of Object.entries(COMPONENTS) as Array<[Component, string]>) {
-    const child = spawn(process.execPath, [script], {
-      cwd: ROOT,
-      env: { ...process.env, ...options.env, ...options.overrides?.[component] },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, ...options.overrides?.[component] };
+    // make dev, the drills and the benchmarks need no key; production starts api/main.ts itself, never through here.
+    if (component === 'api' && !env.API_KEY_HASHES && !env.AUTH_DISABLED) env.AUTH_DISABLED = 'true';
+    const child = spawn(process.execPath, [script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     children.set(component, child);
     const stderr: string[] = [];
     child.stderr?.on('data', (chunk: Buffer) => {

@@ -156,7 +156,7 @@ test('the CLI bundles an entry given from the repository root and prints its siz
 });
 
 test('the api bundle runs on its own: it listens, answers /healthz, takes a job, and exits 0 on SIGTERM', async (t) => {
-  const started = startBundle(t, api.outfile, serviceEnv({ SQS_QUEUE_URL: stack.resources.queueUrl, PORT: '0', HOST: '127.0.0.1' }));
+  const started = startBundle(t, api.outfile, serviceEnv({ SQS_QUEUE_URL: stack.resources.queueUrl, PORT: '0', HOST: '127.0.0.1', AUTH_DISABLED: 'true' }));
   const { url } = await started.logLine('listening');
   const base = String(url);
 

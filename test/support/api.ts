@@ -3,6 +3,7 @@ import { EventEmitter, once } from 'node:events';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import type { ValidateFunction } from 'ajv';
+import type { AccessSettings } from '../../api/access.ts';
 import { createApiAws, createApiTransport } from '../../api/aws.ts';
 import { createApi, listen, type Api, type ApiServerConfig } from '../../api/server.ts';
 import { createSchemaSet, OPENAPI } from '../../api/validation.ts';
@@ -85,6 +86,8 @@ export interface StartApiOptions {
   /** On top of the stack's env, for the api's AWS client: point a service elsewhere. */
   env?: Record<string, string>;
   config?: Partial<ApiServerConfig>;
+  /** API keys and their rate limit; by default the dev switch: no key needed. */
+  access?: AccessSettings;
   wrapStore?: (store: JobStore) => JobStore;
   wrapDynamoDb?: (dynamodb: DynamoDb) => DynamoDb;
   wrapSqs?: (sqs: Sqs) => Sqs;
@@ -110,6 +113,7 @@ export async function startTestApi(stack: TestStack, options: StartApiOptions = 
   const store = options.wrapStore ? options.wrapStore(baseStore) : baseStore;
   const api = createApi({
     store, dynamodb, sqs, table: stack.resources.tableName, queueUrl: stack.resources.queueUrl, logger, config: options.config,
+    access: options.access ?? { disabled: true },
   });
   const url = await listen(api.server, 0, '127.0.0.1');
   const port = (api.server.address() as AddressInfo).port;

@@ -11,7 +11,7 @@ import { startBackend, type Backend } from './backend.ts';
  * What a drill runs against: by default a system of its own (api, worker, dlq runner) on the
  * local stack, or on moto_server with TEST_BACKEND=moto, with timings shortened so that retries
  * and sweeps take seconds; with JOBSYS_URL set, any deployment, whose table and queues the drills reach through the AWS variables (AWS_REGION,
- * credentials, DDB_TABLE, SQS_QUEUE_URL, DLQ_URL).
+ * credentials, DDB_TABLE, SQS_QUEUE_URL, DLQ_URL), and whose api they call with the key in JOBSYS_API_KEY.
  */
 export interface DrillTarget {
   apiUrl: string;
@@ -20,7 +20,7 @@ export interface DrillTarget {
   table: string;
   queueUrl: string;
   dlqUrl: string;
-  /** Environment to start another api process against the same resources (local targets only). */
+  /** Environment to start another api process against the same resources, with the dev switch as the drill's own (local targets only). */
   env?: Record<string, string>;
   system?: System;
   stop(): Promise<void>;
@@ -76,7 +76,7 @@ export async function startDrillTarget(): Promise<DrillTarget> {
       table: resources.tableName,
       queueUrl: resources.queueUrl,
       dlqUrl: resources.dlqUrl,
-      env,
+      env: { ...env, AUTH_DISABLED: 'true' },
       system,
       async stop() {
         await started.system.stop();
@@ -98,10 +98,16 @@ export interface Submitted {
   body: Record<string, unknown>;
 }
 
+/** A deployment's api wants a key; a drill's own system runs with the dev switch and needs none. */
+function authorization(): Record<string, string> {
+  const key = process.env.JOBSYS_API_KEY;
+  return key ? { authorization: `Bearer ${key}` } : {};
+}
+
 export async function submit(apiUrl: string, body: unknown, headers: Record<string, string> = {}): Promise<Submitted> {
   const res = await fetch(`${apiUrl}/jobs`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...authorization(), ...headers },
     body: JSON.stringify(body),
   });
   return { status: res.status, headers: res.headers, body: await res.json() as Record<string, unknown> };
@@ -112,7 +118,7 @@ export async function waitForStatus(apiUrl: string, jobId: string, statuses: str
   const deadline = Date.now() + timeoutMs;
   let last: Record<string, unknown> = {};
   while (Date.now() < deadline) {
-    const res = await fetch(`${apiUrl}/jobs/${jobId}`);
+    const res = await fetch(`${apiUrl}/jobs/${jobId}`, { headers: authorization() });
     last = await res.json() as Record<string, unknown>;
     if (statuses.includes(String(last.status))) return last;
     await sleep(100);

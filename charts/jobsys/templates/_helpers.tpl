@@ -105,6 +105,29 @@ Env entries from the ConfigMap, one per key, so each container gets only what it
 {{- end }}
 {{- end -}}
 
+{{/*
+Who may call the api's /jobs: the key hashes from the Secret; or, only in dev mode and only when no
+key is given, nobody needs one (AUTH_DISABLED). Outside dev mode a missing key list fails the render.
+*/}}
+{{- define "jobsys.apiAccessEnv" -}}
+- name: RATE_LIMIT_PER_SECOND
+  value: {{ .Values.api.rateLimit.perSecond | quote }}
+- name: RATE_LIMIT_BURST
+  value: {{ .Values.api.rateLimit.burst | quote }}
+{{- if .Values.api.auth.apiKeyHashes }}
+- name: API_KEY_HASHES
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "jobsys.fullname" . }}-api-keys
+      key: API_KEY_HASHES
+{{- else if .Values.dev.enabled }}
+- name: AUTH_DISABLED
+  value: "true"
+{{- else }}
+{{- fail "api.auth.apiKeyHashes is required unless dev.enabled: \"<client>:<sha256 hex>,...\" (node api/keys.ts new <client> makes a key and its entry)" }}
+{{- end }}
+{{- end -}}
+
 {{- define "jobsys.podSecurityContext" -}}
 runAsNonRoot: true
 runAsUser: 10001
