@@ -113,14 +113,17 @@ test('slowloris: headers that never finish get 408 and the connection closed onc
   assert.ok(Date.now() - started < 2_000, `closed after ${Date.now() - started} ms`);
 });
 
-test('a body that stops arriving is cut off once requestTimeout passes', async () => {
+test('a body that stops arriving gets 408 and is cut off once requestTimeout passes', async () => {
   const socket = net.connect(api.port, '127.0.0.1');
   socket.on('error', () => undefined);
+  let received = '';
+  socket.on('data', (chunk: Buffer) => { received += chunk.toString('latin1'); });
   await once(socket, 'connect');
   const started = Date.now();
   socket.write(head(['POST /jobs HTTP/1.1', 'Host: test', 'Content-Type: application/json', 'Content-Length: 100']) + '{"type":');
   await once(socket, 'close');
   assert.ok(Date.now() - started < 2_000, `closed after ${Date.now() - started} ms`);
+  assertProblem({ ...parseRawResponse(received) }, 408, 'request-timeout', /did not arrive in time/);
   assert.equal((await api.request('GET', '/healthz')).status, 200);
 });
 
