@@ -5,6 +5,7 @@ import { resolveAllowedCidr } from '../ec2/allowed-cidr.ts';
 import { CONFIG_HASH_TAG, findStackInstances, stackTags, tagOf, terminateInstances, waitForState, type Instance } from '../ec2/instances.ts';
 import { convergeSecurityGroup, desiredIngress } from '../ec2/security-group.ts';
 import { renderUserData, USER_DATA_LIMIT_BYTES, type DeploymentConfig } from '../ec2/user-data.ts';
+import { apiKeyHashesParameter, readApiKeyHashes } from './api-keys.ts';
 import { orAbsent } from './calls.ts';
 import type { AwsCli } from './cli.ts';
 import { runScript, type Report } from './report.ts';
@@ -159,7 +160,7 @@ async function deployEc2(report: Report, env: Env): Promise<void> {
   const { cli, names } = stack;
 
   // Independent look-ups, at once: each is a CLI process of its own, and a deploy makes a dozen.
-  const [profile, queue, dlq, images, , , network, image] = await Promise.all([
+  const [profile, queue, dlq, images, , , network, image, apiKeyHashes] = await Promise.all([
     checkInstanceProfile(stack),
     queueUrl(stack, names.queue),
     queueUrl(stack, names.dlq),
@@ -168,6 +169,8 @@ async function deployEc2(report: Report, env: Env): Promise<void> {
     checkInstanceType(stack, settings.instanceType),
     defaultVpc(cli).then(async (vpcId) => ({ vpcId, subnet: await subnetFor(cli, vpcId, settings.instanceType) })),
     resolveImage(stack, settings.amiId),
+    // Hashes go into the user data: a new key changes the configuration hash and so the instance.
+    readApiKeyHashes(stack),
   ]);
   const { vpcId, subnet } = network;
   report.step('prerequisites from make bootstrap and make push');
@@ -175,6 +178,7 @@ async function deployEc2(report: Report, env: Env): Promise<void> {
   report.note(`queues ${queue}, ${dlq}`);
   report.note(`images ${images.api}, ${images.worker}`);
   report.note(`log groups ${names.logGroups.api}, ${names.logGroups.worker}`);
+  report.note(`api keys: ${apiKeyHashesParameter(stack)}`);
   report.step('network: the default VPC, a subnet, the AMI');
   report.note(`${vpcId}, ${subnet.SubnetId} (${subnet.AvailabilityZone}), ${image.ImageId}${image.Name === undefined ? '' : ` (${image.Name})`}`);
 
@@ -185,7 +189,7 @@ async function deployEc2(report: Report, env: Env): Promise<void> {
   ]);
 
   report.step(`instance ${names.instanceName}`);
-  const userData = renderUserData({ names, images, queueUrl: queue, dlqUrl: dlq, apiPort: settings.apiPort, logLevel: settings.logLevel });
+  const userData = renderUserData({ names, images, queueUrl: queue, dlqUrl: dlq, apiPort: settings.apiPort, logLevel: settings.logLevel, apiKeyHashes });
   const launch: Record<string, unknown> = {
     ImageId: image.ImageId,
     InstanceType: settings.instanceType,

@@ -1,5 +1,6 @@
 import { JobsysError } from '../../lib/errors.ts';
 import { resolveAllowedCidr } from '../ec2/allowed-cidr.ts';
+import { apiKeyHashesParameter, readApiKeyHashes } from './api-keys.ts';
 import { ensureWorkerAutoscaling } from './autoscaling.ts';
 import { orAbsent } from './calls.ts';
 import { ensureCluster } from './ecs-cluster.ts';
@@ -52,6 +53,9 @@ await runScript('deploy-ecs', 'fix the cause above and run make deploy-ecs again
     required(`the role ${name}`, orAbsent(cli.call<{ Role: { Arn: string } }>('iam', 'get-role', { RoleName: name }), 'NoSuchEntity').then((found) => found?.Role.Arn));
   const roles = { api: await role(names.roles.apiTask), worker: await role(names.roles.workerTask), execution: await role(names.roles.execution) };
   const images = { api: await imageReference(stack, 'api', tag), worker: await imageReference(stack, 'worker', tag) };
+  // The task definition takes it as a secret by name; only its existence is checked here.
+  await readApiKeyHashes(stack);
+  report.note(`api keys: ${apiKeyHashesParameter(stack)}`);
   for (const component of COMPONENTS) report.note(`${component}: ${images[component]}`);
 
   report.step(`network: the default VPC, security groups (the api's port from ${allowed.cidr}, ${allowed.source})`);

@@ -27,6 +27,8 @@ export interface DeploymentConfig {
   /** The host port of the api (the container always listens on 8080). */
   apiPort: number;
   logLevel: string;
+  /** The api's API_KEY_HASHES (hashes only, never keys), from the stack's SSM parameter. */
+  apiKeyHashes: string;
 }
 
 /** The registry host of an image reference: what `docker login` takes. */
@@ -76,6 +78,7 @@ export function serviceEnv(config: DeploymentConfig): string {
       ['SQS_QUEUE_URL', config.queueUrl],
       ['DLQ_URL', config.dlqUrl],
       ['LOG_LEVEL', config.logLevel],
+      ['API_KEY_HASHES', config.apiKeyHashes],
     ],
   );
 }

@@ -7,6 +7,7 @@ import { LAMBDA_HANDLER, LAMBDA_RUNTIME } from '../../dlq-lambda/package-info.ts
 import { orAbsent } from '../../ops/aws/calls.ts';
 import type { AwsCli } from '../../ops/aws/cli.ts';
 import { sameDocument, parseDocument } from '../../ops/aws/drift.ts';
+import { apiKeyHashesParameter } from '../../ops/aws/api-keys.ts';
 import { stackNames, type StackNames } from '../../ops/aws/names.ts';
 import type { Change } from '../../ops/aws/report.ts';
 import { PRINCIPALS, renderPolicy, renderTrustPolicy, roleName } from '../../ops/iam/policies.ts';
@@ -42,6 +43,8 @@ before(async () => {
   env = deployEnv(moto, home, { STACK: stack, ALLOWED_CIDR, PATH: `${docker.dir}:${process.env.PATH ?? ''}` });
   cli = motoCli(moto, home);
   names = stackNames({ stack, region: moto.env.AWS_REGION ?? '', accountId: await cli.accountId() });
+  // The operator's one step of their own (docs/security.md): the api's key hashes, in SSM.
+  await cli.call('ssm', 'put-parameter', { Name: apiKeyHashesParameter({ names }), Type: 'SecureString', Value: `ops:${'5e'.repeat(32)}` });
 });
 
 after(async () => {
@@ -201,7 +204,13 @@ test('the task definitions log to the stack\'s groups, run as their roles, and t
     assert.equal(logs.logDriver, 'awslogs');
     assert.equal(logs.options['awslogs-group'], names.logGroups[component]);
     assert.deepEqual(container.linuxParameters, { initProcessEnabled: true });
-    if (component === 'api') assert.match(JSON.stringify(container.healthCheck), /node.*healthz/);
+    if (component === 'api') {
+      assert.match(JSON.stringify(container.healthCheck), /node.*healthz/);
+      // The api's keys reach it as a secret the execution role reads, never as plain environment.
+      const secrets = container.secrets as Array<{ name: string; valueFrom: string }>;
+      assert.deepEqual(secrets.map(({ name }) => name), ['API_KEY_HASHES']);
+      assert.match(secrets[0]?.valueFrom ?? '', new RegExp(`:parameter${apiKeyHashesParameter({ names })}$`));
+    }
   }
 });
 

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { ConfigError } from '../../lib/errors.ts';
 import type { AwsCli } from '../../ops/aws/cli.ts';
 import { removeEc2Deployment } from '../../ops/aws/ec2-teardown.ts';
+import { apiKeyHashesParameter } from '../../ops/aws/api-keys.ts';
 import { stackNames, type StackNames } from '../../ops/aws/names.ts';
 import { createReport } from '../../ops/aws/report.ts';
 import { parseAllowedCidr, resolveAllowedCidr } from '../../ops/ec2/allowed-cidr.ts';
@@ -22,6 +23,8 @@ const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
 const ALLOWED_CIDR = '203.0.113.7/32';
 const API_PORT = 8080;
+/** What an operator stores in /<stack>/api/API_KEY_HASHES: hashes of keys, never keys. */
+const API_KEY_HASHES_VALUE = `ops:${'5e'.repeat(32)}`;
 const run = promisify(execFile);
 
 const composeFile = (name: string) => readFile(new URL(`ops/ec2/${name}`, ROOT), 'utf8');
@@ -50,6 +53,7 @@ function sampleConfig(names: StackNames, tag: string): DeploymentConfig {
     dlqUrl: `https://sqs.${names.region}.amazonaws.com/${names.accountId}/${names.dlq}`,
     apiPort: API_PORT,
     logLevel: 'info',
+    apiKeyHashes: API_KEY_HASHES_VALUE,
   };
 }
 
@@ -71,7 +75,7 @@ test('the user data is a valid bash script under 16 KB that writes both compose 
   assert.match(dotEnv, /^STACK=jobsys$/m);
   assert.match(dotEnv, /^API_PORT=8080$/m);
   const serviceEnv = files.get('jobsys.env') ?? '';
-  for (const line of [`DDB_TABLE=${names.table}`, `SQS_QUEUE_URL=${config.queueUrl}`, `DLQ_URL=${config.dlqUrl}`, `AWS_REGION=${REGION}`, 'LOG_LEVEL=info']) {
+  for (const line of [`DDB_TABLE=${names.table}`, `SQS_QUEUE_URL=${config.queueUrl}`, `DLQ_URL=${config.dlqUrl}`, `AWS_REGION=${REGION}`, 'LOG_LEVEL=info', `API_KEY_HASHES=${API_KEY_HASHES_VALUE}`]) {
     assert.ok(serviceEnv.split('\n').includes(line), `jobsys.env has ${line}`);
   }
   assert.match(script, /^readonly REGISTRY='123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com'$/m);
@@ -140,6 +144,7 @@ async function prerequisites(cli: AwsCli, names: StackNames, tags: string[]): Pr
   await cli.call('sqs', 'create-queue', { QueueName: names.dlq });
   await cli.call('sqs', 'create-queue', { QueueName: names.queue });
   for (const logGroupName of [names.logGroups.api, names.logGroups.worker]) await cli.call('logs', 'create-log-group', { logGroupName });
+  await cli.call('ssm', 'put-parameter', { Name: apiKeyHashesParameter({ names }), Type: 'SecureString', Value: API_KEY_HASHES_VALUE });
   for (const repositoryName of Object.values(names.repositories)) {
     await cli.call('ecr', 'create-repository', { repositoryName });
     for (const tag of tags) await putImage(cli, repositoryName, tag);
@@ -171,6 +176,17 @@ test('make deploy-ec2 on moto: launches once, converges, replaces on change, and
     assert.notEqual(result.code, 0);
     assert.match(result.stderr, /deploy-ec2: failed: ALLOWED_CIDR=10\.0\.0\.300\/32 is not an IPv4 CIDR .*e\.g\. ALLOWED_CIDR=203\.0\.113\.7\/32/);
     assert.match(result.stderr, /run make deploy-ec2 again/);
+    assert.equal(await findSecurityGroup(cli, names), undefined);
+  });
+
+  await t.test('without the api key hashes in SSM the deploy stops before anything is created, saying how to make them', async () => {
+    const parameter = apiKeyHashesParameter({ names });
+    await cli.call('ssm', 'delete-parameter', { Name: parameter });
+    const result = await make(['deploy-ec2'], env);
+    await cli.call('ssm', 'put-parameter', { Name: parameter, Type: 'SecureString', Value: API_KEY_HASHES_VALUE });
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, new RegExp(`the SSM parameter ${parameter} \\(the api's key hashes\\) does not exist`));
+    assert.match(result.stderr, /node api\/keys\.ts new <client>/);
     assert.equal(await findSecurityGroup(cli, names), undefined);
   });
 
@@ -245,7 +261,7 @@ test('make deploy-ec2 on moto: launches once, converges, replaces on change, and
     assert.match(files.get('.env') ?? '', new RegExp(`^API_IMAGE=${ACCOUNT}\\.dkr\\.ecr\\.${REGION}\\.amazonaws\\.com/${names.repositories.api}:v1$`, 'm'));
     assert.match(files.get('.env') ?? '', new RegExp(`^WORKER_IMAGE=${ACCOUNT}\\.dkr\\.ecr\\.${REGION}\\.amazonaws\\.com/${names.repositories.worker}:v1$`, 'm'));
     const serviceEnv = (files.get('jobsys.env') ?? '').split('\n');
-    for (const line of [`DDB_TABLE=${names.table}`, `SQS_QUEUE_URL=${queueUrl}`, `DLQ_URL=${dlqUrl}`, `AWS_REGION=${REGION}`, 'LOG_LEVEL=info']) assert.ok(serviceEnv.includes(line), line);
+    for (const line of [`DDB_TABLE=${names.table}`, `SQS_QUEUE_URL=${queueUrl}`, `DLQ_URL=${dlqUrl}`, `AWS_REGION=${REGION}`, 'LOG_LEVEL=info', `API_KEY_HASHES=${API_KEY_HASHES_VALUE}`]) assert.ok(serviceEnv.includes(line), line);
     st.diagnostic(`user data on the instance: ${Buffer.byteLength(script)} bytes of ${USER_DATA_LIMIT_BYTES}`);
   });
 
