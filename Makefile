@@ -189,3 +189,11 @@ test-containers: $(DEPS) build ## Build the images and run them: image checks an
 .PHONY: test-deploy
 test-deploy: $(DEPS) build-lambda ## make bootstrap, deploy-ecs, deploy-ec2 and teardown against moto_server, twice each (needs moto and the aws CLI)
 	node --test --test-concurrency=1 --test-timeout=900000 'test/deploy/*.test.ts'
+
+.PHONY: test-chaos
+test-chaos: $(DEPS) ## Fault drills under load: AWS errors, kill -9, lost publishes, DynamoDB down, duplicates, SIGTERM (TEST_BACKEND=moto for moto)
+	node --test --test-concurrency=1 --test-timeout=300000 'test/chaos/*.test.ts'
+
+.PHONY: test-fuzz
+test-fuzz: $(DEPS) ## schemathesis against a running api, from api/openapi.json (installs it into ~/.cache/jobsys; needs python3)
+	.ci/fuzz
