@@ -1,6 +1,6 @@
 import type { Message, Sqs } from '../lib/aws/sqs.ts';
+import { isAwsError } from '../lib/errors.ts';
 import { POISON_REASON_ATTRIBUTE } from '../lib/jobs/message.ts';
-
 
 /** Attributes count toward SQS's message size limit: a short reason keeps a large body within it. */
 const MAX_REASON_LENGTH = 1_000;
@@ -8,11 +8,19 @@ const MAX_REASON_LENGTH = 1_000;
 /**
  * Sends a message the worker can never process to the dead-letter queue, its body unchanged, so
  * that the DLQ Lambda records it as an incident now rather than after every retry has run out.
+ * A body at the queue's size limit leaves no room for the reason: it goes without one, and the
+ * DLQ Lambda finds the reason itself, rather than the move failing on every receive until SQS's
+ * own redrive takes it minutes later.
  */
 export async function sendToDeadLetterQueue(sqs: Pick<Sqs, 'sendMessage'>, dlqUrl: string, message: Message, reason: string): Promise<void> {
-  await sqs.sendMessage({
-    QueueUrl: dlqUrl,
-    MessageBody: message.Body,
-    MessageAttributes: { [POISON_REASON_ATTRIBUTE]: { DataType: 'String', StringValue: reason.slice(0, MAX_REASON_LENGTH) } },
-  });
+  try {
+    await sqs.sendMessage({
+      QueueUrl: dlqUrl,
+      MessageBody: message.Body,
+      MessageAttributes: { [POISON_REASON_ATTRIBUTE]: { DataType: 'String', StringValue: reason.slice(0, MAX_REASON_LENGTH) } },
+    });
+  } catch (err) {
+    if (!isAwsError(err, 'InvalidParameterValue')) throw err;
+    await sqs.sendMessage({ QueueUrl: dlqUrl, MessageBody: message.Body });
+  }
 }
