@@ -9,7 +9,8 @@ import { apiKeyHashesParameter, readApiKeyHashes } from './api-keys.ts';
 import { orAbsent } from './calls.ts';
 import type { AwsCli } from './cli.ts';
 import { runScript, type Report } from './report.ts';
-import { COMPONENTS, repositoryUri } from './repositories.ts';
+import { queueUrl } from './queues.ts';
+import { COMPONENTS, pushedImage } from './repositories.ts';
 import { openStack, type Env, type Stack } from './stack.ts';
 
 /**
@@ -66,10 +67,10 @@ async function checkInstanceProfile({ cli, names }: Stack): Promise<string> {
 }
 
 /** The URLs go into jobsys.env now: the instance role may use the queues but not look them up. */
-async function queueUrl({ cli }: Stack, queue: string): Promise<string> {
-  const found = await orAbsent(cli.call<{ QueueUrl: string }>('sqs', 'get-queue-url', { QueueName: queue }), 'AWS.SimpleQueueService.NonExistentQueue', 'QueueDoesNotExist');
-  if (found === undefined) throw missing(`queue ${queue}`);
-  return found.QueueUrl;
+async function requiredQueueUrl(stack: Stack, queue: string): Promise<string> {
+  const url = await queueUrl(stack, queue);
+  if (url === undefined) throw missing(`queue ${queue}`);
+  return url;
 }
 
 /** With awslogs-create-group false, dockerd refuses to start a container whose group is missing. */
@@ -81,18 +82,8 @@ async function checkLogGroups({ cli, names }: Stack): Promise<void> {
   if (absent !== undefined) throw missing(`log group ${absent}`);
 }
 
-/**
- * The image references, checked to exist: an instance whose pull fails would boot to nothing, and
- * that is only visible on its console minutes later.
- */
 async function imageRefs(stack: Stack, tag: string): Promise<DeploymentConfig['images']> {
-  const [api, worker] = await Promise.all(COMPONENTS.map(async (component) => {
-    const repositoryName = stack.names.repositories[component];
-    const uri = await repositoryUri(stack, component);
-    const found = await orAbsent(stack.cli.call('ecr', 'describe-images', { repositoryName, imageIds: [{ imageTag: tag }] }), 'ImageNotFoundException');
-    if (found === undefined) throw new JobsysError('JOBSYS_DEPLOY_MISSING', `${repositoryName}:${tag} is not in ECR: run make build push IMAGE_TAG=${tag} first, or set IMAGE_TAG to a pushed tag`);
-    return `${uri}:${tag}`;
-  }));
+  const [api, worker] = await Promise.all(COMPONENTS.map((component) => pushedImage(stack, component, tag)));
   return { api: api as string, worker: worker as string };
 }
 
@@ -162,8 +153,8 @@ async function deployEc2(report: Report, env: Env): Promise<void> {
   // Independent look-ups, at once: each is a CLI process of its own, and a deploy makes a dozen.
   const [profile, queue, dlq, images, , , network, image, apiKeyHashes] = await Promise.all([
     checkInstanceProfile(stack),
-    queueUrl(stack, names.queue),
-    queueUrl(stack, names.dlq),
+    requiredQueueUrl(stack, names.queue),
+    requiredQueueUrl(stack, names.dlq),
     imageRefs(stack, settings.imageTag),
     checkLogGroups(stack),
     checkInstanceType(stack, settings.instanceType),

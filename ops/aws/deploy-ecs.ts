@@ -10,8 +10,8 @@ import type { Component } from './names.ts';
 import { ensureNetwork } from './network.ts';
 import { queueUrl } from './queues.ts';
 import { runScript } from './report.ts';
-import { COMPONENTS, repositoryUri } from './repositories.ts';
-import { openStack, type Stack } from './stack.ts';
+import { COMPONENTS, pushedImage } from './repositories.ts';
+import { openStack } from './stack.ts';
 import { ensureTaskDefinition, readSecrets, readTemplate, renderTaskDefinition, type TemplateValues } from './task-definitions.ts';
 
 /**
@@ -26,16 +26,6 @@ async function required(what: string, value: Promise<string | undefined>): Promi
   return found;
 }
 
-/** ECS would start, fail to pull and roll back minutes later; this says so at once. */
-async function imageReference(stack: Stack, component: Component, tag: string): Promise<string> {
-  const uri = await repositoryUri(stack, component);
-  const found = await orAbsent(stack.cli.call('ecr', 'describe-images', {
-    repositoryName: stack.names.repositories[component],
-    imageIds: [{ imageTag: tag }],
-  }), 'ImageNotFoundException');
-  if (found === undefined) throw new JobsysError('JOBSYS_DEPLOY_MISSING', `${uri}:${tag} is not in ECR: run make build push IMAGE_TAG=${tag} first`);
-  return `${uri}:${tag}`;
-}
 
 await runScript('deploy-ecs', 'fix the cause above and run make deploy-ecs again; the services keep running their current revision', async (report) => {
   const settings = readEcsSettings();
@@ -52,7 +42,7 @@ await runScript('deploy-ecs', 'fix the cause above and run make deploy-ecs again
   const role = (name: string) =>
     required(`the role ${name}`, orAbsent(cli.call<{ Role: { Arn: string } }>('iam', 'get-role', { RoleName: name }), 'NoSuchEntity').then((found) => found?.Role.Arn));
   const roles = { api: await role(names.roles.apiTask), worker: await role(names.roles.workerTask), execution: await role(names.roles.execution) };
-  const images = { api: await imageReference(stack, 'api', tag), worker: await imageReference(stack, 'worker', tag) };
+  const images = { api: await pushedImage(stack, 'api', tag), worker: await pushedImage(stack, 'worker', tag) };
   // The task definition takes it as a secret by name; only its existence is checked here.
   await readApiKeyHashes(stack);
   report.note(`api keys: ${apiKeyHashesParameter(stack)}`);

@@ -95,3 +95,17 @@ export async function removeRepositories(stack: Stack, keep: boolean): Promise<v
     stack.report.record(deleted === undefined ? 'absent' : 'removed', resource);
   }
 }
+
+/**
+ * The reference of a pushed image, checked to exist: ECS would fail to pull and roll back, an EC2
+ * instance boot to nothing, minutes later; this says so at once.
+ */
+export async function pushedImage(stack: Stack, component: Component, tag: string): Promise<string> {
+  const uri = await repositoryUri(stack, component);
+  const found = await orAbsent(stack.cli.call('ecr', 'describe-images', {
+    repositoryName: stack.names.repositories[component],
+    imageIds: [{ imageTag: tag }],
+  }), 'ImageNotFoundException');
+  if (found === undefined) throw new JobsysError('JOBSYS_DEPLOY_MISSING', `${uri}:${tag} is not in ECR: run make build push IMAGE_TAG=${tag} first`);
+  return `${uri}:${tag}`;
+}
