@@ -1,4 +1,4 @@
-import type { AwsOperations } from '../lib/aws/operations.ts';
+import type { AwsOperations } from '../lib/aws/index.ts';
 
 /**
  * Every AWS operation the api calls, and on what. api/aws.ts makes createAws refuse any other;

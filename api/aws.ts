@@ -1,6 +1,4 @@
-import { createAws, type Aws } from '../lib/aws/index.ts';
-import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
-import type { Transport } from '../lib/aws/transport/transport.ts';
+import { type Aws, createAws, createUndiciTransport, type Transport } from '../lib/aws/index.ts';
 import { API_OPERATIONS } from './aws-operations.ts';
 import type { ApiConfig } from './config.ts';
 

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { AwsConfigError } from '../lib/aws/index.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { createJobStore } from '../lib/jobs/store.ts';
 import { createLogger } from '../lib/log.ts';
@@ -9,7 +10,7 @@ import { createApi, listen } from './server.ts';
 /** The api process: configuration from the environment, AWS clients, the server, and the signals. */
 
 function startupFailure(err: unknown): never {
-  if (err instanceof ConfigError) {
+  if (err instanceof ConfigError || err instanceof AwsConfigError) {
     process.stderr.write(`api: ${err.message}\n`);
     process.exit(1);
   }

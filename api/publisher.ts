@@ -1,4 +1,4 @@
-import type { Sqs } from '../lib/aws/sqs.ts';
+import type { Sqs } from '../lib/aws/index.ts';
 import { JobsysError } from '../lib/errors.ts';
 
 export interface Publisher {

@@ -1,5 +1,4 @@
-import type { DynamoDb } from '../lib/aws/dynamodb.ts';
-import type { Sqs } from '../lib/aws/sqs.ts';
+import type { DynamoDb, Sqs } from '../lib/aws/index.ts';
 
 export interface ReadinessResult {
   ready: boolean;

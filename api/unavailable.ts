@@ -1,4 +1,4 @@
-import { AwsServiceError, CredentialsError, NetworkError, TimeoutError } from '../lib/errors.ts';
+import { AwsServiceError, CredentialsError, NetworkError, TimeoutError } from '../lib/aws/index.ts';
 import { HttpError } from './problem.ts';
 
 /** What a client should wait before retrying when AWS cannot be reached. */

@@ -6,8 +6,7 @@
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import aws4 from 'aws4';
 import { Agent } from 'undici';
-import { createAws } from '../lib/aws/index.ts';
-import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
+import { createAws, createUndiciTransport } from '../lib/aws/index.ts';
 import { BENCH_CREDENTIALS, BENCH_REGION, putItemInput } from './put-item-input.ts';
 
 const [variant = '', endpoint = ''] = process.argv.slice(2);

@@ -4,8 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { bootstrap } from '../dev/bootstrap.ts';
 import { startLocalStack } from '../dev/local-stack.ts';
 import { startSystem } from '../dev/system.ts';
-import { createAws } from '../lib/aws/index.ts';
-import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
+import { createAws, createUndiciTransport } from '../lib/aws/index.ts';
 
 const JOBS = Number(process.env.BENCH_E2E_JOBS ?? 500);
 const CONCURRENCY = 16;

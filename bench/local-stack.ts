@@ -1,7 +1,6 @@
 /** DynamoDB PutItem and SQS SendMessage calls/s through lib/aws against the local stack. */
 import { fileURLToPath } from 'node:url';
-import { createAws } from '../lib/aws/index.ts';
-import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
+import { createAws, createUndiciTransport } from '../lib/aws/index.ts';
 import { startChild } from './child.ts';
 import { putItemInput } from './put-item-input.ts';
 

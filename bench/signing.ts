@@ -3,7 +3,7 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import aws4 from 'aws4';
-import { signRequest } from '../lib/aws/sigv4.ts';
+import { signRequest } from '../lib/aws/index.ts';
 import { median } from './child.ts';
 import { BENCH_CREDENTIALS, BENCH_REGION, putItemInput } from './put-item-input.ts';
 

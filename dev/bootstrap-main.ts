@@ -1,6 +1,5 @@
+import { createAws, createUndiciTransport } from '../lib/aws/index.ts';
 import { readConfig, text, url } from '../lib/config.ts';
-import { createAws } from '../lib/aws/index.ts';
-import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
 import { bootstrap } from './bootstrap.ts';
 
 /**

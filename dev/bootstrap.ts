@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConfigError, isAwsError, TimeoutError } from '../lib/errors.ts';
-import type { Aws } from '../lib/aws/index.ts';
-import type { CreateTableInput, TableDescription, UpdateTimeToLiveInput } from '../lib/aws/dynamodb.ts';
+import { type Aws, type CreateTableInput, isAwsError, type TableDescription, TimeoutError, type UpdateTimeToLiveInput } from '../lib/aws/index.ts';
+import { ConfigError } from '../lib/errors.ts';
 
 interface QueueDefinition {
   QueueName: string;

@@ -1,9 +1,6 @@
+import { createAws, createNodeHttpTransport, mergeOperations, type Transport } from '../lib/aws/index.ts';
 import { readConfig, url } from '../lib/config.ts';
 import { ConfigError } from '../lib/errors.ts';
-import { createAws } from '../lib/aws/index.ts';
-import { mergeOperations } from '../lib/aws/operations.ts';
-import { createNodeHttpTransport } from '../lib/aws/transport/node-http.ts';
-import type { Transport } from '../lib/aws/transport/transport.ts';
 import { createJobStore } from '../lib/jobs/store.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { DLQ_EVENT_SOURCE_OPERATIONS, DLQ_LAMBDA_OPERATIONS } from '../dlq-lambda/aws-operations.ts';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Message, Sqs } from '../lib/aws/index.ts';
 import { ConfigError, JobsysError } from '../lib/errors.ts';
-import type { Message, Sqs } from '../lib/aws/sqs.ts';
 import type { SQSBatchResponse, SQSEvent, SQSHandler, SQSMessageAttribute, SQSRecord, SQSRecordAttributes } from '../dlq-lambda/sqs-event.ts';
 
 export interface EventSourceMappingOptions {

@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createAws } from '../lib/aws/index.ts';
-import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
+import { createAws, createUndiciTransport } from '../lib/aws/index.ts';
 import { bootstrap } from './bootstrap.ts';
 import { startLocalStack } from './local-stack.ts';
 import { startSystem } from './system.ts';

@@ -1,10 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readProfileRegion } from '../lib/aws/credentials/shared-files.ts';
-import { resolveRegion } from '../lib/aws/endpoints.ts';
-import { createAws } from '../lib/aws/index.ts';
-import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
+import { createAws, createUndiciTransport, readProfileRegion, resolveRegion } from '../lib/aws/index.ts';
 import { bootstrap } from './bootstrap.ts';
 import { startLocalStack, type LocalStack } from './local-stack.ts';
 import { startSystem, type System } from './system.ts';

@@ -1,4 +1,4 @@
-import type { AwsOperations } from '../lib/aws/operations.ts';
+import type { AwsOperations } from '../lib/aws/index.ts';
 
 /**
  * Every AWS operation the DLQ Lambda's own code calls, and on what. dlq-lambda/index.ts makes

@@ -1,5 +1,4 @@
-import { createAws } from '../lib/aws/index.ts';
-import { createNodeHttpTransport } from '../lib/aws/transport/node-http.ts';
+import { createAws, createNodeHttpTransport } from '../lib/aws/index.ts';
 import { createJobStore } from '../lib/jobs/store.ts';
 import { createLogger } from '../lib/log.ts';
 import { DLQ_LAMBDA_OPERATIONS } from './aws-operations.ts';

@@ -93,7 +93,10 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
     metafile: true,
     logLevel: 'warning',
   });
-  const inputs = Object.keys(result.metafile.inputs);
+  // What the output holds, not every file esbuild read: a module a re-export names but nothing uses
+  // is parsed, then left out (package.json's sideEffects: false lets esbuild drop it whole).
+  const output = Object.values(result.metafile.outputs).find((o) => o.entryPoint !== undefined);
+  const inputs = Object.entries(output?.inputs ?? {}).filter(([, used]) => used.bytesInOutput > 0).map(([input]) => input);
   const forbidden = forbiddenInputs(options.entry, inputs);
   if (forbidden.length > 0) {
     await rm(outfile, { force: true });

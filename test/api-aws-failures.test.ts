@@ -1,8 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DynamoDb } from '../lib/aws/dynamodb.ts';
-import { AwsServiceError, CredentialsError, TimeoutError } from '../lib/errors.ts';
-import type { Sqs } from '../lib/aws/sqs.ts';
+import { AwsServiceError, CredentialsError, type DynamoDb, type Sqs, TimeoutError } from '../lib/aws/index.ts';
 import {
   closedPortUrl, conformanceProblems, drainQueue, exchanges, startBlackHole, startTestApi, startTestStack, type ApiResponse, type TestStack,
 } from './support/api.ts';

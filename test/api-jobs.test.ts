@@ -1,8 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import type { DynamoDb, GetItemInput } from '../lib/aws/index.ts';
 import { canonicalJson, sha256Hex } from '../lib/canonical-json.ts';
-import type { DynamoDb, GetItemInput } from '../lib/aws/dynamodb.ts';
 import { jobIdForIdempotencyKey } from '../lib/jobs/model.ts';
 import {
   conformanceProblems, drainQueue, exchanges, startTestApi, startTestStack, type ApiResponse, type TestApi, type TestStack,

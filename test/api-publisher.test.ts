@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublisher } from '../api/publisher.ts';
-import type { SendMessageBatchEntry, SendMessageBatchOutput } from '../lib/aws/sqs.ts';
+import type { SendMessageBatchEntry, SendMessageBatchOutput } from '../lib/aws/index.ts';
 
 function fakeSqs(answer: (entries: SendMessageBatchEntry[]) => Promise<SendMessageBatchOutput> | SendMessageBatchOutput) {
   const calls: string[][] = [];

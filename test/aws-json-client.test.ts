@@ -1,10 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createAwsJsonClient, type AwsJsonClientOptions, type RetryEvent } from '../lib/aws/json-client.ts';
-import { backoffDelay } from '../lib/aws/retry.ts';
-import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
-import { AbortedError, AwsServiceError, isAwsError, NetworkError } from '../lib/errors.ts';
+import { AbortedError, AwsServiceError, backoffDelay, createUndiciTransport, isAwsError, NetworkError, type RetryEvent } from '../lib/aws/index.ts';
+import { createAwsJsonClient, type AwsJsonClientOptions } from '../lib/aws/json-client.ts';
 import { readBody, startServer } from './support/http-server.ts';
 
 interface Seen { headers: IncomingMessage['headers']; body: string }

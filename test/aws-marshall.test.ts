@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { marshall, unmarshall, toAttributeValue } from '../lib/aws/marshall.ts';
-import { MarshallError } from '../lib/errors.ts';
+import { marshall, MarshallError, unmarshall } from '../lib/aws/index.ts';
+import { toAttributeValue } from '../lib/aws/marshall.ts';
 
 test('marshall and unmarshall round-trip every native type', () => {
   const item = {

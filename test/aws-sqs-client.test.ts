@@ -2,10 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { createUndiciTransport, NetworkError, TimeoutError } from '../lib/aws/index.ts';
 import { createAwsJsonClient } from '../lib/aws/json-client.ts';
 import { createSqs } from '../lib/aws/sqs.ts';
-import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
-import { NetworkError, TimeoutError } from '../lib/errors.ts';
 import { readBody, startServer } from './support/http-server.ts';
 
 const md5 = (s: string) => createHash('md5').update(s, 'utf8').digest('hex');

@@ -2,10 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { createNodeHttpTransport } from '../lib/aws/transport/node-http.ts';
-import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
-import type { Transport } from '../lib/aws/transport/transport.ts';
-import { AbortedError, NetworkError, TimeoutError } from '../lib/errors.ts';
+import { AbortedError, createNodeHttpTransport, createUndiciTransport, NetworkError, TimeoutError, type Transport } from '../lib/aws/index.ts';
 import { readBody, startServer } from './support/http-server.ts';
 
 const transports: Array<[string, () => Transport]> = [

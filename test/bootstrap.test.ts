@@ -4,8 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { bootstrap } from '../dev/bootstrap.ts';
 import { startLocalStack } from '../dev/local-stack.ts';
-import { createAws, type Aws } from '../lib/aws/index.ts';
-import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
+import { type Aws, createAws, createUndiciTransport } from '../lib/aws/index.ts';
 
 type Context = { after(fn: () => Promise<void>): void };
 

@@ -6,9 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createCredentialChain } from '../lib/aws/credentials/chain.ts';
-import { createNodeHttpTransport } from '../lib/aws/transport/node-http.ts';
-import type { Transport } from '../lib/aws/transport/transport.ts';
-import { TimeoutError } from '../lib/errors.ts';
+import { createNodeHttpTransport, TimeoutError, type Transport } from '../lib/aws/index.ts';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 const MINUTE = 60_000;

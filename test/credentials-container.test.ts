@@ -6,8 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createContainerSource } from '../lib/aws/credentials/container.ts';
-import { createNodeHttpTransport } from '../lib/aws/transport/node-http.ts';
-import type { HttpRequest, Transport } from '../lib/aws/transport/transport.ts';
+import { createNodeHttpTransport, type HttpRequest, type Transport } from '../lib/aws/index.ts';
 
 const CREDENTIALS_JSON = JSON.stringify({
   AccessKeyId: 'ASIACONTAINER',

@@ -2,10 +2,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
-import { NetworkError, TimeoutError } from '../lib/errors.ts';
 import { createImdsSource } from '../lib/aws/credentials/imds.ts';
-import { createNodeHttpTransport } from '../lib/aws/transport/node-http.ts';
-import type { HttpRequest, Transport } from '../lib/aws/transport/transport.ts';
+import { createNodeHttpTransport, type HttpRequest, NetworkError, TimeoutError, type Transport } from '../lib/aws/index.ts';
 
 const TOKEN = 'AQAEAImdsSessionToken==';
 const ROLE = 'jobsys-worker';

@@ -3,11 +3,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import {
-  createSharedFilesSource,
-  readProfileRegion,
-  sharedFilePaths,
-} from '../lib/aws/credentials/shared-files.ts';
+import { createSharedFilesSource, sharedFilePaths } from '../lib/aws/credentials/shared-files.ts';
+import { readProfileRegion } from '../lib/aws/index.ts';
 
 let root: string;
 before(async () => {

@@ -6,8 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createWebIdentitySource } from '../lib/aws/credentials/web-identity.ts';
-import { createNodeHttpTransport } from '../lib/aws/transport/node-http.ts';
-import type { HttpRequest, Transport } from '../lib/aws/transport/transport.ts';
+import { createNodeHttpTransport, type HttpRequest, type Transport } from '../lib/aws/index.ts';
 
 const SUCCESS_XML = `<?xml version="1.0" encoding="UTF-8"?>
 <AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">

@@ -5,8 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startEventSourceMapping } from '../dev/event-source-mapping.ts';
 import { startLocalStack } from '../dev/local-stack.ts';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from '../dlq-lambda/sqs-event.ts';
-import { createAws, type Aws } from '../lib/aws/index.ts';
-import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
+import { type Aws, createAws, createUndiciTransport } from '../lib/aws/index.ts';
 
 type Context = { after(fn: () => Promise<void>): void };
 type Handler = (event: SQSEvent) => Promise<SQSBatchResponse | void>;

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { AbortedError } from '../lib/aws/index.ts';
 import { JOB_TYPES } from '../lib/job-types/registry.ts';
-import { AbortedError, JobFailedError } from '../lib/errors.ts';
+import { JobFailedError } from '../lib/errors.ts';
 
 const transform = JOB_TYPES.get('transform')!;
 const ctx = (attempt: number, signal = new AbortController().signal) => ({ attempt, signal });

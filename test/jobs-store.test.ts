@@ -3,9 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { bootstrap } from '../dev/bootstrap.ts';
 import { startLocalStack, type LocalStack } from '../dev/local-stack.ts';
-import { createAws } from '../lib/aws/index.ts';
-import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
-import type { Transport } from '../lib/aws/transport/transport.ts';
+import { createAws, createUndiciTransport, type Transport } from '../lib/aws/index.ts';
 import { newJobId, type Job, type JobError } from '../lib/jobs/model.ts';
 import { createJobStore, type JobStore } from '../lib/jobs/store.ts';
 

@@ -52,7 +52,7 @@ test('a sync logger writes through a synchronous destination (a Lambda may freez
 });
 
 test('an error is logged by its name, message, codes and stack, never its body (which can hold a payload)', async () => {
-  const { AwsServiceError } = await import('../lib/errors.ts');
+  const { AwsServiceError } = await import('../lib/aws/index.ts');
   const { lines, destination } = capture();
   const log = createLogger({ component: 'api', destination });
   const err = new AwsServiceError('dynamodb.PutItem: ConditionalCheckFailedException', {

@@ -3,9 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { startLocalStack } from '../dev/local-stack.ts';
-import { createAws } from '../lib/aws/index.ts';
-import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
-import { isAwsError } from '../lib/errors.ts';
+import { createAws, createUndiciTransport, isAwsError } from '../lib/aws/index.ts';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

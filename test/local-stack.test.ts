@@ -6,9 +6,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalStack, type LocalStack } from '../dev/local-stack.ts';
-import { createAws, type Aws } from '../lib/aws/index.ts';
-import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
-import { AwsServiceError } from '../lib/errors.ts';
+import { type Aws, AwsServiceError, createAws, createUndiciTransport } from '../lib/aws/index.ts';
 
 type Context = { after(fn: () => Promise<void>): void };
 

@@ -5,8 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { apiKeyHashEntry, hashApiKey, newApiKey } from '../api/auth.ts';
 import { bootstrap } from '../dev/bootstrap.ts';
 import { startSystem, type Component, type System } from '../dev/system.ts';
-import { createAws } from '../lib/aws/index.ts';
-import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
+import { createAws, createUndiciTransport } from '../lib/aws/index.ts';
 import { startBackend, type Backend } from './support/backend.ts';
 import { FAST_WORKER } from './support/drill-target.ts';
 

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { canonicalRequest, signRequest, stringToSign } from '../lib/aws/sigv4.ts';
-import type { SignableRequest } from '../lib/aws/sigv4.ts';
+import { type SignableRequest, signRequest } from '../lib/aws/index.ts';
+import { canonicalRequest, stringToSign } from '../lib/aws/sigv4.ts';
 
 const SUITE_DIR = fileURLToPath(new URL('../../shared/conformance/aws-sig-v4-test-suite', import.meta.url));
 const AMZ_DATE = '20150830T123600Z';

@@ -10,9 +10,8 @@ import aws4 from 'aws4';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
-import { canonicalRequest, signRequest, stringToSign } from '../lib/aws/sigv4.ts';
-import type { SignableRequest, SigningParams } from '../lib/aws/sigv4.ts';
-import type { Credentials } from '../lib/aws/credentials/credentials.ts';
+import { type Credentials, type SignableRequest, type SigningParams, signRequest } from '../lib/aws/index.ts';
+import { canonicalRequest, stringToSign } from '../lib/aws/sigv4.ts';
 
 const SEED = Number(process.env.SIGV4_ORACLE_SEED ?? 20150830);
 const CASES = 3000;

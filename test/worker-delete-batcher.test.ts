@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { BatchOutput, BatchResultError } from '../lib/aws/sqs.ts';
-import { AwsServiceError, NetworkError } from '../lib/errors.ts';
+import { AwsServiceError, type BatchResultError, NetworkError } from '../lib/aws/index.ts';
+import type { BatchOutput } from '../lib/aws/sqs.ts';
 import { createDeleteBatcher } from '../worker/delete-batcher.ts';
 import { queueCounts } from './support/worker.ts';
 import { freshResources, useBackend } from './support/backend.ts';

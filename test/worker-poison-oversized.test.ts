@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Message, SendMessageInput } from '../lib/aws/sqs.ts';
-import { AwsServiceError } from '../lib/errors.ts';
+import { AwsServiceError, type Message, type SendMessageInput } from '../lib/aws/index.ts';
 import { POISON_REASON_ATTRIBUTE } from '../lib/jobs/message.ts';
 import { sendToDeadLetterQueue } from '../worker/poison.ts';
 

@@ -1,8 +1,9 @@
 import { once } from 'node:events';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { AwsServiceError } from '../lib/aws/index.ts';
 import { sha256Hex } from '../lib/canonical-json.ts';
-import { AwsServiceError, JobFailedError } from '../lib/errors.ts';
+import { JobFailedError } from '../lib/errors.ts';
 import { transform } from '../lib/job-types/transform.ts';
 import { createJobStore } from '../lib/jobs/store.ts';
 import { createConsumer } from '../worker/consumer.ts';

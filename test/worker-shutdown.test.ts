@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ReceiveMessageInput } from '../lib/aws/sqs.ts';
+import type { ReceiveMessageInput } from '../lib/aws/index.ts';
 import { transform } from '../lib/job-types/transform.ts';
 import type { JobStore } from '../lib/jobs/store.ts';
 import { createConsumer } from '../worker/consumer.ts';

@@ -1,4 +1,4 @@
-import type { AwsOperations } from '../lib/aws/operations.ts';
+import type { AwsOperations } from '../lib/aws/index.ts';
 
 /**
  * Every AWS operation the worker calls, and on what. worker/main.ts makes createAws refuse any

@@ -1,4 +1,4 @@
-import { backoffDelay } from '../lib/aws/retry.ts';
+import { backoffDelay } from '../lib/aws/index.ts';
 
 /**
  * How long (whole seconds, as ChangeMessageVisibility takes them) a failed job's message stays

@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Message, Sqs } from '../lib/aws/sqs.ts';
-import { AbortedError } from '../lib/errors.ts';
+import { AbortedError, type Message, type Sqs } from '../lib/aws/index.ts';
 import { JOB_TYPES, type JobType } from '../lib/job-types/registry.ts';
 import type { JobStore } from '../lib/jobs/store.ts';
 import type { Logger } from '../lib/log.ts';

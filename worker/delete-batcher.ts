@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Sqs } from '../lib/aws/sqs.ts';
-import { AwsServiceError, JobsysError } from '../lib/errors.ts';
+import { AwsError, AwsServiceError, type Sqs } from '../lib/aws/index.ts';
 
 export interface DeleteBatcherOptions {
   sqs: Pick<Sqs, 'deleteMessageBatch'>;
@@ -78,7 +77,7 @@ export function createDeleteBatcher(options: DeleteBatcherOptions): DeleteBatche
         });
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
-        if (!(error instanceof JobsysError && error.retryable)) {
+        if (!(error instanceof AwsError && error.retryable)) {
           for (const entry of entries) entry.reject(error);
           return;
         }

@@ -1,5 +1,4 @@
-import { createAws } from '../lib/aws/index.ts';
-import { createUndiciTransport } from '../lib/aws/transport/undici.ts';
+import { AwsConfigError, createAws, createUndiciTransport } from '../lib/aws/index.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { createJobStore } from '../lib/jobs/store.ts';
 import { createLogger } from '../lib/log.ts';
@@ -61,7 +60,7 @@ try {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 } catch (err) {
-  if (err instanceof ConfigError) process.stderr.write(`worker: cannot start. ${err.message}\n`);
+  if (err instanceof ConfigError || err instanceof AwsConfigError) process.stderr.write(`worker: cannot start. ${err.message}\n`);
   logger.fatal({ err }, 'worker could not start');
   await transport.close().catch(() => undefined);
   await exit(1);

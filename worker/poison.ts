@@ -1,5 +1,4 @@
-import type { Message, Sqs } from '../lib/aws/sqs.ts';
-import { isAwsError } from '../lib/errors.ts';
+import { isAwsError, type Message, type Sqs } from '../lib/aws/index.ts';
 import { POISON_REASON_ATTRIBUTE } from '../lib/jobs/message.ts';
 
 /** Attributes count toward SQS's message size limit: a short reason keeps a large body within it. */

@@ -1,5 +1,5 @@
-import type { Message, Sqs } from '../lib/aws/sqs.ts';
-import { AbortedError, JobsysError, PoisonMessageError } from '../lib/errors.ts';
+import { AbortedError, type Message, type Sqs } from '../lib/aws/index.ts';
+import { PoisonMessageError, UnknownJobTypeError } from '../lib/errors.ts';
 import type { JobType } from '../lib/job-types/registry.ts';
 import { parseJobMessage, type JobMessage } from '../lib/jobs/message.ts';
 import { TERMINAL_STATUSES, type Job, type JobError } from '../lib/jobs/model.ts';
@@ -70,8 +70,7 @@ export async function processMessage(ctx: ProcessContext, message: Message, shut
   // a rolling deploy a newer worker may take a retry, and otherwise the job still ends, FAILED_FINAL.
   const type = ctx.jobTypes.get(job.type);
   if (type === undefined) {
-    const unknown = new JobsysError('JOBSYS_UNKNOWN_JOB_TYPE', `this worker does not know job type "${job.type}"`);
-    return fail(ctx, log, message, jobRef, lease.job.attempts, unknown);
+    return fail(ctx, log, message, jobRef, lease.job.attempts, new UnknownJobTypeError(job.type));
   }
   return run(ctx, log, message, jobRef, lease.job, type, shutdown);
 }

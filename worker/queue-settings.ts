@@ -1,4 +1,4 @@
-import type { Sqs } from '../lib/aws/sqs.ts';
+import type { Sqs } from '../lib/aws/index.ts';
 import type { Logger } from '../lib/log.ts';
 import type { WorkerConfig, WorkerSettings } from './config.ts';
 

@@ -1,4 +1,4 @@
-import type { Sqs } from '../lib/aws/sqs.ts';
+import type { Sqs } from '../lib/aws/index.ts';
 import { encodeJobMessage } from '../lib/jobs/message.ts';
 import type { JobStore } from '../lib/jobs/store.ts';
 import type { Logger } from '../lib/log.ts';

@@ -1,6 +1,5 @@
 /** The dlq-lambda's set-up: lib/aws over node:http, credentials from the environment as Lambda gives them. */
-import { createAws } from '../../lib/aws/index.ts';
-import { createNodeHttpTransport } from '../../lib/aws/transport/node-http.ts';
+import { createAws, createNodeHttpTransport } from '../../lib/aws/index.ts';
 import { putItemInput } from '../put-item-input.ts';
 
 const transport = createNodeHttpTransport();

@@ -1,6 +1,5 @@
 /** The services' set-up: lib/aws over an undici pool. */
-import { createAws } from '../../lib/aws/index.ts';
-import { createUndiciTransport } from '../../lib/aws/transport/undici.ts';
+import { createAws, createUndiciTransport } from '../../lib/aws/index.ts';
 import { putItemInput } from '../put-item-input.ts';
 
 const transport = createUndiciTransport();

@@ -1,13 +1,13 @@
-import { ConfigError } from '../errors.ts';
+import { AwsConfigError } from './errors.ts';
 
 type Env = Record<string, string | undefined>;
 
 /** `AWS_REGION` first (what Lambda and ECS set), then `AWS_DEFAULT_REGION` (what the CLI reads). */
 export function resolveRegion(env: Env, fallback?: string): string {
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || fallback;
-  if (!region) throw new ConfigError('No AWS region: set AWS_REGION (or AWS_DEFAULT_REGION)');
+  if (!region) throw new AwsConfigError('No AWS region: set AWS_REGION (or AWS_DEFAULT_REGION)');
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
-    throw new ConfigError(`AWS region "${region}" is not a region name such as eu-west-1`);
+    throw new AwsConfigError(`AWS region "${region}" is not a region name such as eu-west-1`);
   }
   return region;
 }
@@ -27,10 +27,10 @@ export function resolveEndpoint(env: Env, serviceId: string, endpointPrefix: str
     try {
       url = new URL(configured);
     } catch {
-      throw new ConfigError(`${env[specific] ? specific : 'AWS_ENDPOINT_URL'} is not a URL: "${configured}"`);
+      throw new AwsConfigError(`${env[specific] ? specific : 'AWS_ENDPOINT_URL'} is not a URL: "${configured}"`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new ConfigError(`Endpoint ${configured} must be http: or https:`);
+      throw new AwsConfigError(`Endpoint ${configured} must be http: or https:`);
     }
     return url;
   }

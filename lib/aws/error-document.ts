@@ -1,4 +1,4 @@
-import { AwsServiceError } from '../errors.ts';
+import { AwsServiceError } from './errors.ts';
 import type { HttpResponse } from './transport/transport.ts';
 
 /** Codes that mean "slow down", from the AWS SDKs' shared retry rules. */

@@ -1,63 +1,28 @@
-import type { CredentialProvider } from './credentials/credentials.ts';
-import { createCredentialChain } from './credentials/chain.ts';
-import { createDynamoDb, type DynamoDb } from './dynamodb.ts';
-import { resolveEndpoint, resolveRegion } from './endpoints.ts';
-import { createAwsJsonClient, type RetryEvent } from './json-client.ts';
-import { allowOnly, type AwsOperations } from './operations.ts';
-import type { RetryPolicy } from './retry.ts';
-import { createSqs, type Sqs } from './sqs.ts';
-import type { Transport } from './transport/transport.ts';
-
-export interface AwsOptions {
-  /** Where region, endpoints and credentials are read from; process.env by default. */
-  env?: Record<string, string | undefined>;
-  /** The undici pool for services, node:http for the Lambda: the caller owns and closes it. */
-  transport: Transport;
-  /** Overrides the default chain (env, shared files, web identity, container, IMDS). */
-  credentials?: CredentialProvider;
-  region?: string;
-  retry?: Partial<RetryPolicy>;
-  timeoutMs?: number;
-  onRetry?: (event: RetryEvent) => void;
-  /** The component's declared operations (`<component>/aws-operations.ts`): any other is refused unsent. Absent: all. */
-  operations?: AwsOperations;
-}
-
-export interface Aws {
-  readonly region: string;
-  readonly dynamodb: DynamoDb;
-  readonly sqs: Sqs;
-}
-
-/** DynamoDB and SQS clients sharing one transport and one credential cache. */
-export function createAws(options: AwsOptions): Aws {
-  const env = options.env ?? process.env;
-  const region = options.region ?? resolveRegion(env);
-  const credentials = options.credentials ?? createCredentialChain({ env, transport: options.transport });
-  const common = {
-    region,
-    credentials,
-    transport: options.transport,
-    retry: options.retry,
-    timeoutMs: options.timeoutMs,
-    onRetry: options.onRetry,
-  };
-  const dynamodb = createAwsJsonClient({
-    ...common,
-    service: 'dynamodb',
-    targetPrefix: 'DynamoDB_20120810',
-    endpoint: resolveEndpoint(env, 'DynamoDB', 'dynamodb', region),
-  });
-  const sqs = createAwsJsonClient({
-    ...common,
-    service: 'sqs',
-    targetPrefix: 'AmazonSQS',
-    endpoint: resolveEndpoint(env, 'SQS', 'sqs', region),
-  });
-  const { operations } = options;
-  return {
-    region,
-    dynamodb: createDynamoDb(operations ? allowOnly(dynamodb, Object.keys(operations.dynamodb), operations.component) : dynamodb),
-    sqs: createSqs(operations ? allowOnly(sqs, Object.keys(operations.sqs), operations.component) : sqs),
-  };
-}
+/**
+ * lib/aws's public surface: everything outside lib/aws imports from here, nothing from the files
+ * behind it. lib/aws depends on nothing else in jobsys.
+ */
+export { createAws, type Aws, type AwsOptions } from './aws.ts';
+export {
+  AbortedError, AwsConfigError, AwsError, AwsServiceError, CredentialsError, isAwsError, MarshallError, NetworkError,
+  OperationNotAllowedError, TimeoutError, type AwsServiceErrorFields,
+} from './errors.ts';
+export type { CredentialProvider, Credentials } from './credentials/credentials.ts';
+export { readProfileRegion } from './credentials/shared-files.ts';
+export { resolveEndpoint, resolveRegion } from './endpoints.ts';
+export type { RetryEvent } from './json-client.ts';
+export { backoffDelay, type RetryPolicy } from './retry.ts';
+export { mergeOperations, type AwsOperations, type QueueResource, type TableResource } from './operations.ts';
+export { signRequest, type SignableRequest, type SigningParams } from './sigv4.ts';
+export { marshall, unmarshall, type AttributeMap, type AttributeValue, type NativeValue } from './marshall.ts';
+export {
+  DYNAMODB_OPERATIONS, type CreateTableInput, type DeleteItemInput, type DynamoDb, type DynamoDbOperation, type GetItemInput,
+  type PutItemInput, type QueryInput, type QueryOutput, type TableDescription, type UpdateItemInput, type UpdateTimeToLiveInput,
+} from './dynamodb.ts';
+export {
+  SQS_OPERATIONS, type BatchResultError, type CreateQueueInput, type Message, type MessageAttributes, type MessageAttributeValue,
+  type ReceiveMessageInput, type SendMessageBatchEntry, type SendMessageBatchOutput, type SendMessageInput, type Sqs, type SqsOperation,
+} from './sqs.ts';
+export type { HttpRequest, HttpResponse, Transport } from './transport/transport.ts';
+export { createNodeHttpTransport } from './transport/node-http.ts';
+export { createUndiciTransport, type UndiciTransportOptions } from './transport/undici.ts';

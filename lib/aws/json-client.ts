@@ -1,4 +1,4 @@
-import { AbortedError, JobsysError, NetworkError } from '../errors.ts';
+import { AbortedError, AwsError, NetworkError } from './errors.ts';
 import type { CredentialProvider } from './credentials/credentials.ts';
 import { CLOCK_SKEW_CODES, parseErrorResponse } from './error-document.ts';
 import { backoffDelay, DEFAULT_RETRY_POLICY, sleep, type RetryPolicy } from './retry.ts';
@@ -87,7 +87,7 @@ export function createAwsJsonClient(options: AwsJsonClientOptions): AwsJsonClien
         }
         throw error;
       } catch (err) {
-        const retryable = err instanceof JobsysError && err.retryable;
+        const retryable = err instanceof AwsError && err.retryable;
         if (!retryable || attempt >= policy.maxAttempts) throw err;
         const delayMs = backoffDelay(policy, attempt, options.random);
         options.onRetry?.({ service, operation, attempt, delayMs, error: err as Error });

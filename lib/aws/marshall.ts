@@ -1,4 +1,4 @@
-import { MarshallError } from '../errors.ts';
+import { MarshallError } from './errors.ts';
 
 /**
  * DynamoDB attribute values, both ways. Numbers travel as strings on the wire; on the way back a

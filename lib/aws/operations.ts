@@ -1,4 +1,4 @@
-import { OperationNotAllowedError } from '../errors.ts';
+import { OperationNotAllowedError } from './errors.ts';
 import type { DynamoDbOperation } from './dynamodb.ts';
 import type { AwsJsonClient } from './json-client.ts';
 import type { SqsOperation } from './sqs.ts';
@@ -15,7 +15,7 @@ export type QueueResource = 'queue' | 'dlq';
  * AccessDenied in production.
  */
 export interface AwsOperations {
-  /** Names the component's directory in the refusal: `<component>/aws-operations.ts`. */
+  /** The component, as a refusal names it. */
   readonly component: string;
   readonly dynamodb: { readonly [Operation in DynamoDbOperation]?: readonly TableResource[] };
   readonly sqs: { readonly [Operation in SqsOperation]?: readonly QueueResource[] };

@@ -1,4 +1,4 @@
-import { AbortedError } from '../errors.ts';
+import { AbortedError } from './errors.ts';
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { NetworkError } from '../errors.ts';
+import { NetworkError } from './errors.ts';
 import type { AwsJsonClient, CallOptions } from './json-client.ts';
 
 /** The SQS operations jobsys calls (JSON protocol, `AmazonSQS.*`). */

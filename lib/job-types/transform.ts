@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { AbortedError } from '../aws/index.ts';
 import { sha256Hex } from '../canonical-json.ts';
-import { AbortedError, JobFailedError } from '../errors.ts';
+import { JobFailedError } from '../errors.ts';
 import type { JobContext, JobType } from './registry.ts';
 
 /** The payload api/openapi.json's TransformPayload admits (the API has validated it). */

@@ -1,6 +1,4 @@
-import type { DynamoDb } from '../aws/dynamodb.ts';
-import { marshall, unmarshall, type AttributeMap } from '../aws/marshall.ts';
-import { isAwsError } from '../errors.ts';
+import { type AttributeMap, type DynamoDb, isAwsError, marshall, unmarshall } from '../aws/index.ts';
 import type { Incident, Job, JobError, JobStatus } from './model.ts';
 
 /**

@@ -1,5 +1,4 @@
-import type { DynamoDbOperation } from '../../lib/aws/dynamodb.ts';
-import type { SqsOperation } from '../../lib/aws/sqs.ts';
+import type { DynamoDbOperation, SqsOperation } from '../../lib/aws/index.ts';
 
 /**
  * SQS has no IAM actions of its own for its batch operations: sqs:SendMessage authorizes

@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { API_OPERATIONS } from '../../api/aws-operations.ts';
 import { DLQ_EVENT_SOURCE_OPERATIONS, DLQ_LAMBDA_OPERATIONS } from '../../dlq-lambda/aws-operations.ts';
-import type { DynamoDbOperation } from '../../lib/aws/dynamodb.ts';
-import type { AwsOperations, QueueResource, TableResource } from '../../lib/aws/operations.ts';
-import type { SqsOperation } from '../../lib/aws/sqs.ts';
+import type { AwsOperations, DynamoDbOperation, QueueResource, SqsOperation, TableResource } from '../../lib/aws/index.ts';
 import { ConfigError } from '../../lib/errors.ts';
 import { WORKER_OPERATIONS } from '../../worker/aws-operations.ts';
 import type { StackNames } from '../aws/names.ts';

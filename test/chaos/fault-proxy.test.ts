@@ -1,9 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
-import { createAws, type Aws } from '../../lib/aws/index.ts';
-import { createUndiciTransport } from '../../lib/aws/transport/undici.ts';
-import { AwsServiceError, NetworkError } from '../../lib/errors.ts';
+import { type Aws, AwsServiceError, createAws, createUndiciTransport, NetworkError } from '../../lib/aws/index.ts';
 import { readBody, startServer } from '../support/http-server.ts';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.ts';
 

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { marshall, unmarshall, type AttributeMap } from '../../lib/aws/marshall.ts';
-import { AwsServiceError } from '../../lib/errors.ts';
+import { type AttributeMap, AwsServiceError, marshall, unmarshall } from '../../lib/aws/index.ts';
 import { createTestTable, useBackend } from '../support/backend.ts';
 
 const suite = useBackend();

@@ -1,8 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { QueryInput } from '../../lib/aws/dynamodb.ts';
-import { marshall, unmarshall, type AttributeMap } from '../../lib/aws/marshall.ts';
+import { type AttributeMap, marshall, type QueryInput, unmarshall } from '../../lib/aws/index.ts';
 import { createTestTable, tableDefinition, useBackend } from '../support/backend.ts';
 
 const suite = useBackend();

@@ -1,6 +1,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { AwsServiceError } from '../../lib/errors.ts';
+import { AwsServiceError } from '../../lib/aws/index.ts';
 import { createTestQueue, deviates, type TestQueue, useBackend } from '../support/backend.ts';
 
 const suite = useBackend();

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { AwsServiceError, isAwsError } from '../../lib/errors.ts';
+import { AwsServiceError, isAwsError } from '../../lib/aws/index.ts';
 import { createTestQueue, deviates, useBackend } from '../support/backend.ts';
 
 const suite = useBackend();

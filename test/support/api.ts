@@ -9,10 +9,7 @@ import { createApi, listen, type Api, type ApiServerConfig } from '../../api/ser
 import { createSchemaSet, OPENAPI } from '../../api/validation.ts';
 import { bootstrap, type BootstrapResult } from '../../dev/bootstrap.ts';
 import { startLocalStack } from '../../dev/local-stack.ts';
-import type { DynamoDb } from '../../lib/aws/dynamodb.ts';
-import { createAws, type Aws } from '../../lib/aws/index.ts';
-import type { Sqs } from '../../lib/aws/sqs.ts';
-import { createUndiciTransport } from '../../lib/aws/transport/undici.ts';
+import { type Aws, createAws, createUndiciTransport, type DynamoDb, type Sqs } from '../../lib/aws/index.ts';
 import { createJobStore, type JobStore } from '../../lib/jobs/store.ts';
 import { createLogger } from '../../lib/log.ts';
 

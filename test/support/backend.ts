@@ -3,9 +3,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, type TestContext } from 'node:test';
 import { bootstrap } from '../../dev/bootstrap.ts';
 import { startLocalStack } from '../../dev/local-stack.ts';
-import type { CreateTableInput } from '../../lib/aws/dynamodb.ts';
-import { createAws, type Aws } from '../../lib/aws/index.ts';
-import { createUndiciTransport } from '../../lib/aws/transport/undici.ts';
+import { type Aws, createAws, type CreateTableInput, createUndiciTransport } from '../../lib/aws/index.ts';
 import { createJobStore, type JobStore } from '../../lib/jobs/store.ts';
 import { startMoto } from './moto.ts';
 

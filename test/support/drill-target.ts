@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bootstrap } from '../../dev/bootstrap.ts';
 import { startSystem, type System } from '../../dev/system.ts';
-import { createAws, type Aws } from '../../lib/aws/index.ts';
-import { createUndiciTransport } from '../../lib/aws/transport/undici.ts';
+import { type Aws, createAws, createUndiciTransport } from '../../lib/aws/index.ts';
 import { createJobStore, type JobStore } from '../../lib/jobs/store.ts';
 import { startBackend, type Backend } from './backend.ts';
 

@@ -1,4 +1,4 @@
-import { CredentialsError } from '../../errors.ts';
+import { CredentialsError } from '../errors.ts';
 import type { Transport } from '../transport/transport.ts';
 import { createCachedProvider } from './cache.ts';
 import { createContainerSource } from './container.ts';

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { CredentialsError } from '../../errors.ts';
+import { CredentialsError } from '../errors.ts';
 import type { Transport } from '../transport/transport.ts';
 import type { CredentialSource, Credentials, Env } from './credentials.ts';
 import { requestWithRetry } from './http-retry.ts';

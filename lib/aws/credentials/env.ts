@@ -1,4 +1,4 @@
-import { CredentialsError } from '../../errors.ts';
+import { CredentialsError } from '../errors.ts';
 import type { CredentialSource, Credentials, Env } from './credentials.ts';
 import { parseExpiration } from './expiration.ts';
 

@@ -1,4 +1,4 @@
-import { CredentialsError } from '../../errors.ts';
+import { CredentialsError } from '../errors.ts';
 
 /**
  * Parses an ISO 8601 expiration. A value that is not a date is an error rather than ignored:

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { JobsysError } from '../../errors.ts';
+import { AwsError } from '../errors.ts';
 import type { HttpRequest, HttpResponse, Transport } from '../transport/transport.ts';
 
 const RETRY_DELAY_MS = 50;
@@ -20,7 +20,7 @@ export async function requestWithRetry(
       const res = await transport.request(req);
       if (attempt >= attempts || !isTransient(res)) return res;
     } catch (err) {
-      if (attempt >= attempts || !(err instanceof JobsysError && err.retryable)) throw err;
+      if (attempt >= attempts || !(err instanceof AwsError && err.retryable)) throw err;
     }
     await sleep(RETRY_DELAY_MS * attempt);
   }

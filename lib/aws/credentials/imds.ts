@@ -1,4 +1,4 @@
-import { CredentialsError, JobsysError } from '../../errors.ts';
+import { CredentialsError, AwsError } from '../errors.ts';
 import type { Transport } from '../transport/transport.ts';
 import type { CredentialSource, Credentials, Env } from './credentials.ts';
 import { requestWithRetry } from './http-retry.ts';
@@ -60,7 +60,7 @@ export function createImdsSource(options: ImdsOptions): CredentialSource {
         }
         token = res.body.trim();
       } catch (err) {
-        if (!explicit && err instanceof JobsysError && err.retryable) return undefined;
+        if (!explicit && err instanceof AwsError && err.retryable) return undefined;
         throw err;
       }
 

@@ -1,4 +1,4 @@
-import { CredentialsError } from '../../errors.ts';
+import { CredentialsError } from '../errors.ts';
 import type { Credentials } from './credentials.ts';
 import { parseExpiration } from './expiration.ts';
 

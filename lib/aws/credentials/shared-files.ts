@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CredentialsError } from '../../errors.ts';
+import { CredentialsError } from '../errors.ts';
 import type { CredentialSource, Credentials, Env } from './credentials.ts';
 import { parseIni, type IniSections } from './ini.ts';
 

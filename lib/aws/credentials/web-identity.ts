@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { CredentialsError } from '../../errors.ts';
+import { CredentialsError } from '../errors.ts';
 import { resolveEndpoint, resolveRegion } from '../endpoints.ts';
 import type { HttpResponse, Transport } from '../transport/transport.ts';
 import type { CredentialSource, Credentials, Env } from './credentials.ts';

@@ -1,4 +1,4 @@
-import { AbortedError, NetworkError, TimeoutError } from '../../errors.ts';
+import { AbortedError, NetworkError, TimeoutError } from '../errors.ts';
 
 const NETWORK_CODES = new Set([
   'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT',

@@ -1,0 +1,123 @@
+/**
+ * The errors lib/aws throws. It depends on nothing else in jobsys, so these are its own: each
+ * class carries a stable `code` (callers branch on `err.code`, never on message text) and a
+ * `retryable` flag that the client's retry policy and its callers read.
+ */
+
+export class AwsError extends Error {
+  readonly code: string;
+  readonly retryable: boolean;
+
+  constructor(code: string, message: string, retryable = false, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = retryable;
+  }
+}
+
+/** A region or endpoint setting that cannot be used. */
+export class AwsConfigError extends AwsError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('JOBSYS_AWS_CONFIG', message, false, options);
+  }
+}
+
+/** No credential source in the chain could provide credentials, or one failed. */
+export class CredentialsError extends AwsError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('JOBSYS_CREDENTIALS', message, false, options);
+  }
+}
+
+/** The caller's AbortSignal fired; never retried. */
+export class AbortedError extends AwsError {
+  constructor(message = 'The operation was aborted', options?: ErrorOptions) {
+    super('JOBSYS_ABORTED', message, false, options);
+  }
+}
+
+/** A value DynamoDB cannot store (NaN, an empty set, a function...). */
+export class MarshallError extends AwsError {
+  constructor(message: string) {
+    super('JOBSYS_MARSHALL', message);
+  }
+}
+
+/**
+ * A call to an AWS operation its component does not declare: refused before it is signed or
+ * sent, so that a missing grant shows in tests and drills, not as AccessDenied in production.
+ */
+export class OperationNotAllowedError extends AwsError {
+  readonly service: string;
+  readonly operation: string;
+
+  constructor(service: string, operation: string, component: string) {
+    super(
+      'JOBSYS_OPERATION_NOT_ALLOWED',
+      `${service}.${operation} is not among the AWS operations the ${component} declares: declare it, and grant it in the ${component}'s IAM policy`,
+    );
+    this.service = service;
+    this.operation = operation;
+  }
+}
+
+/** The connection failed or was reset before a response arrived: retryable. */
+export class NetworkError extends AwsError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('JOBSYS_NETWORK', message, true, options);
+  }
+}
+
+/** No response (or no complete body) within the attempt's time limit: retryable. */
+export class TimeoutError extends AwsError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('JOBSYS_TIMEOUT', message, true, options);
+  }
+}
+
+export interface AwsServiceErrorFields {
+  /** The AWS error code, e.g. `ConditionalCheckFailedException` or `QueueDoesNotExist`. */
+  awsCode: string;
+  /** SQS's legacy code from `x-amzn-query-error`, e.g. `AWS.SimpleQueueService.NonExistentQueue`. */
+  queryCode?: string | undefined;
+  statusCode: number;
+  requestId?: string | undefined;
+  service: string;
+  operation: string;
+  retryable: boolean;
+  /** The parsed error document, e.g. DynamoDB's `Item` under ReturnValuesOnConditionCheckFailure. */
+  body?: Record<string, unknown> | undefined;
+}
+
+/** AWS answered with an error document. */
+export class AwsServiceError extends AwsError {
+  readonly awsCode: string;
+  readonly queryCode: string | undefined;
+  readonly statusCode: number;
+  readonly requestId: string | undefined;
+  readonly service: string;
+  readonly operation: string;
+  readonly body: Record<string, unknown> | undefined;
+
+  constructor(message: string, fields: AwsServiceErrorFields) {
+    super('JOBSYS_AWS_SERVICE', message, fields.retryable);
+    this.awsCode = fields.awsCode;
+    this.queryCode = fields.queryCode;
+    this.statusCode = fields.statusCode;
+    this.requestId = fields.requestId;
+    this.service = fields.service;
+    this.operation = fields.operation;
+    this.body = fields.body;
+  }
+
+  /** True when AWS named this error `code`, by its current or its legacy (query) name. */
+  is(code: string): boolean {
+    return this.awsCode === code || this.queryCode === code;
+  }
+}
+
+/** True when `err` is an AWS error document with the given code (current or legacy name). */
+export function isAwsError(err: unknown, code: string): err is AwsServiceError {
+  return err instanceof AwsServiceError && err.is(code);
+}
