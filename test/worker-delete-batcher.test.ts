@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AwsServiceError, type BatchResultError, NetworkError } from '../lib/aws/index.ts';
-import type { BatchOutput } from '../lib/aws/sqs.ts';
+import { AwsServiceError, type BatchOutput, type BatchResultError, NetworkError } from '../lib/aws/index.ts';
 import { createDeleteBatcher } from '../worker/delete-batcher.ts';
 import { queueCounts } from './support/worker.ts';
 import { freshResources, useBackend } from './support/backend.ts';

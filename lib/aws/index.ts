@@ -20,7 +20,7 @@ export {
   type PutItemInput, type QueryInput, type QueryOutput, type TableDescription, type UpdateItemInput, type UpdateTimeToLiveInput,
 } from './dynamodb.ts';
 export {
-  SQS_OPERATIONS, type BatchResultError, type CreateQueueInput, type Message, type MessageAttributes, type MessageAttributeValue,
+  SQS_OPERATIONS, type BatchOutput, type BatchResultError, type CreateQueueInput, type Message, type MessageAttributes, type MessageAttributeValue,
   type ReceiveMessageInput, type SendMessageBatchEntry, type SendMessageBatchOutput, type SendMessageInput, type Sqs, type SqsOperation,
 } from './sqs.ts';
 export type { HttpRequest, HttpResponse, Transport } from './transport/transport.ts';
