@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Message, Sqs } from '../lib/aws/index.ts';
-import { ConfigError, JobsysError } from '../lib/errors.ts';
+import { ConfigError } from '../lib/errors.ts';
 import type { SQSBatchResponse, SQSEvent, SQSHandler, SQSMessageAttribute, SQSRecord, SQSRecordAttributes } from '../dlq-lambda/sqs-event.ts';
+import { BatchDeleteFailedError, InvalidBatchResponseError } from './errors.ts';
 
 export interface EventSourceMappingOptions {
   sqs: Sqs;
@@ -81,7 +82,7 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
         QueueUrl: queueUrl,
         Entries: done.map((record, i) => ({ Id: String(i), ReceiptHandle: record.receiptHandle })),
       });
-      if (Failed.length > 0) onError(new JobsysError('JOBSYS_DELETE_FAILED', `DeleteMessageBatch failed for ${Failed.length} messages: ${Failed.map((f) => f.Code).join(', ')}`));
+      if (Failed.length > 0) onError(new BatchDeleteFailedError(Failed));
     } catch (err) {
       onError(err);
     }
@@ -100,20 +101,16 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
 function failedMessageIds(response: SQSBatchResponse | void, event: SQSEvent): Set<string> {
   const failures: unknown = response?.batchItemFailures;
   if (failures === undefined || failures === null) return new Set();
-  if (!Array.isArray(failures)) throw invalid('batchItemFailures is not a list');
+  if (!Array.isArray(failures)) throw new InvalidBatchResponseError('batchItemFailures is not a list');
   const ids = new Set(event.Records.map((record) => record.messageId));
   const failed = new Set<string>();
   for (const failure of failures as unknown[]) {
     const id: unknown = (failure as { itemIdentifier?: unknown } | null)?.itemIdentifier;
-    if (typeof id !== 'string' || id === '') throw invalid(`itemIdentifier ${JSON.stringify(id)} is empty`);
-    if (!ids.has(id)) throw invalid(`itemIdentifier ${id} is not a messageId of the batch`);
+    if (typeof id !== 'string' || id === '') throw new InvalidBatchResponseError(`itemIdentifier ${JSON.stringify(id)} is empty`);
+    if (!ids.has(id)) throw new InvalidBatchResponseError(`itemIdentifier ${id} is not a messageId of the batch`);
     failed.add(id);
   }
   return failed;
-}
-
-function invalid(reason: string): JobsysError {
-  return new JobsysError('JOBSYS_INVALID_BATCH_RESPONSE', `handler response invalid, whole batch failed: ${reason}`);
 }
 
 function toRecord(message: Message, queueArn: string, region: string): SQSRecord {

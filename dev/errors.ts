@@ -1,0 +1,20 @@
+import { JobsysError } from '../lib/errors.ts';
+
+/**
+ * The errors of dev's stand-ins for AWS-managed machinery. What the stand-ins call (DynamoDB, SQS)
+ * fails with lib/aws's own errors.
+ */
+
+/** The event source mapping stand-in could not delete messages the handler reported done. */
+export class BatchDeleteFailedError extends JobsysError {
+  constructor(failures: readonly { Code: string }[]) {
+    super('JOBSYS_DELETE_FAILED', `DeleteMessageBatch failed for ${failures.length} messages: ${failures.map((f) => f.Code).join(', ')}`);
+  }
+}
+
+/** A handler answered with a batch response Lambda would reject: the whole batch counts as failed. */
+export class InvalidBatchResponseError extends JobsysError {
+  constructor(reason: string) {
+    super('JOBSYS_INVALID_BATCH_RESPONSE', `handler response invalid, whole batch failed: ${reason}`);
+  }
+}
