@@ -1,4 +1,5 @@
 import type { Logger } from '../lib/log.ts';
+import { isLeaseLive } from '../lib/jobs/lease.ts';
 import { parseJobMessage, POISON_REASON_ATTRIBUTE, type JobMessage } from '../lib/jobs/message.ts';
 import type { Incident, Job, JobError } from '../lib/jobs/model.ts';
 import type { JobStore } from '../lib/jobs/store.ts';
@@ -84,7 +85,7 @@ export function createHandler(dependencies: HandlerDependencies): DlqHandler {
       return 'done';
     }
     // Checked before the incident is written, so a job that may yet succeed gets no incident.
-    if (hasLiveLease(job)) {
+    if (isLeaseLive(job, now())) {
       log.warn({ leaseExpiresAt: job.leaseExpiresAt }, 'a worker still runs the job: retry later');
       return 'retry';
     }
@@ -111,10 +112,6 @@ export function createHandler(dependencies: HandlerDependencies): DlqHandler {
         log.warn({ incidentId }, 'job vanished meanwhile; the incident records the message');
         return 'done';
     }
-  }
-
-  function hasLiveLease(job: Job): boolean {
-    return job.status === 'RUNNING' && job.leaseExpiresAt !== undefined && job.leaseExpiresAt > now();
   }
 
   function neverFailedError(job: Job): JobError {

@@ -7,7 +7,7 @@ import { JobFailedError } from '../lib/errors.ts';
 import { transform } from '../lib/job-types/transform.ts';
 import { createJobStore } from '../lib/jobs/store.ts';
 import { createConsumer } from '../worker/consumer.ts';
-import { captureLogger, createJob, enqueue, fastSettings, nextEvent, queueCounts, record, startConsumer, testJobType, waitUntil } from './support/worker.ts';
+import { captureLogger, createJob, enqueue, fastSettings, nextEvent, queueCounts, record, silentLogger, startConsumer, testJobType, waitUntil } from './support/worker.ts';
 import { freshResources, useBackend } from './support/backend.ts';
 
 const suite = useBackend();
@@ -112,6 +112,27 @@ test('a job another worker holds a live lease on: the message is hidden for the 
   assert.ok(waited >= 1_000 && waited < 6_000, `the duplicate came back after ${waited} ms`);
   assert.equal(counted.runs, 0);
   assert.deepEqual(await queueCounts(suite.aws, res.queueUrl), { visible: 0, inFlight: 0 });
+});
+
+test('the clock passed to the consumer stamps a failed attempt\'s error and measures another worker\'s lease', async (t) => {
+  const res = await freshResources(suite.aws);
+  const job = await createJob(res.store, { text: 'x', simulate: { failAlways: true } });
+  const theirs = await createJob(res.store, { text: 'theirs' });
+  const lease = await res.store.acquireLease(theirs.jobId, 'other-worker', 60_000, 3);
+  assert.ok(lease.acquired);
+  const now = lease.job.leaseExpiresAt! - 10_000;
+  const consumer = createConsumer({
+    sqs: suite.aws.sqs, store: res.store, queueUrl: res.queueUrl, dlqUrl: res.dlqUrl, logger: silentLogger(), config: fastSettings(), now: () => now,
+  });
+  consumer.start();
+  t.after(() => consumer.stop());
+  const failed = nextEvent(consumer.events, 'job_failed', (e) => e.jobId === job.jobId);
+  const busy = nextEvent(consumer.events, 'lease_busy', (e) => e.jobId === theirs.jobId);
+  await enqueue(suite.aws, res.queueUrl, job);
+  await enqueue(suite.aws, res.queueUrl, theirs);
+
+  assert.equal((await failed).error.at, new Date(now).toISOString());
+  assert.equal((await busy).retryInSeconds, 11, 'the 10 s left of the lease by that clock, plus 1 s');
 });
 
 test('a job whose attempts are used up is not run, and its message is left for SQS to dead-letter', async (t) => {

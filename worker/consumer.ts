@@ -21,6 +21,8 @@ export interface ConsumerDeps {
   events?: WorkerEvents;
   /** For the backoffs' jitter. */
   random?: () => number;
+  /** The clock for leases and error times; Date.now by default. */
+  now?: () => number;
   /** How long a delete waits to share a DeleteMessageBatch call. */
   deleteFlushMs?: number;
 }
@@ -58,6 +60,7 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
     deletes,
     events,
     random: deps.random ?? Math.random,
+    now: deps.now ?? Date.now,
   };
   const running = new Map<Promise<void>, AbortController>();
   const polling = new AbortController();

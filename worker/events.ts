@@ -2,12 +2,12 @@ import { EventEmitter } from 'node:events';
 import type { JobError, JobStatus } from '../lib/jobs/model.ts';
 import type { Logger } from '../lib/log.ts';
 
-interface MessageRef {
+export interface MessageRef {
   messageId: string;
   /** SQS's ApproximateReceiveCount: 1 on the first delivery. */
   receiveCount: number;
 }
-interface JobRef extends MessageRef {
+export interface JobRef extends MessageRef {
   jobId: string;
   traceId: string;
 }

@@ -2,13 +2,14 @@ import { AbortedError, type Message, type Sqs } from '../lib/aws/index.ts';
 import { PoisonMessageError, UnknownJobTypeError } from '../lib/errors.ts';
 import type { JobType } from '../lib/job-types/registry.ts';
 import { parseJobMessage, type JobMessage } from '../lib/jobs/message.ts';
+import { isLeaseLive, leaseRemainingMs } from '../lib/jobs/lease.ts';
 import { TERMINAL_STATUSES, type Job, type JobError } from '../lib/jobs/model.ts';
 import type { JobStore } from '../lib/jobs/store.ts';
 import type { Logger } from '../lib/log.ts';
 import { retryDelaySeconds } from './backoff.ts';
 import { MAX_VISIBILITY_SECONDS, type WorkerSettings } from './config.ts';
 import type { DeleteBatcher } from './delete-batcher.ts';
-import { reportError, type WorkerEvents } from './events.ts';
+import { reportError, type JobRef, type WorkerEvents } from './events.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { sendToDeadLetterQueue } from './poison.ts';
 
@@ -23,6 +24,7 @@ export interface ProcessContext {
   deletes: DeleteBatcher;
   events: WorkerEvents;
   random: () => number;
+  now: () => number;
 }
 
 /** Seconds added to another worker's remaining lease, so the duplicate comes back after it ended. */
@@ -45,7 +47,7 @@ export async function processMessage(ctx: ProcessContext, message: Message, shut
     if (!(err instanceof PoisonMessageError)) throw err;
     return poison(ctx, ctx.logger, message, receiveCount, err.message);
   }
-  const jobRef = { ...ref, jobId: parsed.jobId, traceId: parsed.traceId };
+  const jobRef: JobRef = { ...ref, jobId: parsed.jobId, traceId: parsed.traceId };
   const log = ctx.logger.child({ traceId: parsed.traceId, jobId: parsed.jobId });
   log.debug({ messageId: message.MessageId, receiveCount }, 'message received');
 
@@ -58,8 +60,7 @@ export async function processMessage(ctx: ProcessContext, message: Message, shut
     const current = lease.current;
     if (current === undefined) return poison(ctx, log, message, receiveCount, 'no job has this jobId', parsed.jobId);
     if (TERMINAL_STATUSES.has(current.status)) return duplicate(ctx, log, message, jobRef, current);
-    const leaseLive = current.status === 'RUNNING' && (current.leaseExpiresAt ?? 0) > Date.now();
-    if (!leaseLive && current.attempts >= ctx.config.maxAttempts) {
+    if (!isLeaseLive(current, ctx.now()) && current.attempts >= ctx.config.maxAttempts) {
       log.warn({ attempts: current.attempts }, 'no attempts left: leaving the message to be dead-lettered');
       ctx.events.emit('attempts_exhausted', { ...jobRef, attempts: current.attempts });
       return;
@@ -74,8 +75,6 @@ export async function processMessage(ctx: ProcessContext, message: Message, shut
   }
   return run(ctx, log, message, jobRef, lease.job, type, shutdown);
 }
-
-type JobRef = { messageId: string; receiveCount: number; jobId: string; traceId: string };
 
 type Settled = { kind: 'returned'; result: unknown } | { kind: 'threw'; error: unknown } | { kind: 'aborted' };
 
@@ -156,7 +155,7 @@ async function fail(ctx: ProcessContext, log: Logger, message: Message, ref: Job
     message: thrown instanceof Error ? thrown.message : String(thrown),
     code: errorCode(thrown),
     attempt,
-    at: new Date().toISOString(),
+    at: new Date(ctx.now()).toISOString(),
   };
   if (!(await ctx.store.failAttempt(ref.jobId, ctx.config.workerId, error))) {
     log.warn({ attempt }, 'lease lost before the failure was recorded: wrote nothing');
@@ -184,8 +183,7 @@ async function duplicate(ctx: ProcessContext, log: Logger, message: Message, ref
 }
 
 async function leaseBusy(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, current: Job): Promise<void> {
-  const remainingMs = current.status === 'RUNNING' ? (current.leaseExpiresAt ?? 0) - Date.now() : 0;
-  const retryInSeconds = Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.ceil(remainingMs / 1000)) + LEASE_BUSY_MARGIN_SECONDS);
+  const retryInSeconds = Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(leaseRemainingMs(current, ctx.now()) / 1000) + LEASE_BUSY_MARGIN_SECONDS);
   await ctx.sqs.changeMessageVisibility({ QueueUrl: ctx.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: retryInSeconds });
   log.info({ status: current.status, leaseOwner: current.leaseOwner, retryInSeconds }, 'another worker holds the job: message hidden until its lease runs out');
   ctx.events.emit('lease_busy', { ...ref, retryInSeconds });
