@@ -166,7 +166,8 @@ test('succeed finds the lease gone and the job finished elsewhere: nothing is wr
     await other.succeed(job.jobId, 'other-worker', { output: 'THEIRS' });
     return { output: `MINE ${context.attempt}` };
   });
-  const consumer = startConsumer(t, suite.aws, res, { jobTypes: new Map([['transform', stealing]]) });
+  const captured = captureLogger('info');
+  const consumer = startConsumer(t, suite.aws, res, { jobTypes: new Map([['transform', stealing]]), logger: captured.logger });
   const job = await createJob(res.store, { text: 'race' });
   const jobId = job.jobId;
   const lost = nextEvent(consumer.events, 'lease_lost', (e) => e.jobId === jobId);
@@ -175,6 +176,8 @@ test('succeed finds the lease gone and the job finished elsewhere: nothing is wr
 
   assert.deepEqual(await lost.then((e) => [e.stage, e.deleted]), ['succeed', true]);
   assert.equal(succeeded.length, 0);
+  const line = captured.lines.find((l) => l.jobId === jobId && l.event === 'lease_lost');
+  assert.equal(line?.stage, 'succeed', 'the line names its event and stage, as the chaos verdicts read them');
   assert.deepEqual((await res.store.get(jobId, { consistent: true }))?.result, { output: 'THEIRS' });
   assert.deepEqual(await queueCounts(suite.aws, res.queueUrl), { visible: 0, inFlight: 0 });
 });
@@ -220,6 +223,7 @@ test('log lines about a job carry its traceId and jobId, come from component wor
   const lines = await waitUntil('log lines', async () => captured.lines, (ls) => ls.some((l) => l.msg === 'job succeeded'), 2_000);
   const aboutJob = lines.filter((l) => l.jobId === job.jobId);
   assert.deepEqual(aboutJob.map((l) => l.msg), ['message received', 'job started', 'job attempt failed', 'message received', 'job started', 'job succeeded']);
+  assert.deepEqual(aboutJob.map((l) => l.event), [undefined, 'job_started', 'job_failed', undefined, 'job_started', 'job_succeeded'], 'each outcome line names its event');
   for (const line of aboutJob) {
     assert.equal(line.traceId, job.traceId);
     assert.equal(line.component, 'worker');
