@@ -1,4 +1,5 @@
 import type { Logger } from '../lib/log.ts';
+import { isLeaseLive } from '../lib/jobs/lease.ts';
 import { parseJobMessage, POISON_REASON_ATTRIBUTE, type JobMessage } from '../lib/jobs/message.ts';
 import type { Incident, Job, JobError } from '../lib/jobs/model.ts';
 import type { JobStore } from '../lib/jobs/store.ts';
@@ -19,7 +20,36 @@ export interface HandlerDependencies {
 export type DlqHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
 /** `done`: the message may be deleted. `retry`: leave it on the DLQ to come back. */
-type Outcome = 'done' | 'retry';
+type Answer = 'done' | 'retry';
+
+/**
+ * What the handler can make of one record, each with its answer. Every record ends in one of
+ * these, logged with its name as the `event` field: what readers of the logs count by.
+ */
+export const DLQ_OUTCOMES = {
+  /** Poison, unreadable, or naming no job: the message itself is recorded as an incident. */
+  poison_recorded: 'done',
+  /** The job succeeded already: a leftover duplicate message. */
+  already_succeeded: 'done',
+  /** The job is FAILED_FINAL already: the incident that made it so exists. */
+  already_final: 'done',
+  /** A worker still runs the job under a live lease: it may yet succeed. */
+  lease_live: 'retry',
+  /** The job is marked FAILED_FINAL, its incident written. */
+  job_failed_final: 'done',
+  /** The job became FAILED_FINAL between the read and the write. */
+  final_meanwhile: 'done',
+  /** The job succeeded between the read and the write; its incident stays as a record. */
+  succeeded_meanwhile: 'done',
+  /** A worker leased the job between the read and the write. */
+  leased_meanwhile: 'retry',
+  /** The job vanished between the read and the write; the incident records the message. */
+  vanished_meanwhile: 'done',
+  /** DynamoDB (or anything else) failed: the record comes back. */
+  record_failed: 'retry',
+} as const satisfies Record<string, Answer>;
+
+export type DlqOutcome = keyof typeof DLQ_OUTCOMES;
 
 /**
  * The DLQ Lambda: every message on the DLQ ends its job FAILED_FINAL with an incident, or records
@@ -31,7 +61,13 @@ export function createHandler(dependencies: HandlerDependencies): DlqHandler {
   const { store, logger } = dependencies;
   const now = dependencies.now ?? Date.now;
 
-  async function handleRecord(record: SQSRecord): Promise<Outcome> {
+  /** Logs the record's outcome, its name as `event`, and answers for it. */
+  function outcome(log: Logger, event: DlqOutcome, level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}): Answer {
+    log[level]({ ...fields, event }, msg);
+    return DLQ_OUTCOMES[event];
+  }
+
+  async function handleRecord(record: SQSRecord): Promise<Answer> {
     let message: JobMessage | undefined;
     let unreadable: string | undefined;
     try {
@@ -47,17 +83,15 @@ export function createHandler(dependencies: HandlerDependencies): DlqHandler {
     try {
       const poisonReason = record.messageAttributes[POISON_REASON_ATTRIBUTE]?.stringValue;
       if (poisonReason !== undefined || message === undefined) {
-        await recordPoison(record, poisonReason ?? `unreadable message: ${unreadable}`, message, log);
-        return 'done';
+        return await recordPoison(record, poisonReason ?? `unreadable message: ${unreadable}`, message, log);
       }
       return await finish(record, message, log);
     } catch (err) {
-      log.error({ err }, 'record failed; left on the DLQ for redelivery');
-      return 'retry';
+      return outcome(log, 'record_failed', 'error', 'record failed; left on the DLQ for redelivery', { err });
     }
   }
 
-  async function recordPoison(record: SQSRecord, reason: string, message: JobMessage | undefined, log: Logger): Promise<void> {
+  async function recordPoison(record: SQSRecord, reason: string, message: JobMessage | undefined, log: Logger): Promise<Answer> {
     const incidentId = incidentIdFor(record.messageId);
     await store.putIncident({
       ...incidentBase(record, incidentId),
@@ -65,56 +99,36 @@ export function createHandler(dependencies: HandlerDependencies): DlqHandler {
       bodyExcerpt: bodyExcerpt(record.body),
       traceId: message?.traceId,
     });
-    log.warn({ incidentId, reason }, 'poison message recorded as an incident');
+    return outcome(log, 'poison_recorded', 'warn', 'poison message recorded as an incident', { incidentId, reason });
   }
 
-  async function finish(record: SQSRecord, message: JobMessage, log: Logger): Promise<Outcome> {
+  async function finish(record: SQSRecord, message: JobMessage, log: Logger): Promise<Answer> {
     const job = await store.get(message.jobId, { consistent: true });
-    if (job === undefined) {
-      await recordPoison(record, JOB_NOT_FOUND, message, log);
-      return 'done';
-    }
-    if (job.status === 'SUCCEEDED') {
-      log.info('job succeeded already: a leftover duplicate message');
-      return 'done';
-    }
+    if (job === undefined) return recordPoison(record, JOB_NOT_FOUND, message, log);
+    if (job.status === 'SUCCEEDED') return outcome(log, 'already_succeeded', 'info', 'job succeeded already: a leftover duplicate message');
     // The incident that made it final exists already: writing ours would leave two for one job.
-    if (job.status === 'FAILED_FINAL') {
-      log.info({ incidentId: job.incidentId }, 'job is FAILED_FINAL already');
-      return 'done';
-    }
+    if (job.status === 'FAILED_FINAL') return outcome(log, 'already_final', 'info', 'job is FAILED_FINAL already', { incidentId: job.incidentId });
     // Checked before the incident is written, so a job that may yet succeed gets no incident.
-    if (hasLiveLease(job)) {
-      log.warn({ leaseExpiresAt: job.leaseExpiresAt }, 'a worker still runs the job: retry later');
-      return 'retry';
+    if (isLeaseLive(job, now())) {
+      return outcome(log, 'lease_live', 'warn', 'a worker still runs the job: retry later', { leaseExpiresAt: job.leaseExpiresAt });
     }
 
     const incidentId = incidentIdFor(record.messageId);
     const error = job.error ?? neverFailedError(job);
     // The incident first: a FAILED_FINAL job's incidentId then always names an incident that exists.
     await store.putIncident({ ...incidentBase(record, incidentId), jobId: job.jobId, reason: RETRIES_EXHAUSTED, error, traceId: message.traceId });
-    const outcome = await store.failFinal(job.jobId, incidentId, error);
-    switch (outcome) {
+    switch (await store.failFinal(job.jobId, incidentId, error)) {
       case 'marked':
-        log.warn({ incidentId, error: { code: error.code, attempt: error.attempt } }, 'job marked FAILED_FINAL');
-        return 'done';
+        return outcome(log, 'job_failed_final', 'warn', 'job marked FAILED_FINAL', { incidentId, error: { code: error.code, attempt: error.attempt } });
       case 'already-final':
-        log.info('job became FAILED_FINAL meanwhile');
-        return 'done';
+        return outcome(log, 'final_meanwhile', 'info', 'job became FAILED_FINAL meanwhile');
       case 'succeeded':
-        log.warn({ incidentId }, 'job succeeded meanwhile; its incident stays as a record');
-        return 'done';
+        return outcome(log, 'succeeded_meanwhile', 'warn', 'job succeeded meanwhile; its incident stays as a record', { incidentId });
       case 'running':
-        log.warn({ incidentId }, 'a worker took the job meanwhile: retry later');
-        return 'retry';
+        return outcome(log, 'leased_meanwhile', 'warn', 'a worker took the job meanwhile: retry later', { incidentId });
       case 'missing':
-        log.warn({ incidentId }, 'job vanished meanwhile; the incident records the message');
-        return 'done';
+        return outcome(log, 'vanished_meanwhile', 'warn', 'job vanished meanwhile; the incident records the message', { incidentId });
     }
-  }
-
-  function hasLiveLease(job: Job): boolean {
-    return job.status === 'RUNNING' && job.leaseExpiresAt !== undefined && job.leaseExpiresAt > now();
   }
 
   function neverFailedError(job: Job): JobError {

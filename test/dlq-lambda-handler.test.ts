@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createHandler, JOB_NOT_FOUND, RETRIES_EXHAUSTED, RETRIES_EXHAUSTED_CODE } from '../dlq-lambda/handler.ts';
+import { createHandler, DLQ_OUTCOMES, type DlqOutcome, JOB_NOT_FOUND, RETRIES_EXHAUSTED, RETRIES_EXHAUSTED_CODE } from '../dlq-lambda/handler.ts';
 import { AwsServiceError, createAws, createUndiciTransport, marshall, unmarshall } from '../lib/aws/index.ts';
 import { POISON_REASON_ATTRIBUTE } from '../lib/jobs/message.ts';
 import { BODY_EXCERPT_BYTES, bodyExcerpt, incidentIdFor } from '../dlq-lambda/incident.ts';
@@ -303,6 +303,28 @@ test('each record logs under component dlq-lambda with its traceId, jobId and me
   for (const line of forMarked) assert.deepEqual([line.component, line.traceId, line.jobId], ['dlq-lambda', job.traceId, job.jobId]);
   for (const line of forUnreadable) assert.equal(line.component, 'dlq-lambda');
   assert.ok(lines.every((line) => !line.includes(secret)), 'no log line holds a message body');
+});
+
+test('each record logs one outcome line naming its outcome as `event`, and is answered as that outcome says', async () => {
+  const lines: string[] = [];
+  const logger = createLogger({ component: 'dlq-lambda', level: 'info', destination: { write: (line: string) => { lines.push(line); } } });
+  const records = {
+    job_failed_final: recordFor(await jobIn('RETRYING')),
+    poison_recorded: record('not json'),
+    already_succeeded: recordFor(await jobIn('SUCCEEDED')),
+    already_final: recordFor(await jobIn('FAILED_FINAL')),
+    lease_live: recordFor(await jobIn('RUNNING', { leaseMs: 60_000 })),
+  };
+
+  const response = await handlerWith({ logger })(eventOf(...Object.values(records)));
+
+  const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  for (const [outcome, message] of Object.entries(records)) {
+    assert.deepEqual(logged.filter((line) => line.messageId === message.messageId).map((line) => line.event), [outcome]);
+  }
+  assert.deepEqual(response.batchItemFailures.map((failure) => failure.itemIdentifier),
+    Object.entries(records).filter(([outcome]) => DLQ_OUTCOMES[outcome as DlqOutcome] === 'retry').map(([, message]) => message.messageId));
+  assert.deepEqual(response.batchItemFailures, [{ itemIdentifier: records.lease_live.messageId }]);
 });
 
 function closedPort(): Promise<number> {

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { bootstrap } from '../dev/bootstrap.ts';
 import { startLocalStack, type LocalStack } from '../dev/local-stack.ts';
 import { createAws, createUndiciTransport, type Transport } from '../lib/aws/index.ts';
+import { isLeaseLive } from '../lib/jobs/lease.ts';
 import { newJobId, type Job, type JobError } from '../lib/jobs/model.ts';
 import { createJobStore, type JobStore } from '../lib/jobs/store.ts';
 
@@ -71,6 +72,19 @@ test('an expired lease can be taken over, and the old owner then loses its write
   assert.equal(done?.status, 'SUCCEEDED');
   assert.deepEqual(done?.result, { output: 'OK' });
   assert.equal(done?.attempts, 2);
+});
+
+test('at the instant a lease expires it is over for every write: another worker may take it, and failFinal may end the job', async () => {
+  const job = newJob();
+  await store.create(job);
+  const taken = await store.acquireLease(job.jobId, 'first', 1_000, 3);
+  assert.ok(taken.acquired && isLeaseLive(taken.job, clock));
+  clock += 1_000;
+  assert.equal(isLeaseLive(taken.job, clock), false);
+  assert.ok((await store.acquireLease(job.jobId, 'second', 1_000, 3)).acquired, 'taken over at the instant of expiry');
+  assert.equal(await store.failFinal(job.jobId, 'inc-live', failure(1)), 'running', 'the new lease is live');
+  clock += 1_000;
+  assert.equal(await store.failFinal(job.jobId, 'inc-live', failure(1)), 'marked', 'ended at the instant of expiry');
 });
 
 test('a failed attempt goes to RETRYING with the error; attempts stop at the limit', async () => {

@@ -7,7 +7,7 @@ import { JobFailedError } from '../lib/errors.ts';
 import { transform } from '../lib/job-types/transform.ts';
 import { createJobStore } from '../lib/jobs/store.ts';
 import { createConsumer } from '../worker/consumer.ts';
-import { captureLogger, createJob, enqueue, fastSettings, nextEvent, queueCounts, record, startConsumer, testJobType, waitUntil } from './support/worker.ts';
+import { captureLogger, createJob, enqueue, fastSettings, nextEvent, queueCounts, record, silentLogger, startConsumer, testJobType, waitUntil } from './support/worker.ts';
 import { freshResources, useBackend } from './support/backend.ts';
 
 const suite = useBackend();
@@ -114,6 +114,27 @@ test('a job another worker holds a live lease on: the message is hidden for the 
   assert.deepEqual(await queueCounts(suite.aws, res.queueUrl), { visible: 0, inFlight: 0 });
 });
 
+test('the clock passed to the consumer stamps a failed attempt\'s error and measures another worker\'s lease', async (t) => {
+  const res = await freshResources(suite.aws);
+  const job = await createJob(res.store, { text: 'x', simulate: { failAlways: true } });
+  const theirs = await createJob(res.store, { text: 'theirs' });
+  const lease = await res.store.acquireLease(theirs.jobId, 'other-worker', 60_000, 3);
+  assert.ok(lease.acquired);
+  const now = lease.job.leaseExpiresAt! - 10_000;
+  const consumer = createConsumer({
+    sqs: suite.aws.sqs, store: res.store, queueUrl: res.queueUrl, dlqUrl: res.dlqUrl, logger: silentLogger(), config: fastSettings(), now: () => now,
+  });
+  consumer.start();
+  t.after(() => consumer.stop());
+  const failed = nextEvent(consumer.events, 'job_failed', (e) => e.jobId === job.jobId);
+  const busy = nextEvent(consumer.events, 'lease_busy', (e) => e.jobId === theirs.jobId);
+  await enqueue(suite.aws, res.queueUrl, job);
+  await enqueue(suite.aws, res.queueUrl, theirs);
+
+  assert.equal((await failed).error.at, new Date(now).toISOString());
+  assert.equal((await busy).retryInSeconds, 11, 'the 10 s left of the lease by that clock, plus 1 s');
+});
+
 test('a job whose attempts are used up is not run, and its message is left for SQS to dead-letter', async (t) => {
   const res = await freshResources(suite.aws);
   const counted = testJobType('transform', (payload, context) => transform.run(payload, context));
@@ -145,7 +166,8 @@ test('succeed finds the lease gone and the job finished elsewhere: nothing is wr
     await other.succeed(job.jobId, 'other-worker', { output: 'THEIRS' });
     return { output: `MINE ${context.attempt}` };
   });
-  const consumer = startConsumer(t, suite.aws, res, { jobTypes: new Map([['transform', stealing]]) });
+  const captured = captureLogger('info');
+  const consumer = startConsumer(t, suite.aws, res, { jobTypes: new Map([['transform', stealing]]), logger: captured.logger });
   const job = await createJob(res.store, { text: 'race' });
   const jobId = job.jobId;
   const lost = nextEvent(consumer.events, 'lease_lost', (e) => e.jobId === jobId);
@@ -154,6 +176,8 @@ test('succeed finds the lease gone and the job finished elsewhere: nothing is wr
 
   assert.deepEqual(await lost.then((e) => [e.stage, e.deleted]), ['succeed', true]);
   assert.equal(succeeded.length, 0);
+  const line = captured.lines.find((l) => l.jobId === jobId && l.event === 'lease_lost');
+  assert.equal(line?.stage, 'succeed', 'the line names its event and stage, as the chaos verdicts read them');
   assert.deepEqual((await res.store.get(jobId, { consistent: true }))?.result, { output: 'THEIRS' });
   assert.deepEqual(await queueCounts(suite.aws, res.queueUrl), { visible: 0, inFlight: 0 });
 });
@@ -199,6 +223,7 @@ test('log lines about a job carry its traceId and jobId, come from component wor
   const lines = await waitUntil('log lines', async () => captured.lines, (ls) => ls.some((l) => l.msg === 'job succeeded'), 2_000);
   const aboutJob = lines.filter((l) => l.jobId === job.jobId);
   assert.deepEqual(aboutJob.map((l) => l.msg), ['message received', 'job started', 'job attempt failed', 'message received', 'job started', 'job succeeded']);
+  assert.deepEqual(aboutJob.map((l) => l.event), [undefined, 'job_started', 'job_failed', undefined, 'job_started', 'job_succeeded'], 'each outcome line names its event');
   for (const line of aboutJob) {
     assert.equal(line.traceId, job.traceId);
     assert.equal(line.component, 'worker');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { sha256Hex } from '../lib/canonical-json.ts';
 import { createSweeper, type Sweeper } from '../worker/sweeper.ts';
 import { startWorker } from '../worker/worker.ts';
-import { createJob, events, fastSettings, messageFor, nextEvent, record, silentLogger } from './support/worker.ts';
+import { captureLogger, createJob, events, fastSettings, messageFor, nextEvent, record, silentLogger } from './support/worker.ts';
 import { freshResources, type Resources, useBackend } from './support/backend.ts';
 
 const suite = useBackend();
@@ -17,12 +17,14 @@ function sweeperFor(res: Resources, config: { sweepIntervalMs: number; stalePend
 test('a job left PENDING without a message is re-sent by the sweeper and then succeeds', async (t) => {
   const res = await freshResources(suite.aws, 'sweep');
   const job = await createJob(res.store, { text: 'lost' }, { createdAt: ago(5_000), updatedAt: ago(5_000) });
-  const worker = startWorker({ sqs: suite.aws.sqs, store: res.store, queueUrl: res.queueUrl, dlqUrl: res.dlqUrl, logger: silentLogger(), config: fastSettings() });
+  const captured = captureLogger('info');
+  const worker = startWorker({ sqs: suite.aws.sqs, store: res.store, queueUrl: res.queueUrl, dlqUrl: res.dlqUrl, logger: captured.logger, config: fastSettings() });
   t.after(() => worker.stop());
   const resent = nextEvent(worker.events, 'job_resent', (e) => e.jobId === job.jobId);
   const succeeded = nextEvent(worker.events, 'job_succeeded', (e) => e.jobId === job.jobId);
 
   assert.equal((await resent).traceId, job.traceId);
+  assert.ok(captured.lines.some((l) => l.jobId === job.jobId && l.event === 'job_resent'), 'the re-send\'s line names its event');
   await succeeded;
   const stored = await res.store.get(job.jobId, { consistent: true });
   assert.equal(stored?.status, 'SUCCEEDED');

@@ -6,6 +6,6 @@ import { backoffDelay } from '../lib/aws/index.ts';
  * together against one broken dependency do not all come back in the same second.
  */
 export function retryDelaySeconds(attempt: number, baseSeconds: number, maxSeconds: number, random: () => number = Math.random): number {
-  const ms = backoffDelay({ maxAttempts: Number.POSITIVE_INFINITY, baseDelayMs: baseSeconds * 1000, maxDelayMs: maxSeconds * 1000 }, attempt, random);
+  const ms = backoffDelay({ baseDelayMs: baseSeconds * 1000, maxDelayMs: maxSeconds * 1000 }, attempt, random);
   return Math.min(maxSeconds, Math.ceil(ms / 1000));
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AbortedError, type Message, type Sqs } from '../lib/aws/index.ts';
+import { AbortedError, backoffDelay, type Backoff, type Message, type Sqs } from '../lib/aws/index.ts';
 import { JOB_TYPES, type JobType } from '../lib/job-types/registry.ts';
 import type { JobStore } from '../lib/jobs/store.ts';
 import type { Logger } from '../lib/log.ts';
@@ -19,8 +19,10 @@ export interface ConsumerDeps {
   jobTypes?: ReadonlyMap<string, JobType>;
   /** Shared with the sweeper by startWorker; a new one by default. */
   events?: WorkerEvents;
-  /** For the backoff's jitter. */
+  /** For the backoffs' jitter. */
   random?: () => number;
+  /** The clock for leases and error times; Date.now by default. */
+  now?: () => number;
   /** How long a delete waits to share a DeleteMessageBatch call. */
   deleteFlushMs?: number;
 }
@@ -39,8 +41,7 @@ export interface Consumer {
 
 /** SQS's limit on messages per ReceiveMessage. */
 const MAX_RECEIVE = 10;
-const RECEIVE_RETRY_BASE_MS = 500;
-const RECEIVE_RETRY_MAX_MS = 20_000;
+const RECEIVE_BACKOFF: Backoff = { baseDelayMs: 500, maxDelayMs: 20_000 };
 
 /** The long-poll loop: receives only as many messages as it has free slots for. */
 export function createConsumer(deps: ConsumerDeps): Consumer {
@@ -59,6 +60,7 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
     deletes,
     events,
     random: deps.random ?? Math.random,
+    now: deps.now ?? Date.now,
   };
   const running = new Map<Promise<void>, AbortController>();
   const polling = new AbortController();
@@ -109,8 +111,7 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
         if (polling.signal.aborted) break;
         failures++;
         reportError(events, logger, err, 'receiving messages failed');
-        const delay = Math.min(RECEIVE_RETRY_MAX_MS, RECEIVE_RETRY_BASE_MS * 2 ** (failures - 1));
-        await sleep(Math.floor(Math.random() * delay), undefined, { signal: polling.signal }).catch(() => undefined);
+        await sleep(backoffDelay(RECEIVE_BACKOFF, failures, ctx.random), undefined, { signal: polling.signal }).catch(() => undefined);
         continue;
       }
       // Received even if stop() came meanwhile: they are in flight now, so they are drained too.

@@ -2,19 +2,19 @@ import { EventEmitter } from 'node:events';
 import type { JobError, JobStatus } from '../lib/jobs/model.ts';
 import type { Logger } from '../lib/log.ts';
 
-interface MessageRef {
+export interface MessageRef {
   messageId: string;
   /** SQS's ApproximateReceiveCount: 1 on the first delivery. */
   receiveCount: number;
 }
-interface JobRef extends MessageRef {
+export interface JobRef extends MessageRef {
   jobId: string;
   traceId: string;
 }
 
 /**
- * What the worker reports, one event per outcome (as sqs-consumer does): logs are written from the
- * same places, and tests await these instead of sleeping.
+ * What the worker reports, one event per outcome (as sqs-consumer does): each outcome's log line
+ * is written by the same call that emits it (logAndEmit), and tests await these instead of sleeping.
  */
 export interface WorkerEventMap {
   message_received: [MessageRef];
@@ -44,6 +44,26 @@ export interface WorkerEventMap {
 }
 
 export class WorkerEvents extends EventEmitter<WorkerEventMap> {}
+
+/** The events that carry one payload and are an outcome, not an error or the end of stop(). */
+export type OutcomeEvent = Exclude<keyof WorkerEventMap, 'error' | 'stopped'>;
+
+export interface OutcomeLine {
+  level: 'info' | 'warn';
+  msg: string;
+  fields?: Record<string, unknown>;
+}
+
+/**
+ * Logs an outcome and emits its event in one call, so that the two cannot drift apart: the line
+ * carries the event's name as its `event` field, which is what readers of the logs (the chaos
+ * verdicts) count by, rather than the message text.
+ */
+export function logAndEmit<E extends OutcomeEvent>(events: WorkerEvents, log: Logger, event: E, payload: WorkerEventMap[E][0], line: OutcomeLine): void {
+  log[line.level]({ ...line.fields, event }, line.msg);
+  // EventEmitter's types cannot follow a generic event name to its arguments; this signature does.
+  (events.emit as (this: WorkerEvents, name: E, payload: WorkerEventMap[E][0]) => boolean).call(events, event, payload);
+}
 
 /**
  * Logs an error and emits it, but only to a listener: an EventEmitter throws an unheard 'error',

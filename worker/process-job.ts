@@ -1,6 +1,7 @@
 import { AbortedError, type Message, type Sqs } from '../lib/aws/index.ts';
 import { PoisonMessageError, UnknownJobTypeError } from '../lib/errors.ts';
 import type { JobType } from '../lib/job-types/registry.ts';
+import { isLeaseLive, leaseRemainingMs } from '../lib/jobs/lease.ts';
 import { parseJobMessage, type JobMessage } from '../lib/jobs/message.ts';
 import { TERMINAL_STATUSES, type Job, type JobError } from '../lib/jobs/model.ts';
 import type { JobStore } from '../lib/jobs/store.ts';
@@ -8,7 +9,7 @@ import type { Logger } from '../lib/log.ts';
 import { retryDelaySeconds } from './backoff.ts';
 import { MAX_VISIBILITY_SECONDS, type WorkerSettings } from './config.ts';
 import type { DeleteBatcher } from './delete-batcher.ts';
-import { reportError, type WorkerEvents } from './events.ts';
+import { logAndEmit, reportError, type JobRef, type WorkerEvents } from './events.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { sendToDeadLetterQueue } from './poison.ts';
 
@@ -23,6 +24,7 @@ export interface ProcessContext {
   deletes: DeleteBatcher;
   events: WorkerEvents;
   random: () => number;
+  now: () => number;
 }
 
 /** Seconds added to another worker's remaining lease, so the duplicate comes back after it ended. */
@@ -45,7 +47,7 @@ export async function processMessage(ctx: ProcessContext, message: Message, shut
     if (!(err instanceof PoisonMessageError)) throw err;
     return poison(ctx, ctx.logger, message, receiveCount, err.message);
   }
-  const jobRef = { ...ref, jobId: parsed.jobId, traceId: parsed.traceId };
+  const jobRef: JobRef = { ...ref, jobId: parsed.jobId, traceId: parsed.traceId };
   const log = ctx.logger.child({ traceId: parsed.traceId, jobId: parsed.jobId });
   log.debug({ messageId: message.MessageId, receiveCount }, 'message received');
 
@@ -58,10 +60,9 @@ export async function processMessage(ctx: ProcessContext, message: Message, shut
     const current = lease.current;
     if (current === undefined) return poison(ctx, log, message, receiveCount, 'no job has this jobId', parsed.jobId);
     if (TERMINAL_STATUSES.has(current.status)) return duplicate(ctx, log, message, jobRef, current);
-    const leaseLive = current.status === 'RUNNING' && (current.leaseExpiresAt ?? 0) > Date.now();
-    if (!leaseLive && current.attempts >= ctx.config.maxAttempts) {
-      log.warn({ attempts: current.attempts }, 'no attempts left: leaving the message to be dead-lettered');
-      ctx.events.emit('attempts_exhausted', { ...jobRef, attempts: current.attempts });
+    if (!isLeaseLive(current, ctx.now()) && current.attempts >= ctx.config.maxAttempts) {
+      logAndEmit(ctx.events, log, 'attempts_exhausted', { ...jobRef, attempts: current.attempts },
+        { level: 'warn', msg: 'no attempts left: leaving the message to be dead-lettered', fields: { attempts: current.attempts } });
       return;
     }
     return leaseBusy(ctx, log, message, jobRef, current);
@@ -74,8 +75,6 @@ export async function processMessage(ctx: ProcessContext, message: Message, shut
   }
   return run(ctx, log, message, jobRef, lease.job, type, shutdown);
 }
-
-type JobRef = { messageId: string; receiveCount: number; jobId: string; traceId: string };
 
 type Settled = { kind: 'returned'; result: unknown } | { kind: 'threw'; error: unknown } | { kind: 'aborted' };
 
@@ -115,8 +114,7 @@ async function run(ctx: ProcessContext, log: Logger, message: Message, ref: JobR
     onError: (err, what) => reportError(ctx.events, log, err, what),
   });
 
-  log.info({ attempt, type: job.type }, 'job started');
-  ctx.events.emit('job_started', { ...ref, attempt });
+  logAndEmit(ctx.events, log, 'job_started', { ...ref, attempt }, { level: 'info', msg: 'job started', fields: { attempt, type: job.type } });
   let outcome: Settled;
   try {
     outcome = await settle(() => type.run(job.payload, { attempt, signal: work.signal }), work.signal);
@@ -126,8 +124,8 @@ async function run(ctx: ProcessContext, log: Logger, message: Message, ref: JobR
   }
 
   if (leaseLost) {
-    log.warn({ attempt }, 'lease lost while running: stopped the job, wrote nothing');
-    ctx.events.emit('lease_lost', { ...ref, stage: 'heartbeat', deleted: false });
+    logAndEmit(ctx.events, log, 'lease_lost', { ...ref, stage: 'heartbeat', deleted: false },
+      { level: 'warn', msg: 'lease lost while running: stopped the job, wrote nothing', fields: { attempt, stage: 'heartbeat' } });
     return;
   }
   if (outcome.kind === 'aborted' || work.signal.aborted) return release(ctx, log, message, ref);
@@ -138,8 +136,7 @@ async function run(ctx: ProcessContext, log: Logger, message: Message, ref: JobR
 async function succeed(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, attempt: number, result: unknown): Promise<void> {
   if (await ctx.store.succeed(ref.jobId, ctx.config.workerId, result)) {
     await ctx.deletes.delete(message.ReceiptHandle);
-    log.info({ attempt }, 'job succeeded');
-    ctx.events.emit('job_succeeded', { ...ref, attempt });
+    logAndEmit(ctx.events, log, 'job_succeeded', { ...ref, attempt }, { level: 'info', msg: 'job succeeded', fields: { attempt } });
     return;
   }
   // The lease ran out under us; whoever holds the job now decides. If it has ended, this
@@ -147,8 +144,8 @@ async function succeed(ctx: ProcessContext, log: Logger, message: Message, ref: 
   const current = await ctx.store.get(ref.jobId, { consistent: true });
   const ended = current !== undefined && TERMINAL_STATUSES.has(current.status);
   if (ended) await ctx.deletes.delete(message.ReceiptHandle);
-  log.warn({ attempt, status: current?.status }, 'lease lost before the result was written: wrote nothing');
-  ctx.events.emit('lease_lost', { ...ref, stage: 'succeed', deleted: ended });
+  logAndEmit(ctx.events, log, 'lease_lost', { ...ref, stage: 'succeed', deleted: ended },
+    { level: 'warn', msg: 'lease lost before the result was written: wrote nothing', fields: { attempt, status: current?.status, stage: 'succeed' } });
 }
 
 async function fail(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, attempt: number, thrown: unknown): Promise<void> {
@@ -156,46 +153,44 @@ async function fail(ctx: ProcessContext, log: Logger, message: Message, ref: Job
     message: thrown instanceof Error ? thrown.message : String(thrown),
     code: errorCode(thrown),
     attempt,
-    at: new Date().toISOString(),
+    at: new Date(ctx.now()).toISOString(),
   };
   if (!(await ctx.store.failAttempt(ref.jobId, ctx.config.workerId, error))) {
-    log.warn({ attempt }, 'lease lost before the failure was recorded: wrote nothing');
-    ctx.events.emit('lease_lost', { ...ref, stage: 'fail', deleted: false });
+    logAndEmit(ctx.events, log, 'lease_lost', { ...ref, stage: 'fail', deleted: false },
+      { level: 'warn', msg: 'lease lost before the failure was recorded: wrote nothing', fields: { attempt, stage: 'fail' } });
     return;
   }
   // Not deleted: SQS delivers it again after the backoff, and dead-letters it after maxReceiveCount.
   const delay = retryDelaySeconds(attempt, ctx.config.retryBaseSeconds, ctx.config.retryMaxSeconds, ctx.random);
   await ctx.sqs.changeMessageVisibility({ QueueUrl: ctx.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: delay });
-  log.warn({ attempt, code: error.code, error: error.message, retryDelaySeconds: delay }, 'job attempt failed');
-  ctx.events.emit('job_failed', { ...ref, attempt, error, retryDelaySeconds: delay });
+  logAndEmit(ctx.events, log, 'job_failed', { ...ref, attempt, error, retryDelaySeconds: delay },
+    { level: 'warn', msg: 'job attempt failed', fields: { attempt, code: error.code, error: error.message, retryDelaySeconds: delay } });
 }
 
 async function release(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef): Promise<void> {
   const released = await ctx.store.release(ref.jobId, ctx.config.workerId);
   await ctx.sqs.changeMessageVisibility({ QueueUrl: ctx.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 });
-  log.warn({ released }, 'shutting down: gave the job back unfinished');
-  ctx.events.emit('job_released', ref);
+  logAndEmit(ctx.events, log, 'job_released', ref, { level: 'warn', msg: 'shutting down: gave the job back unfinished', fields: { released } });
 }
 
 async function duplicate(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, job: Job): Promise<void> {
   await ctx.deletes.delete(message.ReceiptHandle);
-  log.info({ status: job.status }, 'duplicate delivery of an ended job: deleted');
-  ctx.events.emit('duplicate', { ...ref, status: job.status });
+  logAndEmit(ctx.events, log, 'duplicate', { ...ref, status: job.status }, { level: 'info', msg: 'duplicate delivery of an ended job: deleted', fields: { status: job.status } });
 }
 
 async function leaseBusy(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, current: Job): Promise<void> {
-  const remainingMs = current.status === 'RUNNING' ? (current.leaseExpiresAt ?? 0) - Date.now() : 0;
-  const retryInSeconds = Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.ceil(remainingMs / 1000)) + LEASE_BUSY_MARGIN_SECONDS);
+  const retryInSeconds = Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(leaseRemainingMs(current, ctx.now()) / 1000) + LEASE_BUSY_MARGIN_SECONDS);
   await ctx.sqs.changeMessageVisibility({ QueueUrl: ctx.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: retryInSeconds });
-  log.info({ status: current.status, leaseOwner: current.leaseOwner, retryInSeconds }, 'another worker holds the job: message hidden until its lease runs out');
-  ctx.events.emit('lease_busy', { ...ref, retryInSeconds });
+  logAndEmit(ctx.events, log, 'lease_busy', { ...ref, retryInSeconds }, {
+    level: 'info', msg: 'another worker holds the job: message hidden until its lease runs out', fields: { status: current.status, leaseOwner: current.leaseOwner, retryInSeconds },
+  });
 }
 
 async function poison(ctx: ProcessContext, log: Logger, message: Message, receiveCount: number, reason: string, jobId?: string): Promise<void> {
   await sendToDeadLetterQueue(ctx.sqs, ctx.dlqUrl, message, reason);
   await ctx.deletes.delete(message.ReceiptHandle);
-  log.warn({ messageId: message.MessageId, reason }, 'poison message: moved to the dead-letter queue');
-  ctx.events.emit('poison', { messageId: message.MessageId, receiveCount, reason, ...(jobId === undefined ? {} : { jobId }) });
+  logAndEmit(ctx.events, log, 'poison', { messageId: message.MessageId, receiveCount, reason, ...(jobId === undefined ? {} : { jobId }) },
+    { level: 'warn', msg: 'poison message: moved to the dead-letter queue', fields: { messageId: message.MessageId, reason } });
 }
 
 function errorCode(thrown: unknown): string {

@@ -3,7 +3,7 @@ import { encodeJobMessage } from '../lib/jobs/message.ts';
 import type { JobStore } from '../lib/jobs/store.ts';
 import type { Logger } from '../lib/log.ts';
 import type { WorkerSettings } from './config.ts';
-import { reportError, WorkerEvents } from './events.ts';
+import { logAndEmit, reportError, WorkerEvents } from './events.ts';
 
 export interface SweeperDeps {
   sqs: Pick<Sqs, 'sendMessage'>;
@@ -57,8 +57,8 @@ export function createSweeper(deps: SweeperDeps): Sweeper {
           MessageBody: encodeJobMessage({ jobId: job.jobId, payloadHash: job.payloadHash, traceId: job.traceId }),
         });
         resent++;
-        log.warn({ createdAt: job.createdAt }, 'job still PENDING: re-sent its message');
-        events.emit('job_resent', { jobId: job.jobId, traceId: job.traceId });
+        logAndEmit(events, log, 'job_resent', { jobId: job.jobId, traceId: job.traceId },
+          { level: 'warn', msg: 'job still PENDING: re-sent its message', fields: { createdAt: job.createdAt } });
       } catch (err) {
         reportError(events, log, err, 'sweeper: could not re-send a PENDING job\'s message');
       }

@@ -11,7 +11,7 @@ export type { CredentialProvider, Credentials } from './credentials/credentials.
 export { readProfileRegion } from './credentials/shared-files.ts';
 export { resolveEndpoint, resolveRegion } from './endpoints.ts';
 export type { RetryEvent } from './json-client.ts';
-export { backoffDelay, type RetryPolicy } from './retry.ts';
+export { backoffDelay, type Backoff, type RetryPolicy } from './retry.ts';
 export { mergeOperations, type AwsOperations, type QueueResource, type TableResource } from './operations.ts';
 export { signRequest, type SignableRequest, type SigningParams } from './sigv4.ts';
 export { marshall, unmarshall, type AttributeMap, type AttributeValue, type NativeValue } from './marshall.ts';

@@ -1,4 +1,5 @@
-import { type AttributeMap, type DynamoDb, isAwsError, marshall, unmarshall } from '../aws/index.ts';
+import { type AttributeMap, type AwsServiceError, type DynamoDb, isAwsError, marshall, unmarshall } from '../aws/index.ts';
+import { leaseLiveCondition } from './lease.ts';
 import type { Incident, Job, JobError, JobStatus } from './model.ts';
 
 /**
@@ -14,6 +15,8 @@ const INCIDENT_SK = 'INCIDENT';
 const PENDING_INDEX = 'PENDING';
 const INCIDENT_INDEX = 'INCIDENT';
 const STATUS = { '#status': 'status' };
+/** The condition of every write by the worker that holds the lease (`:owner`). */
+const HELD_BY_OWNER = '#status = :running AND leaseOwner = :owner';
 
 export type CreateOutcome = { created: true; job: Job } | { created: false; existing: Job };
 export type LeaseOutcome = { acquired: true; job: Job } | { acquired: false; current: Job | undefined };
@@ -51,6 +54,19 @@ export interface JobStore {
 const jobKey = (jobId: string): AttributeMap => ({ PK: { S: `JOB#${jobId}` }, SK: { S: JOB_SK } });
 const incidentKey = (id: string): AttributeMap => ({ PK: { S: `INCIDENT#${id}` }, SK: { S: INCIDENT_SK } });
 
+/** A conditional write's answer: its output, or (condition failed) the item as it was, if asked for and any. */
+type Conditional<T> = { passed: true; output: T } | { passed: false; old: AttributeMap | undefined; error: AwsServiceError };
+
+/** Awaits a conditional write, turning ConditionalCheckFailedException into an answer; other errors propagate. */
+async function conditional<T>(write: Promise<T>): Promise<Conditional<T>> {
+  try {
+    return { passed: true, output: await write };
+  } catch (err) {
+    if (!isAwsError(err, 'ConditionalCheckFailedException')) throw err;
+    return { passed: false, old: err.body?.Item as AttributeMap | undefined, error: err };
+  }
+}
+
 export function createJobStore(options: JobStoreOptions): JobStore {
   const { dynamodb, table } = options;
   const now = options.now ?? Date.now;
@@ -60,20 +76,15 @@ export function createJobStore(options: JobStoreOptions): JobStore {
 
   /** A conditional update; false when the condition failed. */
   async function transition(jobId: string, update: string, condition: string, values: Record<string, unknown>, names: Record<string, string> = STATUS): Promise<boolean> {
-    try {
-      await dynamodb.updateItem({
-        TableName: table,
-        Key: jobKey(jobId),
-        UpdateExpression: update,
-        ConditionExpression: condition,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: marshall(values as Record<string, never>),
-      });
-      return true;
-    } catch (err) {
-      if (isAwsError(err, 'ConditionalCheckFailedException')) return false;
-      throw err;
-    }
+    const { passed } = await conditional(dynamodb.updateItem({
+      TableName: table,
+      Key: jobKey(jobId),
+      UpdateExpression: update,
+      ConditionExpression: condition,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: marshall(values as Record<string, never>),
+    }));
+    return passed;
   }
 
   async function get(jobId: string, opts: { consistent?: boolean } = {}): Promise<Job | undefined> {
@@ -83,111 +94,94 @@ export function createJobStore(options: JobStoreOptions): JobStore {
 
   return {
     async create(job) {
-      try {
-        await dynamodb.putItem({
-          TableName: table,
-          Item: toItem(job, expiresAt()),
-          ConditionExpression: 'attribute_not_exists(PK)',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        });
-        return { created: true, job };
-      } catch (err) {
-        if (!isAwsError(err, 'ConditionalCheckFailedException')) throw err;
-        const old = err.body?.Item as AttributeMap | undefined;
-        const existing = old ? toJob(old) : await get(job.jobId, { consistent: true });
-        if (!existing) throw err;
-        return { created: false, existing };
-      }
+      const put = await conditional(dynamodb.putItem({
+        TableName: table,
+        Item: toItem(job, expiresAt()),
+        ConditionExpression: 'attribute_not_exists(PK)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }));
+      if (put.passed) return { created: true, job };
+      const existing = put.old ? toJob(put.old) : await get(job.jobId, { consistent: true });
+      if (!existing) throw put.error;
+      return { created: false, existing };
     },
 
     get,
 
     async acquireLease(jobId, owner, leaseMs, maxAttempts) {
       const at = now();
-      try {
-        const { Attributes } = await dynamodb.updateItem({
-          TableName: table,
-          Key: jobKey(jobId),
-          UpdateExpression: 'SET #status = :running, leaseOwner = :owner, leaseExpiresAt = :until, updatedAt = :now, attempts = attempts + :one REMOVE GSI1PK, GSI1SK',
-          ConditionExpression: 'attempts < :max AND (#status IN (:pending, :retrying) OR (#status = :running AND leaseExpiresAt < :at))',
-          ExpressionAttributeNames: STATUS,
-          ExpressionAttributeValues: marshall({
-            ':running': 'RUNNING', ':pending': 'PENDING', ':retrying': 'RETRYING', ':owner': owner,
-            ':until': at + leaseMs, ':at': at, ':now': new Date(at).toISOString(), ':one': 1, ':max': maxAttempts,
-          }),
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        });
-        return { acquired: true, job: toJob(Attributes ?? {}) };
-      } catch (err) {
-        if (!isAwsError(err, 'ConditionalCheckFailedException')) throw err;
-        const old = err.body?.Item as AttributeMap | undefined;
-        return { acquired: false, current: old ? toJob(old) : undefined };
-      }
+      const live = leaseLiveCondition(at);
+      const update = await conditional(dynamodb.updateItem({
+        TableName: table,
+        Key: jobKey(jobId),
+        UpdateExpression: 'SET #status = :running, leaseOwner = :owner, leaseExpiresAt = :until, updatedAt = :now, attempts = attempts + :one REMOVE GSI1PK, GSI1SK',
+        ConditionExpression: `attempts < :max AND #status IN (:pending, :retrying, :running) AND NOT ${live.expression}`,
+        ExpressionAttributeNames: { ...STATUS, ...live.names },
+        ExpressionAttributeValues: marshall({
+          ...live.values, ':running': 'RUNNING', ':pending': 'PENDING', ':retrying': 'RETRYING', ':owner': owner,
+          ':until': at + leaseMs, ':now': new Date(at).toISOString(), ':one': 1, ':max': maxAttempts,
+        }),
+        ReturnValues: 'ALL_NEW',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }));
+      if (update.passed) return { acquired: true, job: toJob(update.output.Attributes ?? {}) };
+      return { acquired: false, current: update.old ? toJob(update.old) : undefined };
     },
 
     extendLease: (jobId, owner, leaseMs) => transition(jobId,
       'SET leaseExpiresAt = :until',
-      '#status = :running AND leaseOwner = :owner',
+      HELD_BY_OWNER,
       { ':until': now() + leaseMs, ':running': 'RUNNING', ':owner': owner }),
 
     succeed: (jobId, owner, result) => transition(jobId,
       'SET #status = :succeeded, #result = :result, updatedAt = :now REMOVE leaseOwner, leaseExpiresAt, #error',
-      '#status = :running AND leaseOwner = :owner',
+      HELD_BY_OWNER,
       { ':succeeded': 'SUCCEEDED', ':result': JSON.stringify(result), ':now': iso(), ':running': 'RUNNING', ':owner': owner },
       { ...STATUS, '#result': 'result', '#error': 'error' }),
 
     failAttempt: (jobId, owner, error) => transition(jobId,
       'SET #status = :retrying, #error = :error, updatedAt = :now REMOVE leaseOwner, leaseExpiresAt',
-      '#status = :running AND leaseOwner = :owner',
+      HELD_BY_OWNER,
       { ':retrying': 'RETRYING', ':error': error as never, ':now': iso(), ':running': 'RUNNING', ':owner': owner },
       { ...STATUS, '#error': 'error' }),
 
     release: (jobId, owner) => transition(jobId,
       'SET #status = :retrying, attempts = attempts - :one, updatedAt = :now REMOVE leaseOwner, leaseExpiresAt',
-      '#status = :running AND leaseOwner = :owner',
+      HELD_BY_OWNER,
       { ':retrying': 'RETRYING', ':one': 1, ':now': iso(), ':running': 'RUNNING', ':owner': owner }),
 
     async failFinal(jobId, incidentId, error) {
       const at = now();
-      try {
-        await dynamodb.updateItem({
-          TableName: table,
-          Key: jobKey(jobId),
-          UpdateExpression: 'SET #status = :final, incidentId = :incident, updatedAt = :now, #error = if_not_exists(#error, :error) REMOVE leaseOwner, leaseExpiresAt, GSI1PK, GSI1SK',
-          ConditionExpression: 'attribute_exists(PK) AND NOT #status IN (:succeeded, :final) AND NOT (#status = :running AND leaseExpiresAt > :at)',
-          ExpressionAttributeNames: { ...STATUS, '#error': 'error' },
-          ExpressionAttributeValues: marshall({
-            ':final': 'FAILED_FINAL', ':succeeded': 'SUCCEEDED', ':running': 'RUNNING', ':incident': incidentId,
-            ':now': new Date(at).toISOString(), ':at': at, ':error': error as never,
-          }),
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        });
-        return 'marked';
-      } catch (err) {
-        if (!isAwsError(err, 'ConditionalCheckFailedException')) throw err;
-        const old = err.body?.Item as AttributeMap | undefined;
-        const status = old ? (unmarshall(old).status as JobStatus) : undefined;
-        if (status === undefined) return 'missing';
-        if (status === 'SUCCEEDED') return 'succeeded';
-        if (status === 'FAILED_FINAL') return 'already-final';
-        return 'running';
-      }
+      const live = leaseLiveCondition(at);
+      const update = await conditional(dynamodb.updateItem({
+        TableName: table,
+        Key: jobKey(jobId),
+        UpdateExpression: 'SET #status = :final, incidentId = :incident, updatedAt = :now, #error = if_not_exists(#error, :error) REMOVE leaseOwner, leaseExpiresAt, GSI1PK, GSI1SK',
+        ConditionExpression: `attribute_exists(PK) AND NOT #status IN (:succeeded, :final) AND NOT ${live.expression}`,
+        ExpressionAttributeNames: { ...STATUS, ...live.names, '#error': 'error' },
+        ExpressionAttributeValues: marshall({
+          ...live.values, ':final': 'FAILED_FINAL', ':succeeded': 'SUCCEEDED', ':incident': incidentId,
+          ':now': new Date(at).toISOString(), ':error': error as never,
+        }),
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }));
+      if (update.passed) return 'marked';
+      const status = update.old ? (unmarshall(update.old).status as JobStatus) : undefined;
+      if (status === undefined) return 'missing';
+      if (status === 'SUCCEEDED') return 'succeeded';
+      if (status === 'FAILED_FINAL') return 'already-final';
+      return 'running';
     },
 
     async putIncident(incident) {
-      try {
-        await dynamodb.putItem({
-          TableName: table,
-          Item: {
-            ...incidentKey(incident.incidentId),
-            ...marshall({ ...incident, GSI1PK: INCIDENT_INDEX, GSI1SK: `${incident.createdAt}#${incident.incidentId}`, expiresAt: expiresAt() } as never),
-          },
-          ConditionExpression: 'attribute_not_exists(PK)',
-        });
-      } catch (err) {
-        if (!isAwsError(err, 'ConditionalCheckFailedException')) throw err;
-      }
+      await conditional(dynamodb.putItem({
+        TableName: table,
+        Item: {
+          ...incidentKey(incident.incidentId),
+          ...marshall({ ...incident, GSI1PK: INCIDENT_INDEX, GSI1SK: `${incident.createdAt}#${incident.incidentId}`, expiresAt: expiresAt() } as never),
+        },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      }));
     },
 
     async getIncident(incidentId) {

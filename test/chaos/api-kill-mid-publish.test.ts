@@ -47,7 +47,7 @@ test('(c) the api killed between its DynamoDB write and its SQS send, under load
     otherFaults: { 'SIGKILL api': ROUNDS },
     extra: { publishesLost: lost.size },
   });
-  const resent = new Set(linesWith(system.logs, 'job still PENDING: re-sent its message').map((l) => String(l.line.jobId)));
+  const resent = new Set(linesWith(system.logs, 'job_resent').map((l) => String(l.line.jobId)));
   for (const jobId of lost) {
     assert.ok(load.accepted.has(jobId), `job ${jobId} was stored, and its client's retry got it accepted`);
     assert.ok(resent.has(jobId), `the sweeper re-sent job ${jobId}`);

@@ -60,7 +60,7 @@ test('(f) SIGTERM to workers and the api under load: they exit within their grac
     }
   }
   const load = await loading;
-  const released = linesWith(system.logs, 'shutting down: gave the job back unfinished').length;
+  const released = linesWith(system.logs, 'job_released').length;
   await verdict(system, load, {
     drill: '(f) SIGTERM to workers and the api under load',
     startedAt,

@@ -1,13 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AwsError } from '../errors.ts';
+import { backoffDelay, type Backoff } from '../retry.ts';
 import type { HttpRequest, HttpResponse, Transport } from '../transport/transport.ts';
 
-const RETRY_DELAY_MS = 50;
+/** Credential endpoints are local or regional and answer fast, so the pauses are short. */
+const CREDENTIALS_BACKOFF: Backoff = { baseDelayMs: 50, maxDelayMs: 1_000 };
 
 /**
  * Sends `req` up to `attempts` times while the failure is transient: a lost connection, a timeout
  * (the transport marks both retryable) or a response `isTransient` picks out, by default any 5xx.
- * Credential endpoints are local or regional and answer fast, so the pause is short.
  */
 export async function requestWithRetry(
   transport: Transport,
@@ -22,6 +23,6 @@ export async function requestWithRetry(
     } catch (err) {
       if (attempt >= attempts || !(err instanceof AwsError && err.retryable)) throw err;
     }
-    await sleep(RETRY_DELAY_MS * attempt);
+    await sleep(backoffDelay(CREDENTIALS_BACKOFF, attempt));
   }
 }

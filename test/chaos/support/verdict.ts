@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { DlqOutcome } from '../../../dlq-lambda/handler.ts';
 import { TERMINAL_STATUSES, type Job } from '../../../lib/jobs/model.ts';
+import type { OutcomeEvent } from '../../../worker/events.ts';
 import type { ChaosSystem, LogLine } from './chaos-system.ts';
 import type { FaultProxy } from './fault-proxy.ts';
 import type { LoadResult } from './load.ts';
@@ -13,17 +15,23 @@ import type { LoadResult } from './load.ts';
 
 const REDRIVE_LIMIT = (JSON.parse(readFileSync(new URL('../../../ops/resources/queues.json', import.meta.url), 'utf8')) as { queue: { maxReceiveCount: number } }).queue.maxReceiveCount;
 
-/** The log lines that are evidence, by their `msg` (worker/process-job.ts, worker/sweeper.ts, dlq-lambda/handler.ts). */
-const MSG = {
-  succeeded: 'job succeeded',
-  finalised: 'job marked FAILED_FINAL',
-  duplicateEnded: 'duplicate delivery of an ended job: deleted',
-  leaseBusy: 'another worker holds the job: message hidden until its lease runs out',
-  lateSuccess: 'lease lost before the result was written: wrote nothing',
-  dlqAfterSuccess: 'job succeeded already: a leftover duplicate message',
-  dlqAfterFinal: 'job is FAILED_FINAL already',
-  resent: 'job still PENDING: re-sent its message',
-} as const;
+/**
+ * What an outcome's log line names in its `event` field: a worker event (worker/events.ts, the
+ * sweeper's included) or a dlq-lambda outcome (DLQ_OUTCOMES in dlq-lambda/handler.ts).
+ */
+export type LoggedEvent = OutcomeEvent | DlqOutcome;
+
+/** The log lines that are evidence, by their `event`. */
+const EVENT = {
+  succeeded: 'job_succeeded',
+  finalised: 'job_failed_final',
+  duplicateEnded: 'duplicate',
+  leaseBusy: 'lease_busy',
+  leaseLost: 'lease_lost',
+  dlqAfterSuccess: 'already_succeeded',
+  dlqAfterFinal: 'already_final',
+  resent: 'job_resent',
+} as const satisfies Record<string, LoggedEvent>;
 
 /** Proxy counts that are not faults: requests passed on, and held ones that went on after all. */
 const NOT_FAULTS = new Set(['forwarded', 'held', 'held-released']);
@@ -57,8 +65,9 @@ export interface VerdictOptions {
   extra?: Record<string, number | string>;
 }
 
-export function linesWith(logs: LogLine[], msg: string): LogLine[] {
-  return logs.filter((l) => l.line.msg === msg);
+/** The lines whose `event` is `event` and whose other fields match `fields`. */
+export function linesWith(logs: LogLine[], event: LoggedEvent, fields: Record<string, unknown> = {}): LogLine[] {
+  return logs.filter((l) => l.line.event === event && Object.entries(fields).every(([name, value]) => l.line[name] === value));
 }
 
 function byJob(lines: LogLine[]): Map<string, LogLine[]> {
@@ -108,8 +117,8 @@ export async function verdict(system: ChaosSystem, load: LoadResult, options: Ve
   // Lines written as the last jobs ended are still on their way through the pipes.
   await sleep(500);
   const logs = system.logs;
-  const successLines = byJob(linesWith(logs, MSG.succeeded));
-  const finalLines = byJob(linesWith(logs, MSG.finalised));
+  const successLines = byJob(linesWith(logs, EVENT.succeeded));
+  const finalLines = byJob(linesWith(logs, EVENT.finalised));
 
   const terminalAt = (id: string, seenAt: number) => {
     const line = successLines.get(id)?.[0] ?? finalLines.get(id)?.[0];
@@ -130,8 +139,8 @@ export async function verdict(system: ChaosSystem, load: LoadResult, options: Ve
   const other = options.otherFaults ?? {};
   const injected = [...Object.values(injectedByProxy), ...Object.values(other)].reduce((a, b) => a + b, 0);
   // Copies that ended harmlessly; a copy first hidden behind another worker's lease (leaseBusy) is counted when it ends.
-  const duplicatesAbsorbed = [MSG.duplicateEnded, MSG.lateSuccess, MSG.dlqAfterSuccess, MSG.dlqAfterFinal]
-    .reduce((sum, msg) => sum + linesWith(logs, msg).length, 0);
+  const duplicatesAbsorbed = linesWith(logs, EVENT.duplicateEnded).length + linesWith(logs, EVENT.leaseLost, { stage: 'succeed' }).length
+    + linesWith(logs, EVENT.dlqAfterSuccess).length + linesWith(logs, EVENT.dlqAfterFinal).length;
   const withOneSuccessLine = succeeded.filter((j) => successLines.get(j.jobId)?.length === 1).length;
   // Jobs that could have succeeded but used up their receives on faults: terminal, so allowed, but shown.
   const okEndedFinal = jobs.filter((j) => j.status === 'FAILED_FINAL' && load.accepted.get(j.jobId)?.kind !== 'doomed')
@@ -152,8 +161,8 @@ export async function verdict(system: ChaosSystem, load: LoadResult, options: Ve
     extra: {
       replays: load.replays,
       connectionErrors: load.connectionErrors,
-      resent: linesWith(logs, MSG.resent).length,
-      leaseBusy: linesWith(logs, MSG.leaseBusy).length,
+      resent: linesWith(logs, EVENT.resent).length,
+      leaseBusy: linesWith(logs, EVENT.leaseBusy).length,
       successLogged: `${withOneSuccessLine}/${succeeded.length}`,
       notDoomedButFailedFinal: okEndedFinal.length === 0 ? 0 : `${okEndedFinal.length} [${okEndedFinal.join(', ')}]`,
       maxAttempts: Math.max(0, ...jobs.map((j) => j.attempts)),
