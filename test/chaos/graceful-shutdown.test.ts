@@ -46,7 +46,7 @@ test('(f) SIGTERM to workers and the api under load: they exit within their grac
     exits.push(await stopWithin(worker, DRAIN_TIMEOUT_MS + EXIT_MARGIN_MS));
     lastStopAt = Date.now();
     const mine = system.logs.filter((l) => l.process === worker.name);
-    const started = [...new Set(mine.filter((l) => l.line.msg === 'job started').map((l) => String(l.line.jobId)))];
+    const started = [...new Set(mine.filter((l) => l.line.event === 'job_started').map((l) => String(l.line.jobId)))];
     const held = (await Promise.all(started.map((id) => system.store.get(id, { consistent: true }))))
       .filter((job) => job?.status === 'RUNNING' && job.leaseOwner === worker.name);
     assert.deepEqual(held.map((job) => job?.jobId), [], `${worker.name} left no lease behind`);

@@ -17,8 +17,8 @@ after(async () => { await system?.stop(); });
 /** Jobs `name` started and had not finished or failed when it was killed: the work the kill interrupted. */
 function runningIn(system: ChaosSystem, name: string): number {
   const mine = system.logs.filter((l) => l.process === name);
-  const started = new Set(mine.filter((l) => l.line.msg === 'job started').map((l) => String(l.line.jobId)));
-  for (const l of mine) if (l.line.msg === 'job succeeded' || l.line.msg === 'job attempt failed') started.delete(String(l.line.jobId));
+  const started = new Set(mine.filter((l) => l.line.event === 'job_started').map((l) => String(l.line.jobId)));
+  for (const l of mine) if (l.line.event === 'job_succeeded' || l.line.event === 'job_failed') started.delete(String(l.line.jobId));
   return started.size;
 }
 
