@@ -1,7 +1,8 @@
 import type { JobType } from './job-type.ts';
+import { report } from './report.ts';
 import { transform } from './transform.ts';
 
 /** Every job type, shared by api (validation, the OpenAPI document) and worker (execution). */
-const TYPES: readonly JobType[] = [transform];
+const TYPES: readonly JobType[] = [transform, report];
 
 export const JOB_TYPES: ReadonlyMap<string, JobType> = new Map(TYPES.map((type) => [type.name, type]));
