@@ -34,9 +34,9 @@ export function assembleOpenApi(base: OpenApiDocument, jobTypes: Iterable<JobTyp
   for (const [name, schema] of Object.entries(base.components.schemas)) {
     if (stale.has(name)) continue;
     if (name === 'JobType') {
-      schemas[name] = { ...schema as object, enum: types.map((type) => type.name) };
+      schemas[name] = { ...(schema as object), enum: types.map((type) => type.name) };
     } else if (name === 'CreateJobRequest') {
-      schemas[name] = { ...schema as object, oneOf: types.map((type) => ({ $ref: `${SCHEMA_REF}${requestSchemaName(type.name)}` })) };
+      schemas[name] = { ...(schema as object), oneOf: types.map((type) => ({ $ref: `${SCHEMA_REF}${requestSchemaName(type.name)}` })) };
       for (const type of types) {
         schemas[requestSchemaName(type.name)] = requestSchema(type.name);
         schemas[payloadSchemaName(type.name)] = type.payloadSchema;
