@@ -1,15 +1,9 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
-import { JOB_TYPES, type JobType } from '../lib/job-types/registry.ts';
-import openapi from './openapi.json' with { type: 'json' };
+import { documentedJobTypes, OPENAPI, payloadSchemaName, type OpenApiDocument } from './openapi-document.ts';
 import { HttpError, type FieldError } from './problem.ts';
 
-export const OPENAPI = openapi;
-
 type JsonObject = Record<string, unknown>;
-export interface OpenApiDocument {
-  components: { schemas: Record<string, unknown>; parameters: Record<string, { schema?: unknown }> };
-}
 
 const DOCUMENT_ID = 'urn:jobsys:openapi';
 const COMPONENT_REF = '#/components/schemas/';
@@ -23,7 +17,7 @@ export interface SchemaSet {
   component(name: string): ValidateFunction;
 }
 
-export function createSchemaSet(doc: OpenApiDocument = openapi): SchemaSet {
+export function createSchemaSet(doc: OpenApiDocument = OPENAPI): SchemaSet {
   const ajv = new Ajv2020({ allErrors: true, strict: true });
   formats.default(ajv);
   const schemas = doc.components.schemas;
@@ -67,19 +61,14 @@ export interface Validators {
 }
 
 /**
- * The request checks, compiled once at start-up from api/openapi.json: the envelope (JobEnvelope)
- * first, then the payload against the schema its job type names. Fails at once when the document
- * and the job type registry disagree, rather than on some later request.
+ * The request checks, compiled once at start-up from the OpenAPI document (api/openapi-document.ts):
+ * the envelope (JobEnvelope) first, then the payload against its job type's payload schema.
  */
-export function createValidators(doc: OpenApiDocument = openapi, jobTypes: ReadonlyMap<string, JobType> = JOB_TYPES): Validators {
+export function createValidators(doc: OpenApiDocument = OPENAPI): Validators {
   const schemas = createSchemaSet(doc);
-  const documented = (doc.components.schemas.JobType as { enum?: string[] } | undefined)?.enum ?? [];
-  const registered = [...jobTypes.keys()];
-  if (documented.length !== registered.length || !registered.every((name) => documented.includes(name))) {
-    throw new Error(`api/openapi.json JobType lists [${documented.join(', ')}] but the registry has [${registered.join(', ')}]`);
-  }
+  const documented = documentedJobTypes(doc);
   const envelope = schemas.component('JobEnvelope');
-  const payloads = new Map([...jobTypes.values()].map((type) => [type.name, schemas.component(type.payloadSchema)]));
+  const payloads = new Map(documented.map((name) => [name, schemas.component(payloadSchemaName(name))]));
   const keySchema = doc.components.parameters.IdempotencyKey?.schema;
   if (keySchema === undefined) throw new Error('api/openapi.json has no IdempotencyKey parameter');
   const idempotencyKey = schemas.compile(keySchema);
@@ -89,7 +78,7 @@ export function createValidators(doc: OpenApiDocument = openapi, jobTypes: Reado
       if (!envelope(body)) throw invalid(fieldErrors(envelope.errors ?? [], ''));
       const { type, payload } = body as { type: string; payload: JsonObject };
       const validate = payloads.get(type);
-      if (!validate) throw invalid([{ path: '/type', message: `must be one of: ${registered.join(', ')}` }]);
+      if (!validate) throw invalid([{ path: '/type', message: `must be one of: ${documented.join(', ')}` }]);
       if (!validate(payload)) throw invalid(fieldErrors(validate.errors ?? [], '/payload'));
       return { type, payload };
     },

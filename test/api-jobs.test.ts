@@ -239,6 +239,18 @@ test('the largest request the schema admits, every character \\u-escaped, fits i
   await drainQueue(stack);
 });
 
+test('the largest report request the schema admits, every character \\u-escaped, fits in the default 64 KiB body limit', async () => {
+  const escaped = (n: number) => '\\ud83d\\ude00'.repeat(n);
+  const row = `{"group":"${escaped(20)}","amount":-1000000000000}`;
+  const body = `{"type":"report","payload":{"title":"${escaped(100)}","rows":[${Array(200).fill(row).join(',')}],"simulate":{"stepMs":10000}}}`;
+  assert.ok(Buffer.byteLength(body) <= 65_536, `${Buffer.byteLength(body)} bytes`);
+  const res = await api.request('POST', '/jobs', { headers: { 'content-type': 'application/json' }, body });
+  assert.equal(res.status, 202, res.text);
+  const tooMany = await post({ type: 'report', payload: { title: 't', rows: Array(201).fill({ group: 'g', amount: 1 }) } });
+  assert.deepEqual(tooMany.json.errors, [{ path: '/payload/rows', message: 'must NOT have more than 200 items' }]);
+  await drainQueue(stack);
+});
+
 test('a body that is not application/json in UTF-8 answers 415', async () => {
   const body = JSON.stringify({ type: 'transform', payload: { text: 'a' } });
   const cases: Array<[Record<string, string>, RegExp]> = [

@@ -6,9 +6,8 @@ import { findKeyProblem, parseJsonBody } from '../api/json-body.ts';
 import { requireJson } from '../api/media-type.ts';
 import { HttpError } from '../api/problem.ts';
 import { pathOf } from '../api/router.ts';
-import { createValidators, OPENAPI } from '../api/validation.ts';
+import { createValidators } from '../api/validation.ts';
 import { ConfigError } from '../lib/errors.ts';
-import type { JobType } from '../lib/job-types/registry.ts';
 import { conformanceProblems } from './support/api.ts';
 
 const validators = createValidators();
@@ -65,13 +64,6 @@ test('the request path is taken raw: query and fragment removed, nothing decoded
   assert.equal(pathOf('/jobs/../healthz'), '/jobs/../healthz');
   assert.equal(pathOf('/jobs/a%2Fb#frag'), '/jobs/a%2Fb');
   assert.equal(pathOf(undefined), '/');
-});
-
-test('start-up fails when the OpenAPI document and the job type registry disagree', () => {
-  const extra: JobType = { name: 'resize', payloadSchema: 'ResizePayload', run: async () => undefined };
-  const transform = { name: 'transform', payloadSchema: 'TransformPayload', run: async () => undefined };
-  assert.throws(() => createValidators(OPENAPI, new Map([['transform', transform], ['resize', extra]])), /JobType lists \[transform\] but the registry has \[transform, resize\]/);
-  assert.throws(() => createValidators(OPENAPI, new Map([['transform', { ...transform, payloadSchema: 'Missing' }]])), /no schema Missing/);
 });
 
 test('readApiConfig: defaults, and every bad variable at once', () => {

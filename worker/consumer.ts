@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AbortedError, backoffDelay, type Backoff, type Message, type Sqs } from '../lib/aws/index.ts';
-import { JOB_TYPES, type JobType } from '../lib/job-types/registry.ts';
+import type { JobType } from '../lib/job-types/job-type.ts';
+import { JOB_TYPES } from '../lib/job-types/registry.ts';
 import type { JobStore } from '../lib/jobs/store.ts';
 import type { Logger } from '../lib/log.ts';
 import type { WorkerSettings } from './config.ts';

@@ -1,6 +1,6 @@
 import { AbortedError, type Message, type Sqs } from '../lib/aws/index.ts';
 import { PoisonMessageError, UnknownJobTypeError } from '../lib/errors.ts';
-import type { JobType } from '../lib/job-types/registry.ts';
+import type { JobType } from '../lib/job-types/job-type.ts';
 import { isLeaseLive, leaseRemainingMs } from '../lib/jobs/lease.ts';
 import { parseJobMessage, type JobMessage } from '../lib/jobs/message.ts';
 import { TERMINAL_STATUSES, type Job, type JobError } from '../lib/jobs/model.ts';

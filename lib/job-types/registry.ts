@@ -1,22 +1,11 @@
+import type { JobType } from './job-type.ts';
+import { report } from './report.ts';
 import { transform } from './transform.ts';
 
-export interface JobContext {
-  /** 1 for the first attempt. */
-  attempt: number;
-  /** Fires when the worker shuts down: long work should stop and let the job be retried. */
-  signal: AbortSignal;
-}
-
 /**
- * A kind of work. The API validates a payload against `payloadSchema`, the name of a schema in the
- * OpenAPI document's components (api/openapi.json, the one source of request schemas); the worker
- * calls `run`. A thrown error fails the attempt; the returned value is the job's result.
+ * Every job type, shared by api (validation, the OpenAPI document) and worker (execution). A new
+ * type is its own file and one entry here (docs/job-types.md).
  */
-export interface JobType {
-  readonly name: string;
-  readonly payloadSchema: string;
-  run(payload: unknown, context: JobContext): Promise<unknown>;
-}
+const TYPES: readonly JobType[] = [transform, report];
 
-/** Every job type, shared by api (validation) and worker (execution). */
-export const JOB_TYPES: ReadonlyMap<string, JobType> = new Map([transform].map((type) => [type.name, type]));
+export const JOB_TYPES: ReadonlyMap<string, JobType> = new Map(TYPES.map((type) => [type.name, type]));

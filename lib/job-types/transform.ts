@@ -1,15 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { AbortedError } from '../aws/index.ts';
 import { sha256Hex } from '../canonical-json.ts';
 import { JobFailedError } from '../errors.ts';
-import type { JobContext, JobType } from './registry.ts';
-
-/** The payload api/openapi.json's TransformPayload admits (the API has validated it). */
-export interface TransformPayload {
-  text: string;
-  /** For drills: make the work slow, or fail on purpose. */
-  simulate?: { sleepMs?: number; failAttempts?: number; failAlways?: boolean };
-}
+import { defineJobType } from './job-type.ts';
+import { pause } from './pause.ts';
 
 export interface TransformResult {
   output: string;
@@ -17,16 +9,29 @@ export interface TransformResult {
 }
 
 /** Upper-cases the text and hashes the result. */
-export const transform: JobType = {
+export const transform = defineJobType({
   name: 'transform',
-  payloadSchema: 'TransformPayload',
-  async run(payload: unknown, context: JobContext): Promise<TransformResult> {
-    const { text, simulate = {} } = payload as TransformPayload;
-    if (simulate.sleepMs) {
-      await sleep(simulate.sleepMs, undefined, { signal: context.signal }).catch(() => {
-        throw new AbortedError('transform: stopped while sleeping');
-      });
-    }
+  payloadSchema: {
+    type: 'object',
+    description: 'Upper-cases `text`; `simulate` makes the work slow or fail, for drills.',
+    required: ['text'],
+    additionalProperties: false,
+    properties: {
+      text: { type: 'string', minLength: 1, maxLength: 5000, description: 'At most 5000 characters: even with every character \\u-escaped, any request this schema admits fits in the default 64 KiB body limit.' },
+      simulate: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          sleepMs: { type: 'integer', minimum: 0, maximum: 600000 },
+          failAttempts: { type: 'integer', minimum: 0, maximum: 10, description: 'Attempts 1..failAttempts fail.' },
+          failAlways: { type: 'boolean' },
+        },
+      },
+    },
+  },
+  example: { text: 'hello' },
+  async run({ text, simulate = {} }, context): Promise<TransformResult> {
+    if (simulate.sleepMs) await pause(simulate.sleepMs, context.signal, 'transform: stopped while sleeping');
     if (simulate.failAlways) throw new JobFailedError('transform: simulated failure (failAlways)');
     if (simulate.failAttempts !== undefined && context.attempt <= simulate.failAttempts) {
       throw new JobFailedError(`transform: simulated failure of attempt ${context.attempt} of ${simulate.failAttempts}`);
@@ -34,4 +39,4 @@ export const transform: JobType = {
     const output = text.toUpperCase();
     return { output, sha256: sha256Hex(output) };
   },
-};
+});

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Aws } from '../../lib/aws/index.ts';
 import { canonicalJson, sha256Hex } from '../../lib/canonical-json.ts';
-import type { JobContext, JobType } from '../../lib/job-types/registry.ts';
+import type { JobContext, JobType } from '../../lib/job-types/job-type.ts';
 import { encodeJobMessage } from '../../lib/jobs/message.ts';
 import { newJobId, type Job } from '../../lib/jobs/model.ts';
 import type { JobStore } from '../../lib/jobs/store.ts';
@@ -67,7 +67,8 @@ export async function enqueue(aws: Aws, queueUrl: string, job: Job): Promise<voi
 export function testJobType(name: string, body: (payload: unknown, context: JobContext) => Promise<unknown>): JobType & { runs: number } {
   const type = {
     name,
-    payloadSchema: 'TestPayload',
+    payloadSchema: { type: 'object', properties: {}, additionalProperties: false } as const,
+    example: {},
     runs: 0,
     run(payload: unknown, context: JobContext) {
       type.runs++;

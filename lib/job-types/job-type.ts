@@ -1,0 +1,40 @@
+import type { ObjectSchema, PayloadOf } from './payload-schema.ts';
+
+export interface JobContext {
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** Fires when the worker shuts down or loses the job's lease: long work should stop and let the job be retried. */
+  signal: AbortSignal;
+}
+
+/**
+ * A kind of work. The API validates a payload against `payloadSchema` (the OpenAPI document's
+ * payload schemas are assembled from these, api/openapi-document.ts); the worker calls `run` with a
+ * payload the API validated. A thrown error fails the attempt; the returned value is the job's result.
+ */
+export interface JobType {
+  readonly name: string;
+  readonly payloadSchema: ObjectSchema;
+  /** A payload to show: the API document's example request for this type. */
+  readonly example: unknown;
+  run(payload: unknown, context: JobContext): Promise<unknown>;
+}
+
+export interface JobTypeDefinition<S extends ObjectSchema, Result> {
+  /** Lower-case words joined by `-`: it names the type in requests and its schemas in the API document. */
+  name: string;
+  payloadSchema: S;
+  example: PayloadOf<S>;
+  run(payload: PayloadOf<S>, context: JobContext): Promise<Result>;
+}
+
+/** A job type whose `run` and example are typed from its payload schema. */
+export function defineJobType<const S extends ObjectSchema, Result>(definition: JobTypeDefinition<S, Result>): JobType {
+  return {
+    name: definition.name,
+    payloadSchema: definition.payloadSchema,
+    example: definition.example,
+    // The one place a stored payload is taken to be what the schema admits: the API checked it.
+    run: (payload, context) => definition.run(payload as PayloadOf<S>, context),
+  };
+}
