@@ -44,6 +44,7 @@ export function createApi(options: ApiOptions): Api {
     ...guarded,
     ...healthRoutes({
       checkReadiness: () => options.readiness.check(),
+      // Asked only once requests arrive, when `http` below exists.
       shuttingDown: () => http.shuttingDown(),
       retryAfterSeconds: options.readiness.retryAfterSeconds,
       logger,

@@ -26,6 +26,7 @@ const WORKER_RUN_SETTINGS = {
     integer('how long a received message stays hidden between heartbeats', undefined, 1, MAX_VISIBILITY_SECONDS),
     `the queue's VisibilityTimeout (else ${DEFAULT_VISIBILITY_SECONDS})`,
   )),
+  // By default a lease and its message's visibility expire together.
   leaseMs: setting('LEASE_MS', optional(
     integer('how long a job\'s lease lasts between heartbeats', undefined, 1_000, MAX_VISIBILITY_SECONDS * 1000),
     'the visibility timeout',
