@@ -6,16 +6,27 @@ export interface ReadinessResult {
   failures: string[];
 }
 
-export interface ReadinessOptions {
-  dynamodb: Pick<DynamoDb, 'describeTable'>;
-  sqs: Pick<Sqs, 'getQueueAttributes'>;
-  table: string;
-  queueUrl: string;
+export interface ReadinessTimings {
   /** How long a result is reused: probes from every kubelet and load balancer must not each reach AWS. */
   cacheMs: number;
   /** A probe gives up on AWS after this long: probes have time limits of their own. */
   timeoutMs: number;
+}
+
+export const DEFAULT_READINESS_TIMINGS: ReadinessTimings = { cacheMs: 2_000, timeoutMs: 2_000 };
+
+export interface ReadinessOptions extends ReadinessTimings {
+  dynamodb: Pick<DynamoDb, 'describeTable'>;
+  sqs: Pick<Sqs, 'getQueueAttributes'>;
+  table: string;
+  queueUrl: string;
   now?: () => number;
+}
+
+export interface Readiness {
+  check(): Promise<ReadinessResult>;
+  /** Seconds a caller of a failed check should wait: when the next check can differ. */
+  retryAfterSeconds: number;
 }
 
 /**
@@ -23,7 +34,7 @@ export interface ReadinessOptions {
  * on the queue (each proves the endpoint, the credentials and the resource). One check at a
  * time; concurrent callers share it, later ones reuse its result for `cacheMs`.
  */
-export function createReadiness(options: ReadinessOptions): () => Promise<ReadinessResult> {
+export function createReadiness(options: ReadinessOptions): Readiness {
   const now = options.now ?? Date.now;
   let cached: { result: ReadinessResult; at: number } | undefined;
   let running: Promise<ReadinessResult> | undefined;
@@ -42,15 +53,18 @@ export function createReadiness(options: ReadinessOptions): () => Promise<Readin
     return { ready: failures.length === 0, failures };
   }
 
-  return () => {
-    if (cached && now() - cached.at < options.cacheMs) return Promise.resolve(cached.result);
-    running ??= run().then((result) => {
-      cached = { result, at: now() };
-      return result;
-    }).finally(() => {
-      running = undefined;
-    });
-    return running;
+  return {
+    check() {
+      if (cached && now() - cached.at < options.cacheMs) return Promise.resolve(cached.result);
+      running ??= run().then((result) => {
+        cached = { result, at: now() };
+        return result;
+      }).finally(() => {
+        running = undefined;
+      });
+      return running;
+    },
+    retryAfterSeconds: Math.max(1, Math.ceil(options.cacheMs / 1000)),
   };
 }
 

@@ -1,14 +1,26 @@
 import { createAws, createNodeHttpTransport, mergeOperations, type Transport } from '../lib/aws/index.ts';
-import { readConfig, url } from '../lib/config.ts';
+import { readSettings, setting, url, type SettingsOf } from '../lib/config.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { createJobStore } from '../lib/jobs/store.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
+import { runComponent } from '../lib/process-lifecycle.ts';
 import { DLQ_EVENT_SOURCE_OPERATIONS, DLQ_LAMBDA_OPERATIONS } from '../dlq-lambda/aws-operations.ts';
-import { DLQ_LAMBDA_FIELDS } from '../dlq-lambda/config.ts';
+import { DLQ_LAMBDA_SETTINGS } from '../dlq-lambda/config.ts';
 import { createHandler } from '../dlq-lambda/handler.ts';
 import { startEventSourceMapping } from './event-source-mapping.ts';
 
 type Env = Record<string, string | undefined>;
+
+/** The Lambda's own variables but AWS_REGION, which lib/aws reads here, and the queue it is mapped to. */
+export const DLQ_RUNNER_SETTINGS = {
+  dlqUrl: setting('DLQ_URL', url('the dead-letter queue the DLQ Lambda consumes')),
+  table: DLQ_LAMBDA_SETTINGS.table,
+  logLevel: DLQ_LAMBDA_SETTINGS.logLevel,
+};
+
+export function readDlqRunnerConfig(env: Env): SettingsOf<typeof DLQ_RUNNER_SETTINGS> {
+  return readSettings(env, DLQ_RUNNER_SETTINGS);
+}
 
 export interface DlqRunnerOptions {
   /** DLQ_URL, DDB_TABLE, LOG_LEVEL and the AWS variables; process.env by default. */
@@ -30,31 +42,27 @@ export interface DlqRunner {
  */
 export async function startDlqRunner(options: DlqRunnerOptions = {}): Promise<DlqRunner> {
   const env = options.env ?? process.env;
-  const config = readConfig<{ DLQ_URL: string; DDB_TABLE: string; LOG_LEVEL: string }>(env, {
-    DLQ_URL: url('the dead-letter queue the DLQ Lambda consumes'),
-    DDB_TABLE: DLQ_LAMBDA_FIELDS.DDB_TABLE,
-    LOG_LEVEL: DLQ_LAMBDA_FIELDS.LOG_LEVEL,
-  });
+  const config = readDlqRunnerConfig(env);
   // node:http, as in the Lambda, so dev exercises the client the Lambda ships with.
   const transport = options.transport ?? createNodeHttpTransport();
   const closeTransport = options.transport === undefined ? () => transport.close() : async () => undefined;
-  const logger = options.logger ?? createLogger({ component: 'dlq-lambda', level: config.LOG_LEVEL });
+  const logger = options.logger ?? createLogger({ component: 'dlq-lambda', level: config.logLevel });
   try {
     // The Lambda's own operations and those its event source mapping makes: what its role grants.
     const aws = createAws({ env, transport, operations: mergeOperations('dlq-lambda', DLQ_LAMBDA_OPERATIONS, DLQ_EVENT_SOURCE_OPERATIONS) });
-    const { Attributes } = await aws.sqs.getQueueAttributes({ QueueUrl: config.DLQ_URL, AttributeNames: ['QueueArn'] });
+    const { Attributes } = await aws.sqs.getQueueAttributes({ QueueUrl: config.dlqUrl, AttributeNames: ['QueueArn'] });
     const queueArn = Attributes['QueueArn'];
-    if (queueArn === undefined) throw new ConfigError(`GetQueueAttributes returned no QueueArn for ${config.DLQ_URL}`);
-    const handler = createHandler({ store: createJobStore({ dynamodb: aws.dynamodb, table: config.DDB_TABLE }), logger });
+    if (queueArn === undefined) throw new ConfigError(`GetQueueAttributes returned no QueueArn for ${config.dlqUrl}`);
+    const handler = createHandler({ store: createJobStore({ dynamodb: aws.dynamodb, table: config.table }), logger });
     const mapping = startEventSourceMapping({
       sqs: aws.sqs,
-      queueUrl: config.DLQ_URL,
+      queueUrl: config.dlqUrl,
       queueArn,
       region: aws.region,
       handler,
       onError: (err) => logger.error({ error: err instanceof Error ? { name: err.name, message: err.message } : String(err) }, 'dlq event source mapping'),
     });
-    logger.info({ dlqUrl: config.DLQ_URL, queueArn }, 'dlq runner started');
+    logger.info({ dlqUrl: config.dlqUrl, queueArn }, 'dlq runner started');
     let stopping: Promise<void> | undefined;
     return {
       queueArn,
@@ -70,24 +78,8 @@ export async function startDlqRunner(options: DlqRunnerOptions = {}): Promise<Dl
 }
 
 if (import.meta.main) {
-  let runner: DlqRunner | undefined;
-  let signalled = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    // A second signal means the clean stop is stuck: give up at once.
-    if (signalled) process.exit(1);
-    signalled = true;
-    console.error(`dlq runner: ${signal}, stopping`);
-    (runner?.stop() ?? Promise.resolve()).then(() => process.exit(0), (err: unknown) => {
-      console.error('dlq runner: error while stopping:', err);
-      process.exit(1);
-    });
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    runner = await startDlqRunner();
-  } catch (err) {
-    console.error('dlq runner: failed to start:', err);
-    process.exit(1);
-  }
+  void runComponent('dlq-runner', () => {
+    const logger = createLogger({ component: 'dlq-lambda', level: readDlqRunnerConfig(process.env).logLevel });
+    return { logger, start: () => startDlqRunner({ logger }) };
+  });
 }

@@ -11,10 +11,10 @@ const config = readDlqLambdaConfig(process.env);
 // The transport is never closed: Lambda freezes and then discards the environment.
 const transport = createNodeHttpTransport();
 // The default chain: in Lambda, the execution role's credentials from the environment.
-const aws = createAws({ env: process.env, transport, region: config.AWS_REGION, operations: DLQ_LAMBDA_OPERATIONS });
-const store = createJobStore({ dynamodb: aws.dynamodb, table: config.DDB_TABLE });
+const aws = createAws({ env: process.env, transport, region: config.region, operations: DLQ_LAMBDA_OPERATIONS });
+const store = createJobStore({ dynamodb: aws.dynamodb, table: config.table });
 // Synchronous writes: Lambda may freeze the process as soon as the handler returns, stranding
 // lines an asynchronous logger still buffers.
-const logger = createLogger({ component: 'dlq-lambda', level: config.LOG_LEVEL, sync: true });
+const logger = createLogger({ component: 'dlq-lambda', level: config.logLevel, sync: true });
 
 export const handler: DlqHandler = createHandler({ store, logger });

@@ -93,7 +93,7 @@ test('readyz answers 200 when both answer, and 503 naming the service that does 
 test('readyz gives up on an endpoint that does not answer within its time limit', async (t) => {
   const blackHole = await startBlackHole();
   t.after(() => blackHole.close());
-  const api = await startTestApi(stack, { env: { AWS_ENDPOINT_URL_DYNAMODB: blackHole.url }, config: { readyTimeoutMs: 300 } });
+  const api = await startTestApi(stack, { env: { AWS_ENDPOINT_URL_DYNAMODB: blackHole.url }, readiness: { timeoutMs: 300 } });
   t.after(() => api.close());
   const [res, ms] = await timed(() => api.request('GET', '/readyz'));
   assertUnavailable(res, 'not-ready', /^Not ready: dynamodb: no answer within 300 ms$/);
@@ -103,7 +103,7 @@ test('readyz gives up on an endpoint that does not answer within its time limit'
 test('readyz turns 503 when the stack stops', async (t) => {
   const own = await startTestStack();
   t.after(() => own.stop());
-  const api = await startTestApi(own, { config: { readyCacheMs: 100 } });
+  const api = await startTestApi(own, { readiness: { cacheMs: 100 } });
   t.after(() => api.close());
   assert.equal((await api.request('GET', '/readyz')).status, 200);
   await own.stop();
@@ -116,7 +116,7 @@ test('readyz turns 503 when the stack stops', async (t) => {
 test('readyz reuses a result for its cache period, and concurrent probes share one check', async (t) => {
   const calls = { describeTable: 0, getQueueAttributes: 0 };
   const api = await startTestApi(stack, {
-    config: { readyCacheMs: 400 },
+    readiness: { cacheMs: 400 },
     wrapDynamoDb: (dynamodb): DynamoDb => ({ ...dynamodb, describeTable: (input, options) => { calls.describeTable++; return dynamodb.describeTable(input, options); } }),
     wrapSqs: (sqs): Sqs => ({ ...sqs, getQueueAttributes: (input, options) => { calls.getQueueAttributes++; return sqs.getQueueAttributes(input, options); } }),
   });

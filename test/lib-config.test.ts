@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { flag, integer, oneOf, readConfig, text, url } from '../lib/config.ts';
+import { flag, integer, oneOf, optional, orElse, readConfig, readSettings, setting, text, url } from '../lib/config.ts';
 import { ConfigError } from '../lib/errors.ts';
 
 const fields = {
@@ -30,4 +30,28 @@ test('every missing or bad value is reported at once, each with what it is for',
 
 test('integers outside their range are refused', () => {
   assert.throws(() => readConfig({ SQS_QUEUE_URL: 'http://x', DDB_TABLE: 't', PORT: '70000' }, fields), /PORT must be an integer from 1 to 65535, got "70000"/);
+});
+
+test('readSettings reads each declared variable into its setting\'s name, and reports problems by variable', () => {
+  let made = 0;
+  const settings = {
+    queueUrl: setting('SQS_QUEUE_URL', url('the jobs queue')),
+    port: setting('PORT', integer('the port', 8080, 1, 65535)),
+    limit: setting('LIMIT', optional(integer('the limit', undefined, 1, 9), 'the queue\'s')),
+    name: setting('NAME', orElse(text('a name'), 'a fresh one', () => `name-${++made}`)),
+  };
+  assert.deepEqual(readSettings({ SQS_QUEUE_URL: 'http://q', PORT: '81' }, settings), { queueUrl: 'http://q', port: 81, limit: undefined, name: 'name-1' });
+  assert.equal(readSettings({ SQS_QUEUE_URL: 'http://q' }, settings).name, 'name-2', 'made anew at each read');
+  assert.deepEqual(readSettings({ SQS_QUEUE_URL: 'http://q', LIMIT: '3', NAME: 'n' }, settings), { queueUrl: 'http://q', port: 8080, limit: 3, name: 'n' });
+  assert.throws(() => readSettings({ LIMIT: '10' }, settings), /SQS_QUEUE_URL is missing \(the jobs queue\)[^]*LIMIT must be an integer from 1 to 9, got "10" \(the limit\)/);
+});
+
+test('each field says what an unset variable means, for the docs, and nothing when it must be set', () => {
+  assert.deepEqual(Object.fromEntries(Object.entries(fields).map(([name, field]) => [name, field.documentedDefault])), {
+    SQS_QUEUE_URL: undefined, DDB_TABLE: undefined, PORT: '8080', LOG_LEVEL: 'info', PRETTY: 'false',
+  });
+  assert.equal(integer('n', undefined, 1, 2).documentedDefault, undefined);
+  assert.throws(() => readConfig({}, { N: integer('n', undefined, 1, 2) }), /N is missing \(n\)/);
+  assert.equal(text('t', 'x').documentedDefault, 'x');
+  assert.equal(optional(integer('n', undefined, 1, 2), 'the queue\'s').documentedDefault, 'the queue\'s');
 });

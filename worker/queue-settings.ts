@@ -1,9 +1,6 @@
 import type { Sqs } from '../lib/aws/index.ts';
 import type { Logger } from '../lib/log.ts';
-import type { WorkerConfig, WorkerSettings } from './config.ts';
-
-const DEFAULT_VISIBILITY_SECONDS = 60;
-const DEFAULT_MAX_ATTEMPTS = 3;
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_VISIBILITY_SECONDS, type WorkerConfig, type WorkerSettings } from './config.ts';
 
 /**
  * Fills in what the environment left to the queue: its VisibilityTimeout, and its RedrivePolicy's
@@ -11,8 +8,9 @@ const DEFAULT_MAX_ATTEMPTS = 3;
  * dead-letters its message.
  */
 export async function resolveSettings(sqs: Pick<Sqs, 'getQueueAttributes'>, config: WorkerConfig, logger: Logger): Promise<WorkerSettings> {
+  const { queueUrl, dlqUrl, table, logLevel, ...settings } = config;
   const { Attributes: attributes } = await sqs.getQueueAttributes({
-    QueueUrl: config.queueUrl, AttributeNames: ['VisibilityTimeout', 'RedrivePolicy'],
+    QueueUrl: queueUrl, AttributeNames: ['VisibilityTimeout', 'RedrivePolicy'],
   });
   const queueVisibility = positiveInteger(attributes['VisibilityTimeout']);
   const maxReceiveCount = redriveMaxReceiveCount(attributes['RedrivePolicy']);
@@ -22,17 +20,10 @@ export async function resolveSettings(sqs: Pick<Sqs, 'getQueueAttributes'>, conf
   }
   const visibilityTimeoutSeconds = config.visibilityTimeoutSeconds ?? queueVisibility ?? DEFAULT_VISIBILITY_SECONDS;
   return {
-    workerId: config.workerId,
-    concurrency: config.concurrency,
-    waitTimeSeconds: config.waitTimeSeconds,
+    ...settings,
     visibilityTimeoutSeconds,
     leaseMs: config.leaseMs ?? visibilityTimeoutSeconds * 1000,
-    retryBaseSeconds: config.retryBaseSeconds,
-    retryMaxSeconds: config.retryMaxSeconds,
     maxAttempts: config.maxAttempts ?? maxReceiveCount ?? DEFAULT_MAX_ATTEMPTS,
-    sweepIntervalMs: config.sweepIntervalMs,
-    stalePendingMs: config.stalePendingMs,
-    drainTimeoutMs: config.drainTimeoutMs,
   };
 }
 

@@ -1,21 +1,26 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ACCESS_SETTINGS, API_SETTINGS } from '../../api/config.ts';
+import { DLQ_RUNNER_SETTINGS } from '../../dev/dlq-runner.ts';
+import type { Settings } from '../../lib/config.ts';
+import { WORKER_SETTINGS } from '../../worker/config.ts';
 import { makefileImages } from '../support/makefile.ts';
 import { ROOT, find, type K8sObject } from './render.ts';
 
-/** Each container of the chart and the overlays, by name, and the entry whose readConfig it feeds. */
-export const CONTAINER_SOURCES: Record<string, string> = {
-  api: 'api/config.ts',
-  worker: 'worker/config.ts',
-  'dlq-runner': 'dev/dlq-runner.ts',
+/** Each container of the chart and the overlays, by name, and the settings it reads: declared, or a file's readConfig fields. */
+export const CONTAINER_SOURCES: Record<string, Settings | string> = {
+  api: { ...API_SETTINGS, ...ACCESS_SETTINGS },
+  worker: WORKER_SETTINGS,
+  'dlq-runner': DLQ_RUNNER_SETTINGS,
   bootstrap: 'dev/bootstrap-main.ts',
   'local-aws': 'dev/local-aws-server.ts',
 };
 
-/** The variables a readConfig(env, { NAME: field, ... }) call in the file reads. */
-export async function configFields(file: string): Promise<string[]> {
+/** The variables declared settings name, or that a readConfig(env, { NAME: field, ... }) call in the file reads. */
+export async function configFields(file: Settings | string): Promise<string[]> {
+  if (typeof file !== 'string') return Object.values(file).map((declared) => declared.variable);
   const source = await readFile(join(ROOT, file), 'utf8');
-  const names = [...source.matchAll(/^\s+([A-Z][A-Z0-9_]+): (?:integer|text|url|oneOf|flag|optionalInteger|DLQ_LAMBDA_FIELDS)\b/gm)].map((m) => m[1] ?? '');
+  const names = [...source.matchAll(/^\s+([A-Z][A-Z0-9_]+): (?:integer|text|url|oneOf|flag)\b/gm)].map((m) => m[1] ?? '');
   if (names.length === 0) throw new Error(`no config fields found in ${file}`);
   return names;
 }

@@ -5,13 +5,17 @@ import net, { type AddressInfo } from 'node:net';
 import type { ValidateFunction } from 'ajv';
 import type { AccessSettings } from '../../api/access.ts';
 import { createApiAws, createApiTransport } from '../../api/aws.ts';
+import { readApiConfig } from '../../api/config.ts';
+import { createApiDependencies } from '../../api/dependencies.ts';
+import { listen } from '../../api/http-server.ts';
 import { OPENAPI } from '../../api/openapi-document.ts';
-import { createApi, listen, type Api, type ApiServerConfig } from '../../api/server.ts';
+import type { ReadinessTimings } from '../../api/readiness.ts';
+import { createApi, type Api, type ApiServerConfig } from '../../api/server.ts';
 import { createSchemaSet } from '../../api/validation.ts';
 import { bootstrap, type BootstrapResult } from '../../dev/bootstrap.ts';
 import { startLocalStack } from '../../dev/local-stack.ts';
 import { type Aws, createAws, createUndiciTransport, type DynamoDb, type Sqs } from '../../lib/aws/index.ts';
-import { createJobStore, type JobStore } from '../../lib/jobs/store.ts';
+import type { JobStore } from '../../lib/jobs/store.ts';
 import { createLogger } from '../../lib/log.ts';
 
 /** What the api tests share: a local stack, the api in-process, a recorder of every exchange. */
@@ -84,6 +88,7 @@ export interface StartApiOptions {
   /** On top of the stack's env, for the api's AWS client: point a service elsewhere. */
   env?: Record<string, string>;
   config?: Partial<ApiServerConfig>;
+  readiness?: Partial<ReadinessTimings>;
   /** API keys and their rate limit; by default the dev switch: no key needed. */
   access?: AccessSettings;
   wrapStore?: (store: JobStore) => JobStore;
@@ -102,16 +107,21 @@ export async function startTestApi(stack: TestStack, options: StartApiOptions = 
     level: 'debug',
     destination: { write: (text: string) => { for (const line of text.split('\n')) if (line) logs.push(JSON.parse(line) as LogLine); } },
   });
-  const settings = { awsTimeoutMs: 2_000, awsMaxAttempts: 2 };
+  // The production defaults, on the stack's table and queue.
+  const settings = readApiConfig({ DDB_TABLE: stack.resources.tableName, SQS_QUEUE_URL: stack.resources.queueUrl });
   const transport = createApiTransport(settings);
   const aws = createApiAws({ env: { ...stack.env, ...options.env }, transport, config: settings });
-  const dynamodb = options.wrapDynamoDb ? options.wrapDynamoDb(aws.dynamodb) : aws.dynamodb;
-  const sqs = options.wrapSqs ? options.wrapSqs(aws.sqs) : aws.sqs;
-  const baseStore = createJobStore({ dynamodb, table: stack.resources.tableName });
-  const store = options.wrapStore ? options.wrapStore(baseStore) : baseStore;
+  const dependencies = createApiDependencies({
+    dynamodb: options.wrapDynamoDb ? options.wrapDynamoDb(aws.dynamodb) : aws.dynamodb,
+    sqs: options.wrapSqs ? options.wrapSqs(aws.sqs) : aws.sqs,
+    table: settings.table,
+    queueUrl: settings.queueUrl,
+    readiness: options.readiness,
+  });
+  const store = options.wrapStore ? options.wrapStore(dependencies.store) : dependencies.store;
   const api = createApi({
-    store, dynamodb, sqs, table: stack.resources.tableName, queueUrl: stack.resources.queueUrl, logger, config: options.config,
-    access: options.access ?? { disabled: true },
+    ...dependencies, store, logger, access: options.access ?? { disabled: true },
+    config: { maxBodyBytes: settings.maxBodyBytes, shutdownGraceMs: settings.shutdownGraceMs, ...options.config },
   });
   const url = await listen(api.server, 0, '127.0.0.1');
   const port = (api.server.address() as AddressInfo).port;

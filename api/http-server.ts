@@ -1,0 +1,126 @@
+import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from '../lib/log.ts';
+import { answerClientError } from './client-error.ts';
+
+export interface HttpTimeouts {
+  /** Slowloris: the whole header block must arrive within this. */
+  headersTimeoutMs: number;
+  /** And the whole request, body included, within this. */
+  requestTimeoutMs: number;
+  /** Above the idle timeout of load balancers (60 s on ALB), so the balancer, not us, closes idle connections and never sends on one we just closed. */
+  keepAliveTimeoutMs: number;
+}
+
+export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 65_000,
+};
+
+export interface HttpServerOptions extends HttpTimeouts {
+  /** After shutdown() begins, how long in-flight requests may finish before connections are cut. */
+  shutdownGraceMs: number;
+  logger: Logger;
+  /** Answers one request; a rejection is a bug, logged, and the connection is cut. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
+
+export interface HttpServer {
+  /** Not yet listening: `listen(server, port, host)`. */
+  server: Server;
+  shuttingDown(): boolean;
+  /**
+   * The server stops accepting connections, lets in-flight requests finish (closing each
+   * connection as its response ends), and resolves when all are closed, or cuts the rest at
+   * `shutdownGraceMs`.
+   */
+  shutdown(): Promise<void>;
+}
+
+const waitingForContinue = new WeakSet<IncomingMessage>();
+
+/** Whether the client sent `Expect: 100-continue` and waits for it before sending its body. */
+export function expectsContinue(req: IncomingMessage): boolean {
+  return waitingForContinue.has(req);
+}
+
+/** A node:http server's lifecycle: its timeouts, the connections it tracks, and a graceful shutdown. */
+export function createHttpServer(options: HttpServerOptions): HttpServer {
+  const { logger } = options;
+  const active = new Set<ServerResponse>();
+  const sockets = new Set<Socket>();
+  let shuttingDown = false;
+  let drained: Promise<void> | undefined;
+
+  const server = http.createServer({
+    headersTimeout: options.headersTimeoutMs,
+    requestTimeout: options.requestTimeoutMs,
+    keepAliveTimeout: options.keepAliveTimeoutMs,
+    // How often the timeouts above are enforced; Node's default (30 s) would let them run over by that much.
+    connectionsCheckingInterval: Math.max(25, Math.min(1_000, Math.floor(options.headersTimeoutMs / 4))),
+    // Checked by the request handler instead, to answer with a problem document like every other 400.
+    requireHostHeader: false,
+  }, serve);
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    waitingForContinue.add(req);
+    serve(req, res);
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    answerClientError(err, socket, [...active].find((res) => res.socket === socket), logger);
+  });
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
+  function serve(req: IncomingMessage, res: ServerResponse): void {
+    active.add(res);
+    if (shuttingDown) res.setHeader('connection', 'close');
+    res.once('close', () => {
+      active.delete(res);
+      if (shuttingDown) setImmediate(() => server.closeIdleConnections());
+    });
+    options.handle(req, res).catch((err: unknown) => {
+      logger.error({ err }, 'error while answering a request');
+      res.destroy();
+    });
+  }
+
+  function shutdown(): Promise<void> {
+    drained ??= new Promise<void>((done) => {
+      shuttingDown = true;
+      for (const res of active) if (!res.headersSent) res.setHeader('connection', 'close');
+      const deadline = setTimeout(() => {
+        logger.warn({ inFlight: active.size }, 'shutdown grace period over: closing the remaining connections');
+        server.closeAllConnections();
+        done();
+      }, options.shutdownGraceMs);
+      server.close(() => {
+        clearTimeout(deadline);
+        done();
+      });
+      server.closeIdleConnections();
+      // node:http counts a connection that has sent nothing yet as busy, and would wait for it
+      // until headersTimeout; one that has sent part of a request is let finish it.
+      for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
+    });
+    return drained;
+  }
+
+  return { server, shuttingDown: () => shuttingDown, shutdown };
+}
+
+/** Listens, and resolves with the base URL clients can use (loopback for a wildcard address). */
+export function listen(server: Server, port: number, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address() as AddressInfo;
+      const shown = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
+      resolve(`http://${shown.includes(':') ? `[${shown}]` : shown}:${address.port}`);
+    });
+  });
+}

@@ -1,0 +1,103 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../lib/log.ts';
+import { newTraceId, traceIdFrom } from '../lib/trace.ts';
+import type { AccessDecision } from './access.ts';
+import { expectsContinue } from './http-server.ts';
+import { excerpt, HttpError } from './problem.ts';
+import { ClientClosedError } from './read-body.ts';
+import { requestIdFrom } from './request-id.ts';
+import { sendProblem } from './respond.ts';
+import { pathOf, resolve, type RequestContext, type Route } from './router.ts';
+import { isAwsUnavailable, unavailable } from './unavailable.ts';
+
+export interface RequestHandlerOptions {
+  routes: Route[];
+  /** The routes only callers that `admit` lets in may use. */
+  guarded: Route[];
+  admit(authorization: readonly string[] | undefined): AccessDecision;
+  logger: Logger;
+}
+
+/**
+ * One request: its ids and logger, the checks HTTP/1.1 asks of it, the route, the access check,
+ * the handler, a problem document for whatever went wrong, and one access log line at the end.
+ */
+export function createRequestHandler(options: RequestHandlerOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const { routes, guarded, admit, logger } = options;
+
+  function fail(ctx: RequestContext, err: unknown): void {
+    const { req, res, requestId, log } = ctx;
+    if (err instanceof ClientClosedError) {
+      log.info('client closed the connection before its request was read');
+      res.destroy();
+      return;
+    }
+    // A client waiting for 100 Continue that was never sent will not send its body either.
+    if (expectsContinue(req) && !req.complete && !res.headersSent) res.setHeader('connection', 'close');
+    if (err instanceof HttpError) {
+      sendProblem(res, err, requestId);
+    } else if (isAwsUnavailable(err)) {
+      log.warn({ err }, 'AWS unavailable');
+      sendProblem(res, unavailable('The job store cannot be reached right now: retry after Retry-After seconds (with the same Idempotency-Key, to get the same job)', err), requestId);
+    } else {
+      log.error({ err }, 'unexpected error');
+      sendProblem(res, new HttpError('internal-error', `An unexpected error occurred; it is logged under request id ${requestId}`), requestId);
+    }
+  }
+
+  return async function handle(req, res) {
+    const started = performance.now();
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    const traceparent = req.headers.traceparent;
+    const traceId = traceIdFrom(typeof traceparent === 'string' ? traceparent : undefined) ?? newTraceId();
+    // A child logger serialises its bindings when made: made only if a line is written.
+    let log: Logger | undefined;
+    const ctx: RequestContext = {
+      req, res, requestId, traceId, params: {},
+      get log() {
+        log ??= logger.child({ requestId, traceId });
+        return log;
+      },
+    };
+    const path = pathOf(req.url);
+    let access: AccessDecision = {};
+    res.setHeader('x-request-id', requestId);
+    res.once('close', () => {
+      if (!logger.isLevelEnabled('info')) return;
+      ctx.log.info({
+        method: req.method,
+        path: excerpt(path, 256),
+        status: res.headersSent ? res.statusCode : 499,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        ...(access.client === undefined ? {} : { client: access.client }),
+        ...(access.denied === undefined ? {} : { denied: access.denied }),
+        ...(ctx.jobId === undefined ? {} : { jobId: ctx.jobId }),
+        ...(res.writableFinished ? {} : { aborted: true }),
+      }, 'request');
+    });
+
+    try {
+      if (req.headers.host === undefined && req.httpVersion === '1.1') {
+        throw new HttpError('bad-request', 'The Host header is missing: HTTP/1.1 requires it');
+      }
+      // RFC 9112 makes more than one Host a 400: a proxy in front may have routed by the other one.
+      if ((req.headersDistinct.host?.length ?? 0) > 1) {
+        throw new HttpError('bad-request', 'The Host header is repeated: a request has exactly one');
+      }
+      const { route, handler, params } = resolve(routes, req.method ?? '', path);
+      ctx.params = params;
+      // Before the handler reads anything, so a refused request costs no body read and no AWS call.
+      if (guarded.includes(route)) {
+        access = admit(req.headersDistinct.authorization);
+        if (access.refusal) {
+          // Closing is cheaper than draining a body that will never be used.
+          if (!req.complete) res.setHeader('connection', 'close');
+          throw access.refusal;
+        }
+      }
+      await handler(ctx);
+    } catch (err) {
+      fail(ctx, err);
+    }
+  };
+}
