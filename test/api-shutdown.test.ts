@@ -126,8 +126,9 @@ test('shutdown(): readyz answers 503 at once, no new connections, the request in
   const posted = postJob(api.port);
   await proxy.next();
 
-  const started = Date.now();
-  const drained = api.api.shutdown().then(() => Date.now() - started);
+  // Whether the request in flight had been answered (its access log line is written then) when shutdown() resolved.
+  const answeredFirst = () => api.logs.some((l) => l.msg === 'request' && l.method === 'POST' && l.status === 202);
+  const drained = api.api.shutdown().then(answeredFirst);
   const ready = await readyz.finish();
   assert.equal(ready.status, 503);
   assert.equal(JSON.parse(ready.text).detail, 'Shutting down');
@@ -138,8 +139,7 @@ test('shutdown(): readyz answers 503 at once, no new connections, the request in
   assert.ok(!(answer instanceof Error), String(answer));
   assert.equal(answer.status, 202, answer.text);
   assert.equal(answer.headers.connection, 'close');
-  const drainMs = await drained;
-  assert.ok(drainMs >= 500 && drainMs < 3_000, `drained in ${drainMs} ms`);
+  assert.equal(await drained, true, 'shutdown() resolved only after the request in flight was answered');
   const { jobId } = JSON.parse(answer.text) as { jobId: string };
   assert.ok((await drainQueue(stack)).some((m) => m.jobId === jobId), 'the job was queued before the end');
 }));
@@ -152,7 +152,6 @@ test('SIGTERM with a request in flight: readyz 503 during the drain, the request
   const posted = postJob(api.port);
   await proxy.next();
 
-  const started = Date.now();
   api.child.kill('SIGTERM');
   const exited = exitCode(api.child, 10_000);
   await waitForLog(api, 'shutting down');
@@ -164,7 +163,7 @@ test('SIGTERM with a request in flight: readyz 503 during the drain, the request
   assert.equal(answer.status, 202, answer.text);
 
   assert.equal(await exited, 0, api.stderr());
-  assert.ok(Date.now() - started < 5_000, `exited after ${Date.now() - started} ms`);
+  assert.ok(!api.logs.some((l) => /grace period over/.test(l.msg)), 'exited when the request was done, within the grace period');
   const messages = api.logs.map((l) => l.msg);
   assert.ok(messages.includes('shutting down') && messages.includes('stopped'), messages.join(', '));
   const { jobId } = JSON.parse(answer.text) as { jobId: string };
@@ -181,7 +180,8 @@ test('at the end of SHUTDOWN_GRACE_MS the remaining connections are cut and the 
   api.child.kill('SIGTERM');
   assert.equal(await exitCode(api.child, 10_000), 0, api.stderr());
   const elapsed = Date.now() - started;
-  assert.ok(elapsed >= 450 && elapsed < 2_500, `exited after ${elapsed} ms`);
+  // Not before the 500 ms grace period; the request is held 20 s, so 10 s is far from both.
+  assert.ok(elapsed >= 450 && elapsed < 10_000, `exited after ${elapsed} ms`);
   assert.ok((await posted) instanceof Error, 'the request in flight was cut off');
   assert.ok(api.logs.some((l) => l.level === 'warn' && /grace period over/.test(l.msg)));
 }));
