@@ -10,7 +10,7 @@ import { apiKeyHashEntry, hashApiKey, newApiKey, parseApiKeyHashes } from '../ap
 import { readAccessConfig } from '../api/config.ts';
 import { ConfigError } from '../lib/errors.ts';
 import {
-  conformanceProblems, exchanges, NODE, rawRequest, ROOT, startTestApi, startTestStack, type ApiResponse, type TestApi, type TestStack,
+  checkingConformance, NODE, rawRequest, ROOT, startTestApi, startTestStack, type ApiResponse, type TestApi, type TestStack,
 } from './support/api.ts';
 
 const run = promisify(execFile);
@@ -66,7 +66,7 @@ function assertUnauthorized(res: ApiResponse, label: string): void {
 /** The body without its request id: what must not differ between one refusal and another. */
 const withoutRequestId = (res: ApiResponse) => ({ ...res.json, requestId: undefined });
 
-test('missing, malformed and wrong keys get one and the same 401 on both /jobs operations, and cost no AWS call', async () => {
+test('missing, malformed and wrong keys get one and the same 401 on both /jobs operations, and cost no AWS call', checkingConformance(async () => {
   const refusals: Array<[string, Record<string, string | string[]>]> = [
     ['no Authorization header', {}],
     ['another scheme', { authorization: `Basic ${Buffer.from(`client-a:${KEY_A}`).toString('base64')}` }],
@@ -91,42 +91,43 @@ test('missing, malformed and wrong keys get one and the same 401 on both /jobs o
   }
   assert.equal(bodies.size, 1, `one body for every refusal: ${[...bodies].join('\n')}`);
   assert.equal(awsCalls, before, 'a refused request reaches neither DynamoDB nor SQS');
-});
+}));
 
-test('a refused POST is refused before its body is read: a wrong content type is still a 401, not a 415', async () => {
+test('a refused POST is refused before its body is read: a wrong content type is still a 401, not a 415', checkingConformance(async () => {
   const res = await api.request('POST', '/jobs', { body: 'not json', headers: { 'content-type': 'text/plain' } });
   assertUnauthorized(res, 'text/plain without a key');
-});
+}));
 
-test('a refused POST whose body is still coming gets its 401 at once and the connection closed, not drained', async () => {
+test('a refused POST whose body is still coming gets its 401 at once and the connection closed, not drained', checkingConformance(async () => {
   const started = Date.now();
   const exchange = await rawRequest(api.port, [
     'POST /jobs HTTP/1.1', 'Host: x', `Authorization: Bearer ${newApiKey()}`, 'Content-Type: application/json', 'Content-Length: 1000000', '', '{"type":"transform",',
   ].join('\r\n'), { method: 'POST', path: '/jobs' });
   assert.equal(exchange.status, 401, exchange.text);
   assert.equal(exchange.headers.connection, 'close');
-  assert.ok(Date.now() - started < 5_000, 'answered without waiting for the rest of the body');
-});
+  // Waiting for the rest of the body would last the server's 30 s requestTimeout; a refusal takes milliseconds.
+  assert.ok(Date.now() - started < api.api.server.requestTimeout / 3, `answered after ${Date.now() - started} ms, without waiting for the rest of the body`);
+}));
 
-test('each configured key is admitted as its client, any case of the scheme, rotated keys of one client alike', async () => {
+test('each configured key is admitted as its client, any case of the scheme, rotated keys of one client alike', checkingConformance(async () => {
   for (const [key, scheme] of [[KEY_A, 'Bearer'], [KEY_A_ROTATED, 'bearer'], [KEY_B, 'BEARER']] as const) {
     const posted = await api.request('POST', '/jobs', { body: JOB, headers: { authorization: `${scheme} ${key}` } });
     assert.equal(posted.status, 202, posted.text);
     const got = await api.request('GET', `/jobs/${posted.json.jobId}`, { headers: { authorization: `${scheme} ${key}` } });
     assert.equal(got.status, 200, got.text);
   }
-});
+}));
 
-test('the probes and /openapi.json need no key; unknown paths are 404 with or without one', async () => {
+test('the probes and /openapi.json need no key; unknown paths are 404 with or without one', checkingConformance(async () => {
   for (const path of ['/healthz', '/readyz', '/openapi.json']) {
     const res = await api.request('GET', path);
     assert.equal(res.status, 200, `${path}: ${res.text}`);
   }
   assert.equal((await api.request('GET', '/nothing')).status, 404);
   assert.equal((await api.request('GET', '/nothing', { headers: bearer(KEY_A) })).status, 404);
-});
+}));
 
-test('the access log names the client of an admitted request and the reason of a refusal, never a key or its hash', async () => {
+test('the access log names the client of an admitted request and the reason of a refusal, never a key or its hash', checkingConformance(async () => {
   const from = api.logs.length;
   await api.request('GET', UNKNOWN_JOB, { headers: bearer(KEY_B) });
   await api.request('GET', UNKNOWN_JOB, { headers: bearer(`${KEY_B}x`) });
@@ -144,7 +145,7 @@ test('the access log names the client of an admitted request and the reason of a
     assert.ok(!text.includes(key), 'a key is in the log');
     assert.ok(!text.includes(hashApiKey(key).toString('hex')), 'a key\'s hash is in the log');
   }
-});
+}));
 
 test('API_KEY_HASHES: entries of client:sha256, several per client; a bad list is refused without quoting it', () => {
   const key = newApiKey();
@@ -243,7 +244,7 @@ test('api/main.ts with AUTH_DISABLED=true warns so at start even with LOG_LEVEL=
   assert.ok(!closed.stdout.includes('AUTH_DISABLED'));
 });
 
-test('node api/keys.ts new <client> prints a key once and the entry that admits exactly it', async (t) => {
+test('node api/keys.ts new <client> prints a key once and the entry that admits exactly it', checkingConformance(async (t) => {
   const { stdout } = await run(NODE, ['api/keys.ts', 'new', 'cli-client'], { cwd: ROOT });
   const key = /^ {2}(jobsys_[A-Za-z0-9_-]{43})$/m.exec(stdout)?.[1];
   const entry = /^ {2}(cli-client:[0-9a-f]{64})$/m.exec(stdout)?.[1];
@@ -261,9 +262,4 @@ test('node api/keys.ts new <client> prints a key once and the entry that admits 
     assert.match(err.stderr ?? '', /usage: node api\/keys\.ts new <client>/);
     return true;
   });
-});
-
-test('every response above matches api/openapi.json', () => {
-  assert.ok(exchanges.some((ex) => ex.status === 401));
-  assert.deepEqual(conformanceProblems(exchanges), []);
-});
+}));

@@ -1,8 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createReadiness } from '../api/readiness.ts';
 import { AwsServiceError, CredentialsError, type DynamoDb, type Sqs, TimeoutError } from '../lib/aws/index.ts';
 import {
-  closedPortUrl, conformanceProblems, drainQueue, exchanges, startBlackHole, startTestApi, startTestStack, type ApiResponse, type TestStack,
+  checkingConformance, closedPortUrl, drainQueue, startBlackHole, startTestApi, startTestStack, type ApiResponse, type TestStack,
 } from './support/api.ts';
 
 let stack: TestStack;
@@ -25,7 +26,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [value, Date.now() - started];
 }
 
-test('with DynamoDB refusing connections, POST and GET answer 503 with Retry-After within seconds', async (t) => {
+test('with DynamoDB refusing connections, POST and GET answer 503 with Retry-After within seconds', checkingConformance(async (t) => {
   const api = await startTestApi(stack, { env: { AWS_ENDPOINT_URL_DYNAMODB: await closedPortUrl() } });
   t.after(() => api.close());
   const [posted, postMs] = await timed(() => api.request('POST', '/jobs', { body: job }));
@@ -36,19 +37,20 @@ test('with DynamoDB refusing connections, POST and GET answer 503 with Retry-Aft
   assert.ok(getMs < 3_000, `GET took ${getMs} ms`);
   assert.ok(api.logs.some((l) => l.level === 'warn' && l.msg === 'AWS unavailable'));
   assert.deepEqual(await drainQueue(stack), [], 'nothing was queued');
-});
+}));
 
-test('with DynamoDB accepting connections but never answering, POST answers 503 within about two attempts of 2 s', async (t) => {
+test('with DynamoDB accepting connections but never answering, POST answers 503 within about two attempts of 2 s', checkingConformance(async (t) => {
   const blackHole = await startBlackHole();
   t.after(() => blackHole.close());
   const api = await startTestApi(stack, { env: { AWS_ENDPOINT_URL_DYNAMODB: blackHole.url } });
   t.after(() => api.close());
   const [res, ms] = await timed(() => api.request('POST', '/jobs', { body: job }));
   assertUnavailable(res, 'service-unavailable', /cannot be reached right now/);
-  assert.ok(ms >= 3_500 && ms < 7_000, `answered after ${ms} ms`);
-});
+  // Not before two 2 s timeouts; the upper bound only tells an answer from a hang, so it is wide.
+  assert.ok(ms >= 3_500 && ms < 15_000, `answered after ${ms} ms`);
+}));
 
-test('with SQS refusing connections, POST still answers 202, the job is PENDING in the table, and a warning names the job', async (t) => {
+test('with SQS refusing connections, POST still answers 202, the job is PENDING in the table, and a warning names the job', checkingConformance(async (t) => {
   const api = await startTestApi(stack, { env: { AWS_ENDPOINT_URL_SQS: await closedPortUrl() } });
   t.after(() => api.close());
   const res = await api.request('POST', '/jobs', { body: job });
@@ -59,9 +61,9 @@ test('with SQS refusing connections, POST still answers 202, the job is PENDING 
   const warning = api.logs.find((l) => l.level === 'warn' && l.jobId === res.json.jobId);
   assert.match(String(warning?.msg), /not published/);
   assert.deepEqual(await drainQueue(stack), []);
-});
+}));
 
-test('an Idempotency-Key replay of a job whose publish failed sends nothing either: the sweeper owns it', async (t) => {
+test('an Idempotency-Key replay of a job whose publish failed sends nothing either: the sweeper owns it', checkingConformance(async (t) => {
   const sent: string[] = [];
   const wrapSqs = (sqs: Sqs): Sqs => ({ ...sqs, sendMessageBatch: (input, options) => { sent.push(...input.Entries.map((e) => e.MessageBody)); return sqs.sendMessageBatch(input, options); } });
   const broken = await startTestApi(stack, { env: { AWS_ENDPOINT_URL_SQS: await closedPortUrl() } });
@@ -75,9 +77,9 @@ test('an Idempotency-Key replay of a job whose publish failed sends nothing eith
   assert.equal(replay.json.jobId, first.json.jobId);
   assert.equal(replay.headers['idempotent-replayed'], 'true');
   assert.deepEqual(sent, []);
-});
+}));
 
-test('readyz answers 200 when both answer, and 503 naming the service that does not', async (t) => {
+test('readyz answers 200 when both answer, and 503 naming the service that does not', checkingConformance(async (t) => {
   const api = await startTestApi(stack);
   t.after(() => api.close());
   assert.equal((await api.request('GET', '/readyz')).status, 200);
@@ -88,19 +90,20 @@ test('readyz answers 200 when both answer, and 503 naming the service that does 
   assertUnavailable(res, 'not-ready', /^Not ready: sqs: JOBSYS_NETWORK$/);
   assert.equal(res.headers['cache-control'], 'no-store');
   assert.ok(noSqs.logs.some((l) => l.level === 'warn' && l.msg === 'not ready'));
-});
+}));
 
-test('readyz gives up on an endpoint that does not answer within its time limit', async (t) => {
+test('readyz gives up on an endpoint that does not answer within its time limit', checkingConformance(async (t) => {
   const blackHole = await startBlackHole();
   t.after(() => blackHole.close());
   const api = await startTestApi(stack, { env: { AWS_ENDPOINT_URL_DYNAMODB: blackHole.url }, readiness: { timeoutMs: 300 } });
   t.after(() => api.close());
   const [res, ms] = await timed(() => api.request('GET', '/readyz'));
   assertUnavailable(res, 'not-ready', /^Not ready: dynamodb: no answer within 300 ms$/);
-  assert.ok(ms < 1_500, `readyz took ${ms} ms`);
-});
+  // Without its own limit the probe would wait out the client's two attempts of 2 s each.
+  assert.ok(ms < 3_000, `readyz took ${ms} ms`);
+}));
 
-test('readyz turns 503 when the stack stops', async (t) => {
+test('readyz turns 503 when the stack stops', checkingConformance(async (t) => {
   const own = await startTestStack();
   t.after(() => own.stop());
   const api = await startTestApi(own, { readiness: { cacheMs: 100 } });
@@ -111,12 +114,13 @@ test('readyz turns 503 when the stack stops', async (t) => {
   const [res, ms] = await timed(() => api.request('GET', '/readyz'));
   assertUnavailable(res, 'not-ready', /dynamodb: JOBSYS_NETWORK; sqs: JOBSYS_NETWORK/);
   assert.ok(ms < 3_000, `readyz took ${ms} ms`);
-});
+}));
 
-test('readyz reuses a result for its cache period, and concurrent probes share one check', async (t) => {
+test('readyz reuses a result for its cache period, and concurrent probes share one check', checkingConformance(async (t) => {
   const calls = { describeTable: 0, getQueueAttributes: 0 };
   const api = await startTestApi(stack, {
-    readiness: { cacheMs: 400 },
+    // Far longer than the probes take however slow the machine; the period's end is tested below, on a clock of its own.
+    readiness: { cacheMs: 60_000 },
     wrapDynamoDb: (dynamodb): DynamoDb => ({ ...dynamodb, describeTable: (input, options) => { calls.describeTable++; return dynamodb.describeTable(input, options); } }),
     wrapSqs: (sqs): Sqs => ({ ...sqs, getQueueAttributes: (input, options) => { calls.getQueueAttributes++; return sqs.getQueueAttributes(input, options); } }),
   });
@@ -125,23 +129,46 @@ test('readyz reuses a result for its cache period, and concurrent probes share o
   for (let i = 0; i < 5; i++) first.push(await api.request('GET', '/readyz'));
   assert.deepEqual(new Set(first.map((r) => r.status)), new Set([200]));
   assert.deepEqual(calls, { describeTable: 1, getQueueAttributes: 1 });
-  await new Promise((resolve) => setTimeout(resolve, 450));
-  assert.equal((await api.request('GET', '/readyz')).status, 200);
+}));
+
+test('a readiness result is reused until its cache period is over, a failed one too, and then checked again', async () => {
+  let nowMs = 0;
+  let tableUp = false;
+  const calls = { describeTable: 0, getQueueAttributes: 0 };
+  const { check } = createReadiness({
+    dynamodb: {
+      describeTable: async () => {
+        calls.describeTable++;
+        if (!tableUp) throw new AwsServiceError('down', { awsCode: 'InternalServerError', statusCode: 500, retryable: true, service: 'dynamodb', operation: 'DescribeTable' });
+        return { Table: {} } as never;
+      },
+    },
+    sqs: { getQueueAttributes: async () => { calls.getQueueAttributes++; return { Attributes: {} }; } },
+    table: 't', queueUrl: 'q', cacheMs: 400, timeoutMs: 1_000, now: () => nowMs,
+  });
+  assert.deepEqual(await check(), { ready: false, failures: ['dynamodb: InternalServerError'] });
+  tableUp = true;
+  nowMs = 399;
+  assert.equal((await check()).ready, false, 'the failure is reused within the period');
+  assert.deepEqual(calls, { describeTable: 1, getQueueAttributes: 1 });
+  nowMs = 400;
+  assert.deepEqual(await check(), { ready: true, failures: [] });
   assert.deepEqual(calls, { describeTable: 2, getQueueAttributes: 2 });
 });
 
-test('a failed readiness result is reused too, so probes do not hammer an endpoint that is down', async (t) => {
+test('a failed readiness result is reused too, so probes do not hammer an endpoint that is down', checkingConformance(async (t) => {
   let calls = 0;
   const api = await startTestApi(stack, {
     env: { AWS_ENDPOINT_URL_DYNAMODB: await closedPortUrl() },
+    readiness: { cacheMs: 60_000 },
     wrapDynamoDb: (dynamodb): DynamoDb => ({ ...dynamodb, describeTable: (input, options) => { calls++; return dynamodb.describeTable(input, options); } }),
   });
   t.after(() => api.close());
   for (let i = 0; i < 5; i++) assert.equal((await api.request('GET', '/readyz')).status, 503);
   assert.equal(calls, 1);
-});
+}));
 
-test('throttling, AWS 5xx and missing credentials are 503s; an AWS error about the request itself is a 500', async (t) => {
+test('throttling, AWS 5xx and missing credentials are 503s; an AWS error about the request itself is a 500', checkingConformance(async (t) => {
   const awsError = (awsCode: string, statusCode: number, retryable: boolean) => new AwsServiceError(`dynamodb.GetItem: ${awsCode}`, {
     awsCode, statusCode, retryable, service: 'dynamodb', operation: 'GetItem',
   });
@@ -160,9 +187,4 @@ test('throttling, AWS 5xx and missing credentials are 503s; an AWS error about t
     assert.equal(res.status, status, `${error.message}: ${res.text}`);
     assert.equal(res.headers['retry-after'] !== undefined, status === 503);
   }
-});
-
-test('every response above matches api/openapi.json', () => {
-  assert.ok(exchanges.length >= 10);
-  assert.deepEqual(conformanceProblems(exchanges), []);
-});
+}));

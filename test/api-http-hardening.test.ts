@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import net from 'node:net';
 import {
-  conformanceProblems, drainQueue, exchanges, parseRawResponse, rawRequest, startTestApi, startTestStack, type TestApi, type TestStack,
+  checkingConformance, drainQueue, exchangeRecorder, parseRawResponse, rawRequest, startTestApi, startTestStack, type TestApi, type TestStack,
 } from './support/api.ts';
 
 const LIMIT = 1_024;
@@ -36,37 +36,38 @@ function bodyOfSize(size: number): string {
   return JSON.stringify({ type: 'transform', payload: { text: 'x'.repeat(size - empty.length) } });
 }
 
-test('a body of exactly MAX_BODY_BYTES is accepted', async () => {
+test('a body of exactly MAX_BODY_BYTES is accepted', checkingConformance(async () => {
   const body = bodyOfSize(LIMIT);
   assert.equal(Buffer.byteLength(body), LIMIT);
   const res = await api.request('POST', '/jobs', { headers: { 'content-type': 'application/json' }, body });
   assert.equal(res.status, 202, res.text);
   await drainQueue(stack);
-});
+}));
 
-test('a Content-Length over the limit answers 413 before any body is sent, and the connection is closed', async () => {
+test('a Content-Length over the limit answers 413 before any body is sent, and the connection is closed', checkingConformance(async () => {
   const res = await rawRequest(api.port, head([
     'POST /jobs HTTP/1.1', 'Host: test', 'Content-Type: application/json', `Content-Length: ${LIMIT + 1}`,
   ]), { method: 'POST', path: '/jobs' });
   assertProblem(res, 413, 'content-too-large', new RegExp(`The body is ${LIMIT + 1} bytes; the limit is ${LIMIT} bytes`));
   assert.equal(res.headers.connection, 'close');
-});
+}));
 
-test('a chunked body is counted as it arrives: 413 once it passes the limit, and the connection is closed', async () => {
+test('a chunked body is counted as it arrives: 413 once it passes the limit, and the connection is closed', checkingConformance(async () => {
   const chunk = 'x'.repeat(LIMIT * 2);
   const res = await rawRequest(api.port, `${head([
     'POST /jobs HTTP/1.1', 'Host: test', 'Content-Type: application/json', 'Transfer-Encoding: chunked',
   ])}${chunk.length.toString(16)}\r\n${chunk}\r\n`, { method: 'POST', path: '/jobs' });
   assertProblem(res, 413, 'content-too-large', new RegExp(`The body is larger; the limit is ${LIMIT} bytes`));
-});
+}));
 
-test('Expect: 100-continue gets 100 Continue only for a body that fits, and a 413 at once for one that does not', async () => {
+test('Expect: 100-continue gets 100 Continue only for a body that fits, and a 413 at once for one that does not', checkingConformance(async () => {
   const refused = await rawRequest(api.port, head([
     'POST /jobs HTTP/1.1', 'Host: test', 'Content-Type: application/json', `Content-Length: ${LIMIT * 10}`, 'Expect: 100-continue',
   ]), { method: 'POST', path: '/jobs' });
   assertProblem(refused, 413, 'content-too-large', /the limit is/);
 
   const body = JSON.stringify({ type: 'transform', payload: { text: 'continued' } });
+  const record = exchangeRecorder();
   const socket = net.connect(api.port, '127.0.0.1');
   await once(socket, 'connect');
   let received = '';
@@ -79,12 +80,12 @@ test('Expect: 100-continue gets 100 Continue only for a body that fits, and a 41
   socket.write(body);
   await once(socket, 'close');
   const final = parseRawResponse(received.slice(received.indexOf('\r\n\r\n') + 4));
-  exchanges.push({ method: 'POST', path: '/jobs', ...final, requestBody: body });
+  record({ method: 'POST', path: '/jobs', ...final, requestBody: body });
   assert.equal(final.status, 202, final.text);
   await drainQueue(stack);
-});
+}));
 
-test('CR, LF or control characters in a header answer 400 with a problem document, and the server carries on', async () => {
+test('CR, LF or control characters in a header answer 400 with a problem document, and the server carries on', checkingConformance(async () => {
   for (const value of ['a\rb', 'a\nb', 'a\u0001b']) {
     const res = await rawRequest(api.port, head([
       'POST /jobs HTTP/1.1', 'Host: test', 'Content-Type: application/json', `Idempotency-Key: ${value}`, 'Content-Length: 2', 'Connection: close',
@@ -94,26 +95,27 @@ test('CR, LF or control characters in a header answer 400 with a problem documen
     assert.match(JSON.parse(res.text).type, /^urn:jobsys:problem:(bad-request|invalid-header)$/);
   }
   assert.equal((await api.request('GET', '/healthz')).status, 200);
-});
+}));
 
-test('an HTTP/1.1 request without Host answers 400 saying so', async () => {
+test('an HTTP/1.1 request without Host answers 400 saying so', checkingConformance(async () => {
   const res = await rawRequest(api.port, head(['GET /healthz HTTP/1.1', 'Connection: close']), { method: 'GET', path: '/healthz' });
   assertProblem(res, 400, 'bad-request', /Host header is missing/);
-});
+}));
 
-test('headers over the size limit answer 431', async () => {
+test('headers over the size limit answer 431', checkingConformance(async () => {
   const res = await rawRequest(api.port, head(['GET /healthz HTTP/1.1', 'Host: test', `X-Big: ${'b'.repeat(20_000)}`]), { method: 'GET', path: '/healthz' });
   assertProblem(res, 431, 'header-fields-too-large', /too large/);
-});
+}));
 
-test('slowloris: headers that never finish get 408 and the connection closed once headersTimeout passes', async () => {
+test('slowloris: headers that never finish get 408 and the connection closed once headersTimeout passes', checkingConformance(async () => {
   const started = Date.now();
   const res = await rawRequest(api.port, 'GET /healthz HTTP/1.1\r\nHost: test\r\n', { method: 'GET', path: '/healthz' });
   assertProblem(res, 408, 'request-timeout', /did not arrive in time/);
-  assert.ok(Date.now() - started < 2_000, `closed after ${Date.now() - started} ms`);
-});
+  // headersTimeout is 300 ms here; had the setting been ignored, the default's 10 s would have passed.
+  assert.ok(Date.now() - started < 5_000, `closed after ${Date.now() - started} ms`);
+}));
 
-test('a body that stops arriving gets 408 and is cut off once requestTimeout passes', async () => {
+test('a body that stops arriving gets 408 and is cut off once requestTimeout passes', checkingConformance(async () => {
   const socket = net.connect(api.port, '127.0.0.1');
   socket.on('error', () => undefined);
   let received = '';
@@ -122,12 +124,13 @@ test('a body that stops arriving gets 408 and is cut off once requestTimeout pas
   const started = Date.now();
   socket.write(head(['POST /jobs HTTP/1.1', 'Host: test', 'Content-Type: application/json', 'Content-Length: 100']) + '{"type":');
   await once(socket, 'close');
-  assert.ok(Date.now() - started < 2_000, `closed after ${Date.now() - started} ms`);
+  // requestTimeout is 600 ms here; had the setting been ignored, the default's 30 s would have passed.
+  assert.ok(Date.now() - started < 10_000, `closed after ${Date.now() - started} ms`);
   assertProblem({ ...parseRawResponse(received) }, 408, 'request-timeout', /did not arrive in time/);
   assert.equal((await api.request('GET', '/healthz')).status, 200);
-});
+}));
 
-test('the server keeps idle connections longer than a load balancer does, and bounds header and request time', async () => {
+test('the server keeps idle connections longer than a load balancer does, and bounds header and request time', checkingConformance(async () => {
   const defaults = await startTestApi(stack);
   try {
     assert.ok(defaults.api.server.keepAliveTimeout > 60_000, `keepAliveTimeout ${defaults.api.server.keepAliveTimeout}`);
@@ -138,9 +141,4 @@ test('the server keeps idle connections longer than a load balancer does, and bo
   } finally {
     await defaults.close();
   }
-});
-
-test('every response above matches api/openapi.json', () => {
-  assert.ok(exchanges.length >= 10);
-  assert.deepEqual(conformanceProblems(exchanges), []);
-});
+}));

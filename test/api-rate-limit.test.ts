@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { apiKeyHashEntry, newApiKey, parseApiKeyHashes } from '../api/auth.ts';
 import { createRateLimiter } from '../api/rate-limit.ts';
 import {
-  conformanceProblems, exchanges, startTestApi, startTestStack, type ApiResponse, type TestApi, type TestStack,
+  checkingConformance, startTestApi, startTestStack, type ApiResponse, type TestApi, type TestStack,
 } from './support/api.ts';
 
 test('token bucket: a burst goes through, then one request per 1/rate seconds; Retry-After is whole seconds, at least 1', () => {
@@ -44,21 +44,21 @@ const KEY_A = newApiKey();
 const KEY_B = newApiKey();
 const RATE = { perSecond: 1, burst: 3 };
 let stack: TestStack;
-let api: TestApi;
 
-before(async () => {
-  stack = await startTestStack();
-  api = await startTestApi(stack, {
+before(async () => { stack = await startTestStack(); });
+after(async () => { await stack?.stop(); });
+
+/** An api of its own for each test, so that every test starts with full buckets. */
+async function startLimitedApi(t: { after(fn: () => Promise<void>): void }): Promise<TestApi> {
+  const api = await startTestApi(stack, {
     access: { disabled: false, keys: parseApiKeyHashes(`${apiKeyHashEntry('client-a', KEY_A)},${apiKeyHashEntry('client-b', KEY_B)}`), rateLimit: RATE },
   });
-});
-after(async () => {
-  await api?.close();
-  await stack?.stop();
-});
+  t.after(() => api.close());
+  return api;
+}
 
 const UNKNOWN_JOB = '/jobs/3f0e7a52-9c1b-4d2e-8f6a-0b1c2d3e4f50';
-const get = (key: string) => api.request('GET', UNKNOWN_JOB, { headers: { authorization: `Bearer ${key}` } });
+const getWith = (api: TestApi, key: string) => api.request('GET', UNKNOWN_JOB, { headers: { authorization: `Bearer ${key}` } });
 
 function assertTooMany(res: ApiResponse): number {
   assert.equal(res.status, 429, res.text);
@@ -70,7 +70,9 @@ function assertTooMany(res: ApiResponse): number {
   return Number(retryAfter);
 }
 
-test('over its burst a client gets 429 with Retry-After; the other client and the probes are unaffected; after Retry-After it is served again', async () => {
+test('over its burst a client gets 429 with Retry-After; the other client and the probes are unaffected; after Retry-After it is served again', checkingConformance(async (t) => {
+  const api = await startLimitedApi(t);
+  const get = (key: string) => getWith(api, key);
   const answers = await Promise.all(Array.from({ length: 6 }, () => get(KEY_A)));
   const statuses = answers.map((res) => res.status).sort();
   assert.deepEqual(statuses, [404, 404, 404, 429, 429, 429], 'burst 3 of 6 at once');
@@ -80,22 +82,19 @@ test('over its burst a client gets 429 with Retry-After; the other client and th
   assert.equal((await get(KEY_B)).status, 404, 'client-b still has its burst');
   assert.equal((await api.request('GET', '/healthz')).status, 200);
 
+  // As a client does: a real wait of Retry-After seconds. A slower machine only waits longer.
   await sleep(retryAfter * 1_000);
   assert.equal((await get(KEY_A)).status, 404, 'served again after Retry-After');
   const lines = api.logs.filter((line) => line.msg === 'request' && line.status === 429);
   assert.equal(lines.length, 3);
   assert.ok(lines.every((line) => line.client === 'client-a' && line.denied === 'rate-limited'));
-});
+}));
 
-test('unauthenticated requests spend from no bucket: a flood of wrong keys leaves every client its burst', async () => {
-  await sleep(1_500);
+test('unauthenticated requests spend from no bucket: a flood of wrong keys leaves every client its burst', checkingConformance(async (t) => {
+  const api = await startLimitedApi(t);
+  const get = (key: string) => getWith(api, key);
   const refused = await Promise.all(Array.from({ length: 50 }, () => get(newApiKey())));
   assert.ok(refused.every((res) => res.status === 401));
   const answers = await Promise.all(Array.from({ length: 3 }, () => get(KEY_B)));
   assert.deepEqual(answers.map((res) => res.status), [404, 404, 404]);
-});
-
-test('every response above matches api/openapi.json', () => {
-  assert.ok(exchanges.some((ex) => ex.status === 429));
-  assert.deepEqual(conformanceProblems(exchanges), []);
-});
+}));

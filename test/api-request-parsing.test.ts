@@ -8,7 +8,7 @@ import { HttpError } from '../api/problem.ts';
 import { pathOf } from '../api/router.ts';
 import { createValidators } from '../api/validation.ts';
 import { ConfigError } from '../lib/errors.ts';
-import { conformanceProblems } from './support/api.ts';
+import { checkingConformance, conformanceProblems, exchangeRecorder } from './support/api.ts';
 
 const validators = createValidators();
 
@@ -102,4 +102,12 @@ test('the conformance check itself catches an undocumented status, a body or hea
     /POST \/jobs → 202: accepted a body CreateJobRequest refuses/,
   ];
   for (const pattern of expected) assert.ok(problems.some((p) => pattern.test(p)), `${pattern} not in:\n${problems.join('\n')}`);
+});
+
+test('a test checking conformance fails on its own response that does not conform, and a response outside one is refused', async () => {
+  const nonConforming = { method: 'GET', path: '/healthz', status: 418, headers: { 'x-request-id': 'r1', 'content-type': 'application/json' }, text: '{}' };
+  const body = checkingConformance(async () => { exchangeRecorder()(nonConforming); });
+  await assert.rejects(body(undefined), /status not documented/);
+  await checkingConformance(async () => undefined)(undefined);
+  assert.throws(() => exchangeRecorder(), /would go unchecked/);
 });

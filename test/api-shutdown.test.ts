@@ -6,7 +6,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import {
-  closedPortUrl, conformanceProblems, drainQueue, exchanges, NODE, parseRawResponse, ROOT, startDelayProxy, startTestApi, startTestStack,
+  checkingConformance, closedPortUrl, drainQueue, exchangeRecorder, NODE, parseRawResponse, ROOT, startDelayProxy, startTestApi, startTestStack,
   type Exchange, type LogLine, type TestStack,
 } from './support/api.ts';
 
@@ -20,12 +20,13 @@ interface Answer { status: number; headers: http.IncomingHttpHeaders; text: stri
 
 /** A POST /jobs on a connection of its own; resolves with the answer, or with the error if the connection is cut. */
 function postJob(port: number): Promise<Answer | Error> {
+  const record = exchangeRecorder();
   return new Promise((resolve) => {
     const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/jobs', agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
       let text = '';
       res.on('data', (chunk: Buffer) => { text += chunk.toString(); });
       res.on('end', () => {
-        exchanges.push({ method: 'POST', path: '/jobs', status: res.statusCode ?? 0, headers: res.headers, text, requestBody: JOB });
+        record({ method: 'POST', path: '/jobs', status: res.statusCode ?? 0, headers: res.headers, text, requestBody: JOB });
         resolve({ status: res.statusCode ?? 0, headers: res.headers, text });
       });
       res.on('error', resolve);
@@ -40,6 +41,7 @@ function postJob(port: number): Promise<Answer | Error> {
  * with a request under way, which shutdown lets finish.
  */
 async function startReadyz(port: number): Promise<{ finish(): Promise<Exchange> }> {
+  const record = exchangeRecorder();
   const socket = net.connect(port, '127.0.0.1');
   let raw = '';
   socket.on('data', (chunk: Buffer) => { raw += chunk.toString('latin1'); });
@@ -51,7 +53,7 @@ async function startReadyz(port: number): Promise<{ finish(): Promise<Exchange> 
       socket.write('\r\n');
       await closed;
       const exchange = { method: 'GET', path: '/readyz', ...parseRawResponse(raw) };
-      exchanges.push(exchange);
+      record(exchange);
       return exchange;
     },
   };
@@ -115,7 +117,7 @@ async function exitCode(child: ChildProcess, withinMs: number): Promise<number |
   return code;
 }
 
-test('shutdown(): readyz answers 503 at once, no new connections, the request in flight completes, then it resolves', async (t) => {
+test('shutdown(): readyz answers 503 at once, no new connections, the request in flight completes, then it resolves', checkingConformance(async (t) => {
   const proxy = await startDelayProxy(stack.env.AWS_ENDPOINT_URL_DYNAMODB!, 'PutItem', 1_000);
   t.after(() => proxy.close());
   const api = await startTestApi(stack, { env: { AWS_ENDPOINT_URL_DYNAMODB: proxy.url } });
@@ -124,8 +126,9 @@ test('shutdown(): readyz answers 503 at once, no new connections, the request in
   const posted = postJob(api.port);
   await proxy.next();
 
-  const started = Date.now();
-  const drained = api.api.shutdown().then(() => Date.now() - started);
+  // Whether the request in flight had been answered (its access log line is written then) when shutdown() resolved.
+  const answeredFirst = () => api.logs.some((l) => l.msg === 'request' && l.method === 'POST' && l.status === 202);
+  const drained = api.api.shutdown().then(answeredFirst);
   const ready = await readyz.finish();
   assert.equal(ready.status, 503);
   assert.equal(JSON.parse(ready.text).detail, 'Shutting down');
@@ -136,13 +139,12 @@ test('shutdown(): readyz answers 503 at once, no new connections, the request in
   assert.ok(!(answer instanceof Error), String(answer));
   assert.equal(answer.status, 202, answer.text);
   assert.equal(answer.headers.connection, 'close');
-  const drainMs = await drained;
-  assert.ok(drainMs >= 500 && drainMs < 3_000, `drained in ${drainMs} ms`);
+  assert.equal(await drained, true, 'shutdown() resolved only after the request in flight was answered');
   const { jobId } = JSON.parse(answer.text) as { jobId: string };
   assert.ok((await drainQueue(stack)).some((m) => m.jobId === jobId), 'the job was queued before the end');
-});
+}));
 
-test('SIGTERM with a request in flight: readyz 503 during the drain, the request completes with 202, exit 0 within the grace period', async (t) => {
+test('SIGTERM with a request in flight: readyz 503 during the drain, the request completes with 202, exit 0 within the grace period', checkingConformance(async (t) => {
   const proxy = await startDelayProxy(stack.env.AWS_ENDPOINT_URL_DYNAMODB!, 'PutItem', 1_000);
   t.after(() => proxy.close());
   const api = await startApiProcess(t, { AWS_ENDPOINT_URL_DYNAMODB: proxy.url, SHUTDOWN_GRACE_MS: '5000' });
@@ -150,7 +152,6 @@ test('SIGTERM with a request in flight: readyz 503 during the drain, the request
   const posted = postJob(api.port);
   await proxy.next();
 
-  const started = Date.now();
   api.child.kill('SIGTERM');
   const exited = exitCode(api.child, 10_000);
   await waitForLog(api, 'shutting down');
@@ -162,14 +163,14 @@ test('SIGTERM with a request in flight: readyz 503 during the drain, the request
   assert.equal(answer.status, 202, answer.text);
 
   assert.equal(await exited, 0, api.stderr());
-  assert.ok(Date.now() - started < 5_000, `exited after ${Date.now() - started} ms`);
+  assert.ok(!api.logs.some((l) => /grace period over/.test(l.msg)), 'exited when the request was done, within the grace period');
   const messages = api.logs.map((l) => l.msg);
   assert.ok(messages.includes('shutting down') && messages.includes('stopped'), messages.join(', '));
   const { jobId } = JSON.parse(answer.text) as { jobId: string };
   assert.ok((await drainQueue(stack)).some((m) => m.jobId === jobId), 'the job was queued before exit');
-});
+}));
 
-test('at the end of SHUTDOWN_GRACE_MS the remaining connections are cut and the process exits', async (t) => {
+test('at the end of SHUTDOWN_GRACE_MS the remaining connections are cut and the process exits', checkingConformance(async (t) => {
   const proxy = await startDelayProxy(stack.env.AWS_ENDPOINT_URL_DYNAMODB!, 'PutItem', 20_000);
   t.after(() => proxy.close());
   const api = await startApiProcess(t, { AWS_ENDPOINT_URL_DYNAMODB: proxy.url, SHUTDOWN_GRACE_MS: '500', AWS_TIMEOUT_MS: '30000' });
@@ -179,10 +180,11 @@ test('at the end of SHUTDOWN_GRACE_MS the remaining connections are cut and the 
   api.child.kill('SIGTERM');
   assert.equal(await exitCode(api.child, 10_000), 0, api.stderr());
   const elapsed = Date.now() - started;
-  assert.ok(elapsed >= 450 && elapsed < 2_500, `exited after ${elapsed} ms`);
+  // Not before the 500 ms grace period; the request is held 20 s, so 10 s is far from both.
+  assert.ok(elapsed >= 450 && elapsed < 10_000, `exited after ${elapsed} ms`);
   assert.ok((await posted) instanceof Error, 'the request in flight was cut off');
   assert.ok(api.logs.some((l) => l.level === 'warn' && /grace period over/.test(l.msg)));
-});
+}));
 
 test('SIGINT stops an idle api with exit 0; the listening line is written even at LOG_LEVEL=warn', async (t) => {
   const api = await startApiProcess(t, { LOG_LEVEL: 'warn' });
@@ -233,9 +235,4 @@ test('a port already in use exits 1 saying so', async (t) => {
   assert.equal(await exitCode(child, 10_000), 1);
   assert.match(stdout, /cannot listen on 127\.0\.0\.1/);
   assert.match(stdout, /EADDRINUSE/);
-});
-
-test('every response above matches api/openapi.json', () => {
-  assert.ok(exchanges.length >= 4);
-  assert.deepEqual(conformanceProblems(exchanges), []);
 });

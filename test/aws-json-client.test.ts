@@ -86,12 +86,13 @@ test('a connection reset is retried', async (t) => {
 
 test('an abort during the backoff rejects at once with AbortedError and stops retrying', async (t) => {
   const { client, seen } = await fixture(t, (res) => awsError(res, 503, 'ServiceUnavailable'),
-    { retry: { maxAttempts: 10, baseDelayMs: 10_000, maxDelayMs: 10_000 }, random: () => 1 });
+    { retry: { maxAttempts: 10, baseDelayMs: 60_000, maxDelayMs: 60_000 }, random: () => 1 });
   const controller = new AbortController();
   const started = Date.now();
   setTimeout(() => controller.abort(), 100);
   await assert.rejects(client.call('PutItem', {}, { signal: controller.signal }), AbortedError);
-  assert.ok(Date.now() - started < 2_000);
+  // At once, against the 60 s backoff it would sleep otherwise: 20 s is far from both.
+  assert.ok(Date.now() - started < 20_000, `rejected after ${Date.now() - started} ms`);
   assert.equal(seen.length, 1);
 });
 
@@ -104,7 +105,8 @@ test('an abort during a pending request (a long poll) rejects at once and is not
     controller.abort();
   });
   await assert.rejects(client.call('ReceiveMessage', {}, { signal: controller.signal, timeoutMs: 30_000 }), AbortedError);
-  assert.ok(Date.now() - abortedAt < 1_000);
+  // At once, against the 30 s timeout it would wait otherwise: 10 s is far from both.
+  assert.ok(Date.now() - abortedAt < 10_000, `rejected ${Date.now() - abortedAt} ms after the abort`);
   assert.equal(seen.length, 1);
 });
 

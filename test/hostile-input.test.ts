@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { conformanceProblems, exchanges, NODE, parseRawResponse, ROOT, startTestStack, type TestStack } from './support/api.ts';
+import { checkingConformance, exchangeRecorder, NODE, parseRawResponse, ROOT, startTestStack, type TestStack } from './support/api.ts';
 
 /**
  * The classic attacks on an HTTP API that api-http-hardening and api-request-parsing do not cover,
@@ -94,7 +94,8 @@ interface RawResult {
  * Bytes written as they are; everything the server sends until it closes the connection, or
  * until `waitMs` passes (a connection kept alive is then closed by us).
  */
-async function send(bytes: string | Buffer, record: { method: string; path: string }, waitMs = 3_000): Promise<RawResult> {
+async function send(bytes: string | Buffer, request: { method: string; path: string }, waitMs = 3_000): Promise<RawResult> {
+  const record = exchangeRecorder();
   const socket = net.connect(api.port, '127.0.0.1');
   const chunks: Buffer[] = [];
   socket.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -114,7 +115,7 @@ async function send(bytes: string | Buffer, record: { method: string; path: stri
   // A kept-alive response's body is read up to its Content-Length, so that the check sees one response.
   const length = Number(parsed.headers['content-length'] ?? parsed.text.length);
   const text = Buffer.from(parsed.text, 'utf8').subarray(0, length).toString('utf8');
-  exchanges.push({ ...record, status: parsed.status, headers: parsed.headers, text });
+  record({ ...request, status: parsed.status, headers: parsed.headers, text });
   return { raw, status: parsed.status, headers: parsed.headers, text, responses, closedByServer };
 }
 
@@ -152,7 +153,7 @@ async function rssKiB(pid: number): Promise<number> {
 
 const nested = (depth: number, open: string, close: string, inner = '') => `${open.repeat(depth)}${inner}${close.repeat(depth)}`;
 
-test('deeply nested JSON (100k levels) answers 400 without overflowing the stack, as an array, object or inside the payload', async () => {
+test('deeply nested JSON (100k levels) answers 400 without overflowing the stack, as an array, object or inside the payload', checkingConformance(async () => {
   const depth = 100_000;
   const cases: Array<[string, string]> = [
     [`${'['.repeat(depth)}`, 'invalid-json'],
@@ -168,13 +169,14 @@ test('deeply nested JSON (100k levels) answers 400 without overflowing the stack
     const elapsed = performance.now() - started;
     assert.equal(res.status, 400, res.text.slice(0, 300));
     assert.equal(problemType(res), type);
-    // Work linear in the body: a quadratic scan once held the event loop for 40 s on the nested objects.
-    assert.ok(elapsed < 2_000, `${body.slice(0, 20)}…: answered in ${Math.round(elapsed)} ms`);
+    // Work linear in the body, milliseconds: a quadratic scan once held the event loop for 40 s on
+    // the nested objects. 10 s is far from both.
+    assert.ok(elapsed < 10_000, `${body.slice(0, 20)}…: answered in ${Math.round(elapsed)} ms`);
   }
   await assertStillServing();
-});
+}));
 
-test('__proto__ and constructor keys are refused at any depth, inside arrays too; prototype is just an unknown field', async () => {
+test('__proto__ and constructor keys are refused at any depth, inside arrays too; prototype is just an unknown field', checkingConformance(async () => {
   const deep = (key: string) => `{"type":"transform","payload":{"text":"a"},"x":${nested(5_000, '[', ']', `{"${key}":{"polluted":true}}`)}}`;
   for (const key of ['__proto__', 'constructor', '\\u0063onstructor']) {
     const res = await post(deep(key));
@@ -186,9 +188,9 @@ test('__proto__ and constructor keys are refused at any depth, inside arrays too
   assert.equal(prototype.status, 400);
   assert.deepEqual(JSON.parse(prototype.text).errors, [{ path: '/payload/prototype', message: 'unknown field "prototype"' }]);
   await assertStillServing();
-});
+}));
 
-test('invalid UTF-8 in the body answers 400: overlong forms, encoded surrogates, truncated and stray bytes', async () => {
+test('invalid UTF-8 in the body answers 400: overlong forms, encoded surrogates, truncated and stray bytes', checkingConformance(async () => {
   const bodies = [
     [0xc0, 0xaf], // an overlong "/"
     [0xed, 0xa0, 0x80], // a UTF-16 surrogate encoded as UTF-8
@@ -202,9 +204,9 @@ test('invalid UTF-8 in the body answers 400: overlong forms, encoded surrogates,
     assert.match(JSON.parse(res.text).detail, /not valid UTF-8/);
   }
   await assertStillServing();
-});
+}));
 
-test('invalid UTF-8 and odd characters in the path answer 4xx, whether percent-encoded or raw', async () => {
+test('invalid UTF-8 and odd characters in the path answer 4xx, whether percent-encoded or raw', checkingConformance(async () => {
   const encoded = ['%FF%FE', '%C0%AF', '%ED%A0%80', '%E2%80%AE3f0e7a52', '%EF%BC%93f0e7a52-9c1b-4d2e-8f6a-0b1c2d3e4f50'];
   for (const id of encoded) {
     const res = await get(`/jobs/${id}`);
@@ -217,9 +219,9 @@ test('invalid UTF-8 and odd characters in the path answer 4xx, whether percent-e
     assert.ok(res.status >= 400 && res.status < 500, res.raw);
   }
   await assertStillServing();
-});
+}));
 
-test('numbers out of range: 1e400 and huge integers answer 400 naming the field; -0 and underflow to 0 are just 0', async () => {
+test('numbers out of range: 1e400 and huge integers answer 400 naming the field; -0 and underflow to 0 are just 0', checkingConformance(async () => {
   const refused: Array<[string, string]> = [
     ['"sleepMs":1e400', '/payload/simulate/sleepMs'],
     ['"sleepMs":-1e400', '/payload/simulate/sleepMs'],
@@ -242,9 +244,9 @@ test('numbers out of range: 1e400 and huge integers answer 400 naming the field;
     assert.equal(res.status, 202, `${field}: ${res.text}`);
   }
   await assertStillServing();
-});
+}));
 
-test('path traversal and odd job ids answer 400 (or 431 past the header limit) and echo at most an excerpt', async () => {
+test('path traversal and odd job ids answer 400 (or 431 past the header limit) and echo at most an excerpt', checkingConformance(async () => {
   const ids = [
     '..%2F..%2Fetc%2Fpasswd', '%2e%2e%2f%2e%2e%2fetc', '..\\..\\etc\\passwd', '%00', `${UNKNOWN_JOB}%00`, `${UNKNOWN_JOB};x=1`,
     `${UNKNOWN_JOB}/..`, '%252e%252e%252f', '....//....//etc', `${'a'.repeat(8_000)}`, '%0d%0aSet-Cookie:%20x=1',
@@ -265,9 +267,9 @@ test('path traversal and odd job ids answer 400 (or 431 past the header limit) a
   const huge = await get(`/jobs/${'a'.repeat(20_000)}`);
   assert.equal(huge.status, 431);
   await assertStillServing();
-});
+}));
 
-test('header injection through x-request-id or Idempotency-Key: refused or replaced, never echoed, never logged', async () => {
+test('header injection through x-request-id or Idempotency-Key: refused or replaced, never echoed, never logged', checkingConformance(async () => {
   const marker = `inj${randomBytes(4).toString('hex')}`;
   // A bare CR or LF inside a value, or a value folded onto a second line: node:http refuses the request outright.
   for (const value of [`${marker}\r\n Set-Cookie: a=1`, `${marker}\nX-Injected: 1`, `${marker}\rX-Injected: 1`]) {
@@ -299,9 +301,9 @@ test('header injection through x-request-id or Idempotency-Key: refused or repla
   }
   await assertStillServing();
   assert.deepEqual(api.log.filter((line) => line.includes(marker)), [], 'no log line carries the injected value');
-});
+}));
 
-test('many headers: 900 are served, more lines or bytes than node:http takes get 431, repeated ones are refused or replaced, two Hosts are a 400', async () => {
+test('many headers: 900 are served, more lines or bytes than node:http takes get 431, repeated ones are refused or replaced, two Hosts are a 400', checkingConformance(async () => {
   // node:http takes up to about 900 header lines, whatever their size, and answers 431 past that.
   const many = Array.from({ length: 900 }, (_, i) => `x${i}:1`);
   const served = await send(head(['GET /healthz HTTP/1.1', 'Host: test', ...many, 'Connection: close']), { method: 'GET', path: '/healthz' });
@@ -322,9 +324,9 @@ test('many headers: 900 are served, more lines or bytes than node:http takes get
   assert.equal(twoHosts.status, 400, twoHosts.raw);
   assert.match(JSON.parse(twoHosts.text).detail, /Host header is repeated/);
   await assertStillServing();
-});
+}));
 
-test('request smuggling classics answer 400 and close the connection, so a request hidden in the body is never read', async () => {
+test('request smuggling classics answer 400 and close the connection, so a request hidden in the body is never read', checkingConformance(async () => {
   const smuggled = `GET /jobs/${UNKNOWN_JOB} HTTP/1.1\r\nHost: test\r\n${AUTH}\r\nx-request-id: smuggled-${randomBytes(4).toString('hex')}\r\n\r\n`;
   const chunked = `0\r\n\r\n${smuggled}`;
   const cases: Array<[string, string[], string]> = [
@@ -351,9 +353,9 @@ test('request smuggling classics answer 400 and close the connection, so a reque
   }
   assert.deepEqual(api.log.filter((line) => line.includes('"requestId":"smuggled-')), [], 'no smuggled request reached a handler');
   await assertStillServing();
-});
+}));
 
-test('memory stays bounded: once the heap has found its size, more waves of hostile requests leave the api RSS where it was', async () => {
+test('memory stays bounded: once the heap has found its size, more waves of hostile requests leave the api RSS where it was', checkingConformance(async () => {
   const deep = nested(100_000, '[', ']');
   const manyHeaders = head(['GET /healthz HTTP/1.1', 'Host: test', ...Array.from({ length: 800 }, (_, i) => `x${i}: ${'v'.repeat(12)}`), 'Connection: close']);
   const bodies = [
@@ -402,9 +404,4 @@ test('memory stays bounded: once the heap has found its size, more waves of host
   assert.ok(growthMiB < laterMiB / 2, `RSS grew ${growthMiB.toFixed(1)} MiB from wave 2 to wave 4, against ${Math.round(laterMiB)} MiB sent`);
   assert.ok(peakMiB < 640, `RSS peaked at ${Math.round(peakMiB)} MiB`);
   await assertStillServing();
-});
-
-test('every answer above matches api/openapi.json', () => {
-  assert.ok(exchanges.length > 50);
-  assert.deepEqual(conformanceProblems(exchanges), []);
-});
+}));

@@ -27,5 +27,6 @@ test('sleepMs is cut short by the shutdown signal', async () => {
   const started = Date.now();
   setTimeout(() => controller.abort(), 20);
   await assert.rejects(transform.run({ text: 'x', simulate: { sleepMs: 60_000 } }, ctx(1, controller.signal)), AbortedError);
-  assert.ok(Date.now() - started < 1_000);
+  // At once, against the 60 s sleep: 20 s is far from both.
+  assert.ok(Date.now() - started < 20_000, `cut short after ${Date.now() - started} ms`);
 });

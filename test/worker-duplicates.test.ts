@@ -9,8 +9,10 @@ const suite = useBackend();
 
 test('the same message sent twice and received at once by two consumers runs the work once, and both copies end deleted', async (t) => {
   const res = await freshResources(suite.aws);
+  let leaseBusy: Promise<unknown> = Promise.resolve();
+  // The work goes on until the other copy has found the lease busy, however late that copy comes.
   const slow = testJobType('transform', async (payload, context) => {
-    await sleep(1_000);
+    await leaseBusy;
     return transform.run(payload, context);
   });
   const jobTypes = new Map([['transform', slow]]);
@@ -19,6 +21,7 @@ test('the same message sent twice and received at once by two consumers runs the
   const b = startConsumer(t, suite.aws, res, { jobTypes, config: { concurrency: 1, workerId: 'worker-b' } });
   const job = await createJob(res.store, { text: 'twice' });
   const busy = [record(a.events, 'lease_busy'), record(b.events, 'lease_busy')];
+  leaseBusy = Promise.race([nextEvent(a.events, 'lease_busy'), nextEvent(b.events, 'lease_busy')]);
   const started = Promise.race([nextEvent(a.events, 'job_started'), nextEvent(b.events, 'job_started')]);
   const duplicate = Promise.race([nextEvent(a.events, 'duplicate'), nextEvent(b.events, 'duplicate')]);
   const bothReceived = Promise.all([nextEvent(a.events, 'message_received'), nextEvent(b.events, 'message_received')]);

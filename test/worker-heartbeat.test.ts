@@ -2,15 +2,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createJobStore } from '../lib/jobs/store.ts';
-import { createJob, enqueue, nextEvent, queueCounts, record, startConsumer, testJobType } from './support/worker.ts';
+import { startHeartbeat } from '../worker/heartbeat.ts';
+import { createJob, enqueue, events, nextEvent, queueCounts, record, startConsumer, testJobType } from './support/worker.ts';
 import { freshResources, useBackend } from './support/backend.ts';
 
 const suite = useBackend();
 
 test('heartbeats keep a job that outlasts the visibility timeout and the lease from reaching a second consumer', async (t) => {
   const res = await freshResources(suite.aws);
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => { finish = resolve; });
   const long = testJobType('long', async () => {
-    await sleep(3_500);
+    await finished;
     return { done: true };
   });
   const jobTypes = new Map([['long', long]]);
@@ -25,16 +28,45 @@ test('heartbeats keep a job that outlasts the visibility timeout and the lease f
 
   const b = startConsumer(t, suite.aws, res, { jobTypes, config: { ...short, workerId: 'worker-b' } });
   const receivedByB = record(b.events, 'message_received');
-  await sleep(2_000);
+  // The job runs on for six beats after b starts polling: two whole visibility timeouts and leases,
+  // however slowly the machine beats.
+  await events(a.events, 'heartbeat', 6, () => true, 30_000);
   const laterLease = (await res.store.get(job.jobId, { consistent: true }))?.leaseExpiresAt ?? 0;
   assert.ok(laterLease > firstLease + 1_000, `the lease was extended: ${firstLease} then ${laterLease}`);
+  const succeeded = nextEvent(a.events, 'job_succeeded', (e) => e.jobId === job.jobId);
+  finish();
 
-  await nextEvent(a.events, 'job_succeeded', (e) => e.jobId === job.jobId);
+  await succeeded;
   assert.deepEqual(receivedByB, [], 'the second consumer never saw the message');
   assert.equal(long.runs, 1);
-  assert.ok(beats.length >= 8, `a beat every third of a second: ${beats.length}`);
-  assert.ok(beats.every((beat) => beat.leaseExtended));
+  assert.ok(beats.length >= 6 && beats.every((beat) => beat.leaseExtended), JSON.stringify(beats));
   assert.deepEqual(await queueCounts(suite.aws, res.queueUrl), { visible: 0, inFlight: 0 });
+});
+
+test('a heartbeat beats every third of the shorter of the visibility timeout and the lease, extending both each time', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const visibility: number[] = [];
+  const leases: number[] = [];
+  const beats: boolean[] = [];
+  const heartbeat = startHeartbeat({
+    sqs: { changeMessageVisibility: async (input) => { visibility.push(input.VisibilityTimeout); } },
+    store: { extendLease: async (_jobId, _owner, leaseMs) => { leases.push(leaseMs); return true; } },
+    queueUrl: 'q', receiptHandle: 'r', jobId: 'j', owner: 'o', visibilityTimeoutSeconds: 30, leaseMs: 12_000,
+    onBeat: (extended) => beats.push(extended), onLost: () => assert.fail('lost'), onError: (err) => assert.fail(String(err)),
+  });
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+  for (let n = 1; n <= 3; n++) {
+    t.mock.timers.tick(3_999);
+    await settle();
+    assert.equal(beats.length, n - 1, `no beat ${n} before 4 s`);
+    t.mock.timers.tick(1);
+    await settle();
+    assert.equal(beats.length, n, `beat ${n} at 4 s, a third of the 12 s lease`);
+  }
+  await heartbeat.stop();
+  t.mock.timers.tick(10_000);
+  await settle();
+  assert.deepEqual([beats, visibility, leases], [[true, true, true], [30, 30, 30], [12_000, 12_000, 12_000]], 'none after stop()');
 });
 
 test('a heartbeat that finds the lease lost aborts the job\'s signal, and nothing is written', async (t) => {

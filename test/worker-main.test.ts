@@ -76,7 +76,8 @@ test('on SIGTERM worker/main.ts stops polling, finishes a short job, releases a 
     DLQ_URL: res.dlqUrl,
     DDB_TABLE: res.table,
     LOG_LEVEL: 'info',
-    DRAIN_TIMEOUT_MS: '2000',
+    // Time for the one-second job to finish on a slow machine, well short of the 20 s poll.
+    DRAIN_TIMEOUT_MS: '5000',
     VISIBILITY_TIMEOUT_SECONDS: '30',
   });
   t.after(() => {
@@ -98,7 +99,8 @@ test('on SIGTERM worker/main.ts stops polling, finishes a short job, releases a 
   const [code, signal] = await worker.exited;
   const took = Date.now() - from;
   assert.deepEqual([code, signal], [0, null]);
-  assert.ok(took < 4_000, `exited ${took} ms after SIGTERM with a 2 s drain timeout`);
+  // The drain timeout is 5 s; waiting out the pending poll would take 20 s and the long job 60 s.
+  assert.ok(took < 12_000, `exited ${took} ms after SIGTERM with a 5 s drain timeout`);
   assert.equal((await res.store.get(short.jobId, { consistent: true }))?.status, 'SUCCEEDED');
   const released = await res.store.get(long.jobId, { consistent: true });
   assert.equal(released?.status, 'RETRYING');
@@ -134,5 +136,6 @@ test('a second signal makes worker/main.ts exit 1 at once, without waiting for t
   worker.child.kill('SIGINT');
   const [code] = await worker.exited;
   assert.equal(code, 1);
-  assert.ok(Date.now() - from < 2_000);
+  // The drain would take 30 s: 10 s is far from it and from the milliseconds an exit takes.
+  assert.ok(Date.now() - from < 10_000, `exited ${Date.now() - from} ms after the second signal`);
 });

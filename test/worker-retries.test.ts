@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { retryDelaySeconds } from '../worker/backoff.ts';
-import { createJob, enqueue, messageFor, nextEvent, queueCounts, record, startConsumer } from './support/worker.ts';
+import type { ConsumerDeps } from '../worker/consumer.ts';
+import { createJob, enqueue, fastSettings, messageFor, nextEvent, queueCounts, record, startConsumer } from './support/worker.ts';
 import { freshResources, useBackend } from './support/backend.ts';
 
 const suite = useBackend();
@@ -20,7 +21,16 @@ test('retryDelaySeconds: full jitter over a ceiling that doubles per attempt fro
 
 test('a job that always fails is retried with growing backoff, then SQS moves its message to the DLQ after 3 receives', async (t) => {
   const res = await freshResources(suite.aws);
-  const consumer = startConsumer(t, suite.aws, res, { random: () => 0.999 });
+  // When each backoff began: before the call that hides the message, so a slow machine can only lengthen a gap.
+  const hiddenAt: number[] = [];
+  const sqs: ConsumerDeps['sqs'] = {
+    ...suite.aws.sqs,
+    changeMessageVisibility: (input, options) => {
+      if (input.VisibilityTimeout !== fastSettings().visibilityTimeoutSeconds) hiddenAt.push(Date.now());
+      return suite.aws.sqs.changeMessageVisibility(input, options);
+    },
+  };
+  const consumer = startConsumer(t, suite.aws, res, { random: () => 0.999, sqs });
   const received = record(consumer.events, 'message_received');
   const failed = record(consumer.events, 'job_failed');
   const job = await createJob(res.store, { text: 'doomed', simulate: { failAlways: true } });
@@ -30,7 +40,7 @@ test('a job that always fails is retried with growing backoff, then SQS moves it
 
   assert.deepEqual(failed.map((f) => [f.attempt, f.receiveCount, f.retryDelaySeconds]), [[1, 1, 1], [2, 2, 2], [3, 3, 4]]);
   for (const n of [0, 1]) {
-    const gap = received[n + 1]!.at - failed[n]!.at;
+    const gap = received[n + 1]!.at - hiddenAt[n]!;
     assert.ok(gap >= failed[n]!.retryDelaySeconds * 1000 - 150, `receive ${n + 2} came ${gap} ms after a ${failed[n]!.retryDelaySeconds} s backoff`);
   }
   const stored = await res.store.get(job.jobId, { consistent: true });

@@ -35,7 +35,7 @@ async function messageCounts(queue: TestQueue): Promise<{ visible: number; inFli
 }
 
 /** The Approximate* counts may lag on AWS: wait for the expected value rather than read it once. */
-async function waitForCounts(queue: TestQueue, expected: { visible: number; inFlight: number }, timeoutMs = 5_000): Promise<void> {
+async function waitForCounts(queue: TestQueue, expected: { visible: number; inFlight: number }, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let counts = await messageCounts(queue);
   while ((counts.visible !== expected.visible || counts.inFlight !== expected.inFlight) && Date.now() < deadline) {

@@ -73,30 +73,32 @@ test('ApproximateReceiveCount goes up by one per receive', async (t) => {
 test('a received message that is not deleted becomes visible again once its 1 s VisibilityTimeout has passed', async (t) => {
   const queue = await createTestQueue(t, suite.aws, 'conformance-visibility');
   await suite.aws.sqs.sendMessage({ QueueUrl: queue.url, MessageBody: 'come back' });
-  const first = only((await suite.aws.sqs.receiveMessage({ QueueUrl: queue.url, WaitTimeSeconds: 2, VisibilityTimeout: 1 })).Messages);
+  // Taken before the receive that starts the timeout, so a slow machine can only lengthen what is measured.
   const receivedAt = Date.now();
+  const first = only((await suite.aws.sqs.receiveMessage({ QueueUrl: queue.url, WaitTimeSeconds: 2, VisibilityTimeout: 1 })).Messages);
 
   assert.deepEqual((await suite.aws.sqs.receiveMessage({ QueueUrl: queue.url })).Messages, [], 'in flight: hidden from other receivers');
-  const again = only((await suite.aws.sqs.receiveMessage({ QueueUrl: queue.url, WaitTimeSeconds: 5 })).Messages);
+  const again = only((await suite.aws.sqs.receiveMessage({ QueueUrl: queue.url, WaitTimeSeconds: 20 })).Messages);
   const hiddenMs = Date.now() - receivedAt;
   assert.equal(again.MessageId, first.MessageId);
   assert.notEqual(again.ReceiptHandle, first.ReceiptHandle, 'each receive hands out a new receipt handle');
-  assert.ok(hiddenMs >= 800 && hiddenMs < 4_000, `visible again after ${hiddenMs} ms, expected about 1000`);
+  assert.ok(hiddenMs >= 950 && hiddenMs < 10_000, `visible again after ${hiddenMs} ms, expected about 1000`);
 });
 
 test('ChangeMessageVisibility extends an in-flight message\'s timeout from the time of the call', async (t) => {
   const queue = await createTestQueue(t, suite.aws, 'conformance-extend');
   await suite.aws.sqs.sendMessage({ QueueUrl: queue.url, MessageBody: 'keep hidden' });
   const message = only((await suite.aws.sqs.receiveMessage({ QueueUrl: queue.url, WaitTimeSeconds: 2, VisibilityTimeout: 1 })).Messages);
-  await suite.aws.sqs.changeMessageVisibility({ QueueUrl: queue.url, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 3 });
+  // Taken before the call, so a slow machine can only lengthen what is measured; 5 s leaves the 2 s poll below room to finish inside it.
   const extendedAt = Date.now();
+  await suite.aws.sqs.changeMessageVisibility({ QueueUrl: queue.url, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 5 });
 
   const during = await suite.aws.sqs.receiveMessage({ QueueUrl: queue.url, WaitTimeSeconds: 2 });
   assert.deepEqual(during.Messages, [], 'still hidden after the original 1 s timeout');
-  const back = only((await suite.aws.sqs.receiveMessage({ QueueUrl: queue.url, WaitTimeSeconds: 5 })).Messages);
+  const back = only((await suite.aws.sqs.receiveMessage({ QueueUrl: queue.url, WaitTimeSeconds: 20 })).Messages);
   const hiddenMs = Date.now() - extendedAt;
   assert.equal(back.MessageId, message.MessageId);
-  assert.ok(hiddenMs >= 2_500 && hiddenMs < 6_000, `visible again ${hiddenMs} ms after the extension, expected about 3000`);
+  assert.ok(hiddenMs >= 4_950 && hiddenMs < 15_000, `visible again ${hiddenMs} ms after the extension, expected about 5000`);
 });
 
 test('ChangeMessageVisibility to 0 makes a message visible at once and does not count as a receive', async (t) => {
@@ -109,10 +111,11 @@ test('ChangeMessageVisibility to 0 makes a message visible at once and does not 
   await suite.aws.sqs.changeMessageVisibility({ QueueUrl: queue.url, ReceiptHandle: first.ReceiptHandle, VisibilityTimeout: 0 });
 
   const started = Date.now();
-  const second = await receive({ WaitTimeSeconds: 5 });
+  const second = await receive({ WaitTimeSeconds: 20 });
   const waitedMs = Date.now() - started;
   assert.equal(second.MessageId, first.MessageId);
-  assert.ok(waitedMs < 2_000, `visible again after ${waitedMs} ms, expected at once`);
+  // At once, against the 30 s it would stay hidden otherwise: 10 s is far from both.
+  assert.ok(waitedMs < 10_000, `visible again after ${waitedMs} ms, expected at once`);
   assert.equal(second.Attributes?.ApproximateReceiveCount, '2');
 });
 

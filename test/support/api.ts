@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
 import http from 'node:http';
@@ -18,7 +20,7 @@ import { type Aws, createAws, createUndiciTransport, type DynamoDb, type Sqs } f
 import type { JobStore } from '../../lib/jobs/store.ts';
 import { createLogger } from '../../lib/log.ts';
 
-/** What the api tests share: a local stack, the api in-process, a recorder of every exchange. */
+/** What the api tests share: a local stack, the api in-process, a recorder of each test's exchanges. */
 
 export const ROOT = new URL('../..', import.meta.url);
 export const NODE = new URL('node_modules/.bin/node', ROOT).pathname;
@@ -96,9 +98,6 @@ export interface StartApiOptions {
   wrapSqs?: (sqs: Sqs) => Sqs;
 }
 
-/** Every exchange of this test file, for the response conformance check at its end. */
-export const exchanges: Exchange[] = [];
-
 /** The api in this process on 127.0.0.1 and a free port, with the production AWS policy. */
 export async function startTestApi(stack: TestStack, options: StartApiOptions = {}): Promise<TestApi> {
   const logs: LogLine[] = [];
@@ -132,6 +131,7 @@ export async function startTestApi(stack: TestStack, options: StartApiOptions = 
     const isJson = body !== undefined && typeof body === 'object' && !Buffer.isBuffer(body);
     const payload = isJson ? JSON.stringify(body) : body as string | Buffer | undefined;
     const headers = { ...(isJson ? { 'content-type': 'application/json' } : {}), ...requestOptions.headers };
+    const record = exchangeRecorder();
     return new Promise((resolve, reject) => {
       const req = http.request({ host: '127.0.0.1', port, method, path, headers, agent }, (res) => {
         const chunks: Buffer[] = [];
@@ -140,7 +140,7 @@ export async function startTestApi(stack: TestStack, options: StartApiOptions = 
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           const status = res.statusCode ?? 0;
-          exchanges.push({ method, path, status, headers: res.headers, text, requestBody: payload?.toString() });
+          record({ method, path, status, headers: res.headers, text, requestBody: payload?.toString() });
           resolve({ status, headers: res.headers, text, json: parseOrUndefined(text) });
         });
       });
@@ -170,7 +170,8 @@ export async function startTestApi(stack: TestStack, options: StartApiOptions = 
  * the connection after it, or `request` says `connection: close`). For what a well-behaved client
  * cannot send.
  */
-export async function rawRequest(port: number, bytes: string | Buffer, record: { method: string; path: string }): Promise<Exchange> {
+export async function rawRequest(port: number, bytes: string | Buffer, request: { method: string; path: string }): Promise<Exchange> {
+  const record = exchangeRecorder();
   const socket = net.connect(port, '127.0.0.1');
   const chunks: Buffer[] = [];
   socket.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -178,8 +179,8 @@ export async function rawRequest(port: number, bytes: string | Buffer, record: {
   await once(socket, 'connect');
   socket.write(bytes);
   await once(socket, 'close');
-  const exchange = { ...record, ...parseRawResponse(Buffer.concat(chunks).toString('latin1')) };
-  exchanges.push(exchange);
+  const exchange = { ...request, ...parseRawResponse(Buffer.concat(chunks).toString('latin1')) };
+  record(exchange);
   return exchange;
 }
 
@@ -284,7 +285,33 @@ async function startEndpoint(handler: (req: http.IncomingMessage, res: http.Serv
   return endpoint;
 }
 
-// The conformance check: every response matches api/openapi.json.
+// The conformance check: every response a test gets matches api/openapi.json.
+
+/** The exchanges of the test running in this async context. */
+const testExchanges = new AsyncLocalStorage<Exchange[]>();
+
+/**
+ * A test body whose every exchange is checked against api/openapi.json when it ends: each test
+ * checks only its own, so it passes alone and in any order.
+ */
+export function checkingConformance<T>(body: (t: T) => Promise<void>): (t: T) => Promise<void> {
+  return async (t) => {
+    const recorded: Exchange[] = [];
+    await testExchanges.run(recorded, () => body(t));
+    assert.deepEqual(conformanceProblems(recorded), []);
+  };
+}
+
+/**
+ * Where to record the exchange about to be made: the running test's list. Taken when the request
+ * starts, because a kept-alive socket answers in the context of the test that opened it. Outside
+ * `checkingConformance` it throws, so that no response goes unchecked.
+ */
+export function exchangeRecorder(): (exchange: Exchange) => void {
+  const recorded = testExchanges.getStore();
+  if (recorded === undefined) throw new Error('an exchange outside checkingConformance would go unchecked: wrap the test body in it');
+  return (exchange) => { recorded.push(exchange); };
+}
 
 const doc = OPENAPI as unknown as {
   paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
