@@ -116,7 +116,7 @@ test-moto: $(DEPS) ## The conformance suite and the drills against moto_server (
 
 .PHONY: build-lambda
 build-lambda: $(DEPS) ## Bundle the dlq-lambda (esbuild) into dist/dlq-lambda.zip for nodejs24.x, handler index.handler
-	node dlq-lambda/build.ts
+	node ops/build/build-lambda.ts
 
 .PHONY: bench
 bench: $(DEPS) ## Benchmarks: our AWS client beside the AWS SDK, aws4 and @smithy/signature-v4

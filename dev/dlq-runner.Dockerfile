@@ -9,7 +9,7 @@ WORKDIR /src
 # The same lines as the other images' build stages, so they share the dependency layer.
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY ops/bundle.ts ops/
+COPY ops/build ops/build/
 COPY lib lib/
 COPY dlq-lambda dlq-lambda/
 COPY dev dev/
@@ -19,7 +19,7 @@ RUN case "$SOURCEMAP" in \
       '') set -- ;; \
       *) echo "SOURCEMAP is true or unset, not '$SOURCEMAP'" >&2; exit 1 ;; \
     esac \
- && node ops/bundle.ts dev/dlq-runner.ts /out/main.mjs "$@"
+ && node ops/build/bundle.ts dev/dlq-runner.ts /out/main.mjs "$@"
 
 FROM debian:bookworm-slim
 # --no-log-init: a lastlog entry for a high uid is a sparse file the layer would store in full.
