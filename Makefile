@@ -10,7 +10,8 @@ DEPS := node_modules/.installed
 TEST_CONCURRENCY ?= 4
 
 # Container images, named once here: charts/jobsys/values.yaml and k8s/ use the same names, and
-# test/k8s checks that they do. Empty registry: images imported into k3d.
+# test/k8s checks that they do. Each is built by ops/build/Dockerfile with COMPONENT its suffix.
+# Empty registry: images imported into k3d.
 IMAGE_REGISTRY ?=
 export IMAGE_TAG ?= dev
 API_IMAGE := jobsys-api
@@ -156,11 +157,11 @@ base-images: $(DEPS) ## Only where no registry is reachable: make the Dockerfile
 .PHONY: build
 build: $(DEPS) build-lambda ## Build the container images (api, worker; dlq-runner, local-aws for k3d) and the Lambda zip
 	@echo "== building images, tag $(IMAGE_TAG)"
-	$(eval BUILD_FLAGS := --force-rm --build-arg VERSION=$(IMAGE_TAG) --build-arg REVISION=$(shell git rev-parse HEAD 2>/dev/null || echo unknown) $(DOCKER_BUILD_FLAGS))
-	$(DOCKER) build $(BUILD_FLAGS) -f api/Dockerfile -t $(API_IMAGE):$(IMAGE_TAG) .
-	$(DOCKER) build $(BUILD_FLAGS) -f worker/Dockerfile -t $(WORKER_IMAGE):$(IMAGE_TAG) .
-	$(DOCKER) build $(BUILD_FLAGS) -f dev/dlq-runner.Dockerfile -t $(DLQ_RUNNER_IMAGE):$(IMAGE_TAG) .
-	$(DOCKER) build $(BUILD_FLAGS) -f dev/local-aws.Dockerfile -t $(LOCAL_AWS_IMAGE):$(IMAGE_TAG) .
+	$(eval BUILD_FLAGS := -f ops/build/Dockerfile --force-rm --build-arg VERSION=$(IMAGE_TAG) --build-arg REVISION=$(shell git rev-parse HEAD 2>/dev/null || echo unknown) $(DOCKER_BUILD_FLAGS))
+	$(DOCKER) build $(BUILD_FLAGS) --build-arg COMPONENT=api -t $(API_IMAGE):$(IMAGE_TAG) .
+	$(DOCKER) build $(BUILD_FLAGS) --build-arg COMPONENT=worker -t $(WORKER_IMAGE):$(IMAGE_TAG) .
+	$(DOCKER) build $(BUILD_FLAGS) --build-arg COMPONENT=dlq-runner -t $(DLQ_RUNNER_IMAGE):$(IMAGE_TAG) .
+	$(DOCKER) build $(BUILD_FLAGS) --build-arg COMPONENT=local-aws -t $(LOCAL_AWS_IMAGE):$(IMAGE_TAG) .
 
 .PHONY: push
 push: $(DEPS) ## Log in to ECR, tag and push the api and worker images (after make build and make bootstrap)
