@@ -1,4 +1,4 @@
-# jobsys: the user's interface. `make help` lists the targets.
+# jobsys: the user's interface. `make help` lists the targets and the variables.
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -156,7 +156,7 @@ down-local: ## Remove the local k3d cluster (and everything in it)
 	  else echo "no k3d cluster $(K3D_CLUSTER): nothing to remove"; fi
 
 .PHONY: base-images
-base-images: $(DEPS) ## Only where no registry is reachable: make the Dockerfiles' FROM images locally (debootstrap, root)
+base-images: $(DEPS) ## Only where no registry is reachable: make the Dockerfile's FROM images locally (debootstrap, root)
 	dev/base-images.sh
 
 .PHONY: build
