@@ -1,4 +1,4 @@
-# jobsys: the user's interface. `make help` lists the targets.
+# jobsys: the user's interface. `make help` lists the targets and the variables.
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -7,11 +7,14 @@ SHELL := bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
 DEPS := node_modules/.installed
+## how many test files make test runs at once
 TEST_CONCURRENCY ?= 4
 
 # Container images, named once here: charts/jobsys/values.yaml and k8s/ use the same names, and
-# test/k8s checks that they do. Empty registry: images imported into k3d.
+# test/k8s checks that they do. Each is built by ops/build/Dockerfile with COMPONENT its suffix.
+## registry prefix for up-local; push and deploy-* use the stack's ECR (empty: images imported into k3d)
 IMAGE_REGISTRY ?=
+## tag of the images built, pushed and deployed
 export IMAGE_TAG ?= dev
 API_IMAGE := jobsys-api
 WORKER_IMAGE := jobsys-worker
@@ -29,56 +32,61 @@ export KUSTOMIZE := $(TOOLS)/kustomize
 # The Kubernetes version rendered for and validated against: kubernetes-models' schemas.
 export KUBE_VERSION := 1.34.0
 
-# Docker: `docker compose` (v2) where it exists, else docker-compose (v1). Both read ops/ec2's file.
+## the docker command (build, push)
 export DOCKER ?= docker
+## docker compose (v2) if present, else docker-compose (v1); both read ops/ec2's file
 COMPOSE ?= $(shell $(DOCKER) compose version >/dev/null 2>&1 && echo '$(DOCKER) compose' || echo docker-compose)
-# Set to pass e.g. --network=host or --build-arg SOURCEMAP=true to every image build.
+## extra flags for every image build, e.g. --network=host or --build-arg SOURCEMAP=true
 DOCKER_BUILD_FLAGS ?=
 
-# AWS: the stack's name prefixes every resource (ops/aws/names.ts). The region is AWS_REGION, else
-# the profile's (AWS_PROFILE); credentials as the aws CLI finds them; AWS_ENDPOINT_URL is passed on
-# to the CLI as --endpoint-url.
+# AWS. The scripts read the region, the profile and the endpoint from the environment, as the aws
+# CLI does: make passes on what you set and adds nothing when you set nothing.
+## prefix of every AWS resource name (ops/aws/names.ts)
 export STACK ?= jobsys
-# make teardown keeps the table (KEEP_DATA=1) or the ECR repositories (KEEP_IMAGES=1) when asked.
+## region of every AWS call; empty: the region of AWS_PROFILE (aws configure get region)
+AWS_REGION ?=
+## the aws CLI profile: credentials and region
+AWS_PROFILE ?=
+## another AWS endpoint (moto, LocalStack), passed to the CLI as --endpoint-url; empty: AWS itself
+AWS_ENDPOINT_URL ?=
+## teardown: 1 keeps the DynamoDB table
 export KEEP_DATA ?=
+## teardown: 1 keeps the ECR repositories
 export KEEP_IMAGES ?=
-# make deploy-ec2: who may reach SSH and the API (your address/32 by default), the instance type, an SSH key pair.
+## deploy-ec2/ecs: who may reach SSH and the API; empty: your public IP/32
 export ALLOWED_CIDR ?=
+## deploy-ec2: the instance type
 export INSTANCE_TYPE ?= t3.small
+## deploy-ec2: an EC2 key pair for SSH; empty: no SSH key
 export KEY_NAME ?=
+## deploy-ec2: the AMI; empty: the latest Amazon Linux 2023
+AMI_ID ?=
+## deploy-ec2: the port the API is published on; empty: 8080 (ECS: always 8080)
+API_PORT ?=
+## deploy-ec2: LOG_LEVEL of the services; empty: info
+LOG_LEVEL ?=
 
+## up-local/down-local: the k3d cluster
 K3D_CLUSTER ?= jobsys
+## up-local: the Kubernetes namespace
 NAMESPACE ?= jobsys
 
 $(DEPS): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
+# make help is made from the annotations: `## ` after a target's prerequisites, a `## ` line above
+# a variable, so that neither can be added without its line (ops/build/make-help.awk fails then).
+# make passes each variable's value as HELP_<name>: what you set, else the default.
+HELP_AWK := ops/build/make-help.awk
+
 .PHONY: help
-help: ## List the targets
-	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
-	@echo
-	@echo "Variables (make VAR=value target); the value shown is the default or what you set:"
-	@printf '  %-18s %-22s %s\n' \
-	  STACK '$(STACK)' 'prefix of every AWS resource name (ops/aws/names.ts)' \
-	  AWS_REGION '$(AWS_REGION)' 'region of every AWS call; empty: the region of AWS_PROFILE (aws configure get region)' \
-	  AWS_PROFILE '$(AWS_PROFILE)' 'the aws CLI profile: credentials and region' \
-	  AWS_ENDPOINT_URL '$(AWS_ENDPOINT_URL)' 'another AWS endpoint (moto, LocalStack); empty: AWS itself' \
-	  IMAGE_TAG '$(IMAGE_TAG)' 'tag of the images built, pushed and deployed' \
-	  IMAGE_REGISTRY '$(IMAGE_REGISTRY)' 'registry prefix for up-local; push and deploy-* use the stack'"'"'s ECR' \
-	  DOCKER '$(DOCKER)' 'the docker command (build, push)' \
-	  COMPOSE '$(COMPOSE)' 'docker compose (v2) if present, else docker-compose (v1)' \
-	  DOCKER_BUILD_FLAGS '$(DOCKER_BUILD_FLAGS)' 'extra docker build flags, e.g. --build-arg SOURCEMAP=true' \
-	  ALLOWED_CIDR '$(ALLOWED_CIDR)' 'deploy-ec2/ecs: who may reach SSH and the API; empty: your public IP/32' \
-	  INSTANCE_TYPE '$(INSTANCE_TYPE)' 'deploy-ec2: the instance type' \
-	  AMI_ID '$(AMI_ID)' 'deploy-ec2: the AMI; empty: the latest Amazon Linux 2023' \
-	  API_PORT '$(or $(API_PORT),8080)' 'deploy-ec2: the port the API is published on (ECS: 8080)' \
-	  LOG_LEVEL '$(or $(LOG_LEVEL),info)' 'deploy-ec2: LOG_LEVEL of the services' \
-	  KEY_NAME '$(KEY_NAME)' 'deploy-ec2: an EC2 key pair for SSH; empty: no SSH key' \
-	  KEEP_DATA '$(KEEP_DATA)' 'teardown: 1 keeps the DynamoDB table' \
-	  KEEP_IMAGES '$(KEEP_IMAGES)' 'teardown: 1 keeps the ECR repositories' \
-	  K3D_CLUSTER '$(K3D_CLUSTER)' 'up-local/down-local: the k3d cluster' \
-	  NAMESPACE '$(NAMESPACE)' 'up-local: the Kubernetes namespace'
+help: ## List the targets and the variables
+	@$(foreach name,$(shell awk -v list=variables -f $(HELP_AWK) $(MAKEFILE_LIST)),HELP_$(name)='$(subst ','\'',$($(name)))') \
+	  awk -f $(HELP_AWK) $(MAKEFILE_LIST)
+
+print-%: ## Print a variable as make has it, e.g. make -s print-IMAGE_TAG (for scripts and tests)
+	@printf '%s\n' '$(subst ','\'',$($*))'
 
 .PHONY: install
 install: $(DEPS) ## Install the dependencies (npm ci)
@@ -92,7 +100,7 @@ typecheck: $(DEPS) ## Type-check everything (strict)
 	tsc -p tsconfig.json
 
 .PHONY: test
-test: typecheck ## Type-check, then every test that needs only Node (conformance on the local stack included)
+test: typecheck ## Type-check, then every test that needs only Node (conformance on the local stack included); npm test runs this
 	node --test --test-concurrency=$(TEST_CONCURRENCY) --test-timeout=120000 'test/*.test.ts' 'test/conformance/*.test.ts' 'test/drills/*.test.ts'
 
 $(TOOLS)/.helm-$(HELM_VERSION):
@@ -116,7 +124,7 @@ test-moto: $(DEPS) ## The conformance suite and the drills against moto_server (
 
 .PHONY: build-lambda
 build-lambda: $(DEPS) ## Bundle the dlq-lambda (esbuild) into dist/dlq-lambda.zip for nodejs24.x, handler index.handler
-	node dlq-lambda/build.ts
+	node ops/build/build-lambda.ts
 
 .PHONY: bench
 bench: $(DEPS) ## Benchmarks: our AWS client beside the AWS SDK, aws4 and @smithy/signature-v4
@@ -128,9 +136,7 @@ up-local: k8s-tools ## jobsys on a local k3d cluster (needs Docker and k3d): cre
 	@echo "== k3d cluster $(K3D_CLUSTER)"
 	@k3d cluster get $(K3D_CLUSTER) >/dev/null 2>&1 || k3d cluster create $(K3D_CLUSTER) --wait
 	@echo "== images $(IMAGES) (tag $(IMAGE_TAG))"
-	@if grep -qE '^build:' $(MAKEFILE_LIST); then $(MAKE) build IMAGE_REGISTRY= IMAGE_TAG=$(IMAGE_TAG); \
-	  else echo "no 'make build' yet: build $(IMAGES) yourself (docs/deploy-k3d.md), then run this again"; \
-	  for image in $(IMAGES); do docker image inspect $$image:$(IMAGE_TAG) >/dev/null || exit 1; done; fi
+	$(MAKE) build IMAGE_REGISTRY= IMAGE_TAG=$(IMAGE_TAG)
 	@echo "== importing the images into k3d"
 	k3d image import --cluster $(K3D_CLUSTER) $(foreach image,$(IMAGES),$(image):$(IMAGE_TAG))
 	@echo "== helm upgrade --install jobsys (dev mode)"
@@ -150,17 +156,17 @@ down-local: ## Remove the local k3d cluster (and everything in it)
 	  else echo "no k3d cluster $(K3D_CLUSTER): nothing to remove"; fi
 
 .PHONY: base-images
-base-images: $(DEPS) ## Only where no registry is reachable: make the Dockerfiles' FROM images locally (debootstrap, root)
+base-images: $(DEPS) ## Only where no registry is reachable: make the Dockerfile's FROM images locally (debootstrap, root)
 	dev/base-images.sh
 
 .PHONY: build
 build: $(DEPS) build-lambda ## Build the container images (api, worker; dlq-runner, local-aws for k3d) and the Lambda zip
 	@echo "== building images, tag $(IMAGE_TAG)"
-	$(eval BUILD_FLAGS := --force-rm --build-arg VERSION=$(IMAGE_TAG) --build-arg REVISION=$(shell git rev-parse HEAD 2>/dev/null || echo unknown) $(DOCKER_BUILD_FLAGS))
-	$(DOCKER) build $(BUILD_FLAGS) -f api/Dockerfile -t $(API_IMAGE):$(IMAGE_TAG) .
-	$(DOCKER) build $(BUILD_FLAGS) -f worker/Dockerfile -t $(WORKER_IMAGE):$(IMAGE_TAG) .
-	$(DOCKER) build $(BUILD_FLAGS) -f dev/dlq-runner.Dockerfile -t $(DLQ_RUNNER_IMAGE):$(IMAGE_TAG) .
-	$(DOCKER) build $(BUILD_FLAGS) -f dev/local-aws.Dockerfile -t $(LOCAL_AWS_IMAGE):$(IMAGE_TAG) .
+	$(eval BUILD_FLAGS := -f ops/build/Dockerfile --force-rm --build-arg VERSION=$(IMAGE_TAG) --build-arg REVISION=$(shell git rev-parse HEAD 2>/dev/null || echo unknown) $(DOCKER_BUILD_FLAGS))
+	$(DOCKER) build $(BUILD_FLAGS) --build-arg COMPONENT=api -t $(API_IMAGE):$(IMAGE_TAG) .
+	$(DOCKER) build $(BUILD_FLAGS) --build-arg COMPONENT=worker -t $(WORKER_IMAGE):$(IMAGE_TAG) .
+	$(DOCKER) build $(BUILD_FLAGS) --build-arg COMPONENT=dlq-runner -t $(DLQ_RUNNER_IMAGE):$(IMAGE_TAG) .
+	$(DOCKER) build $(BUILD_FLAGS) --build-arg COMPONENT=local-aws -t $(LOCAL_AWS_IMAGE):$(IMAGE_TAG) .
 
 .PHONY: push
 push: $(DEPS) ## Log in to ECR, tag and push the api and worker images (after make build and make bootstrap)

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import { bundle, COMPONENTS, forbiddenInputs, type BundleResult } from '../ops/bundle.ts';
 import { ConfigError } from '../lib/errors.ts';
+import { bundle, COMPONENTS, forbiddenInputs, type BundleResult } from '../ops/build/bundle.ts';
 import { NODE, ROOT, startTestStack, type TestStack } from './support/api.ts';
 
 const run = promisify(execFile);
@@ -140,15 +140,15 @@ test('sourcemap: true writes the map beside the bundle and links it; a later bui
 test('the CLI bundles an entry given from the repository root and prints its size; bad arguments exit non-zero', async () => {
   const outfile = join(outDir, 'cli', 'main.mjs');
 
-  const { stdout } = await run(NODE, ['ops/bundle.ts', 'dev/dlq-runner.ts', outfile], { cwd: ROOT_DIR });
+  const { stdout } = await run(NODE, ['ops/build/bundle.ts', 'dev/dlq-runner.ts', outfile], { cwd: ROOT_DIR });
   assert.match(stdout, new RegExp(`dev/dlq-runner\\.ts -> ${outfile}\\s+${(await stat(outfile)).size} bytes`));
 
-  await assert.rejects(run(NODE, ['ops/bundle.ts', 'api/main.ts'], { cwd: ROOT_DIR }), (err: { code?: number; stderr?: string }) => {
+  await assert.rejects(run(NODE, ['ops/build/bundle.ts', 'api/main.ts'], { cwd: ROOT_DIR }), (err: { code?: number; stderr?: string }) => {
     assert.equal(err.code, 2);
-    assert.match(err.stderr ?? '', /usage: node ops\/bundle\.ts <entry> <outfile> \[--sourcemap\]/);
+    assert.match(err.stderr ?? '', /usage: node ops\/build\/bundle\.ts <entry> <outfile> \[--sourcemap\]/);
     return true;
   });
-  await assert.rejects(run(NODE, ['ops/bundle.ts', 'bench/run.ts', outfile], { cwd: ROOT_DIR }), (err: { code?: number; stderr?: string }) => {
+  await assert.rejects(run(NODE, ['ops/build/bundle.ts', 'bench/run.ts', outfile], { cwd: ROOT_DIR }), (err: { code?: number; stderr?: string }) => {
     assert.equal(err.code, 1);
     assert.match(err.stderr ?? '', /bundle: no component has the entry bench\/run\.ts/);
     return true;

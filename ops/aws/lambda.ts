@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { LAMBDA_HANDLER, LAMBDA_RUNTIME, ZIP_FILE } from '../../dlq-lambda/package-info.ts';
 import { ConfigError, JobsysError } from '../../lib/errors.ts';
+import { LAMBDA_HANDLER, LAMBDA_RUNTIME, ZIP_FILE } from '../build/lambda-package.ts';
 import { orAbsent, retryWhile, waitUntil } from './calls.ts';
 import type { AwsCliError } from './cli.ts';
 import { drift } from './drift.ts';

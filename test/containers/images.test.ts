@@ -221,13 +221,13 @@ test('--build-arg SOURCEMAP=true adds main.mjs.map and --enable-source-maps; any
   const image = `jobsys-images-test-sourcemap:${SUFFIX}`;
   t.after(() => docker(['rmi', image]).catch(() => undefined));
 
-  await docker(['build', '--force-rm', '--build-arg', 'SOURCEMAP=true', '-f', 'api/Dockerfile', '-t', image, '.'], 900_000);
+  await docker(['build', '--force-rm', '--build-arg', 'SOURCEMAP=true', '-f', 'ops/build/Dockerfile', '--build-arg', 'COMPONENT=api', '-t', image, '.'], 900_000);
   const paths = await imageFiles(image);
   assert.deepEqual(paths.filter((path) => path.startsWith('app/')).sort(), ['app/main.mjs', 'app/main.mjs.map']);
   assert.ok((await imageConfig(image)).Env.includes('NODE_OPTIONS=--enable-source-maps'));
   assert.ok((await imageConfig(images.api)).Env.includes('NODE_OPTIONS='), 'off in the default build');
 
-  await assert.rejects(docker(['build', '--force-rm', '--build-arg', 'SOURCEMAP=yes', '-f', 'api/Dockerfile', '.'], 900_000), /SOURCEMAP is true or unset, not 'yes'/);
+  await assert.rejects(docker(['build', '--force-rm', '--build-arg', 'SOURCEMAP=yes', '-f', 'ops/build/Dockerfile', '--build-arg', 'COMPONENT=api', '.'], 900_000), /SOURCEMAP is true or unset, not 'yes'/);
 });
 
 test('the api image: a HEALTHCHECK by node itself on /healthz, healthy on the local stack; docker stop exits 0', async (t) => {

@@ -75,7 +75,7 @@ export function allContainers(pod: any): Container[] {
 /** The Makefile's image names and tag: the one place they are defined. */
 export function makefileImageNames(): { names: Set<string>; tag: string } {
   const { names, tag } = makefileImages();
-  return { names: new Set(names.values()), tag };
+  return { names, tag };
 }
 
 /** registry/name:tag into its parts. */

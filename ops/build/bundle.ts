@@ -3,15 +3,17 @@ import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import { ConfigError, JobsysError } from '../lib/errors.ts';
+import { ConfigError, JobsysError } from '../../lib/errors.ts';
+import { ForbiddenBundleInputError } from './errors.ts';
+import { kib } from './size.ts';
 
 /**
  * Every deployable component is bundled here, by one esbuild configuration: one ES module for
  * Node 24 with its npm dependencies inside, checked against what must never ship in it. The
- * Dockerfiles run the CLI; dlq-lambda/build.ts calls bundle() and zips the result.
+ * Dockerfile runs the CLI; build-lambda.ts calls bundle() and zips the result.
  */
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 interface Forbidden {
   pattern: RegExp;
@@ -100,17 +102,13 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
   const forbidden = forbiddenInputs(options.entry, inputs);
   if (forbidden.length > 0) {
     await rm(outfile, { force: true });
-    throw new JobsysError('JOBSYS_BUNDLE_FORBIDDEN', `the ${options.entry} bundle must not contain:\n  ${forbidden.join('\n  ')}`);
+    throw new ForbiddenBundleInputError(options.entry, forbidden);
   }
   const { size } = await stat(outfile);
   return { outfile, bytes: size, inputs, ...(sourcemap ? { sourcemapFile: `${outfile}.map` } : {}) };
 }
 
-function kib(bytes: number): string {
-  return `${(bytes / 1024).toFixed(1)} KiB`;
-}
-
-const USAGE = `usage: node ops/bundle.ts <entry> <outfile> [--sourcemap]\n  entries: ${Object.keys(COMPONENTS).join(', ')}`;
+const USAGE = `usage: node ops/build/bundle.ts <entry> <outfile> [--sourcemap]\n  entries: ${Object.keys(COMPONENTS).join(', ')}`;
 
 if (import.meta.main) {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { sourcemap: { type: 'boolean', default: false } } });

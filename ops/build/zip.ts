@@ -26,31 +26,28 @@ export function zipFiles(entries: readonly ZipEntry[]): Buffer {
     const compressed = deflateRawSync(entry.data, { level: 9 });
     const crc = crc32(entry.data);
 
+    // From "version needed" to the name's length, the local header and the central directory
+    // entry hold the same fields in the same order.
+    const fields = Buffer.alloc(26);
+    fields.writeUInt16LE(VERSION_NEEDED, 0);
+    fields.writeUInt16LE(UTF8_NAMES, 2);
+    fields.writeUInt16LE(DEFLATE, 4);
+    fields.writeUInt16LE(DOS_TIME, 6);
+    fields.writeUInt16LE(DOS_DATE, 8);
+    fields.writeUInt32LE(crc, 10);
+    fields.writeUInt32LE(compressed.length, 14);
+    fields.writeUInt32LE(entry.data.length, 18);
+    fields.writeUInt16LE(name.length, 22);
+
+    // The extra field's length (the last two bytes) stays zero.
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(VERSION_NEEDED, 4);
-    local.writeUInt16LE(UTF8_NAMES, 6);
-    local.writeUInt16LE(DEFLATE, 8);
-    local.writeUInt16LE(DOS_TIME, 10);
-    local.writeUInt16LE(DOS_DATE, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(compressed.length, 18);
-    local.writeUInt32LE(entry.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    local.writeUInt16LE(0, 28);
+    fields.copy(local, 4);
 
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE(MADE_BY_UNIX, 4);
-    central.writeUInt16LE(VERSION_NEEDED, 6);
-    central.writeUInt16LE(UTF8_NAMES, 8);
-    central.writeUInt16LE(DEFLATE, 10);
-    central.writeUInt16LE(DOS_TIME, 12);
-    central.writeUInt16LE(DOS_DATE, 14);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(compressed.length, 20);
-    central.writeUInt32LE(entry.data.length, 24);
-    central.writeUInt16LE(name.length, 28);
+    fields.copy(central, 6);
     // Extra field, comment, disk number and internal attributes stay zero.
     central.writeUInt32LE(((REGULAR_FILE | (entry.mode ?? 0o644)) << 16) >>> 0, 38);
     central.writeUInt32LE(offset, 42);

@@ -2,9 +2,12 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { bundle } from '../ops/bundle.ts';
-import { BUNDLE_DIR, BUNDLE_FILE, LAMBDA_HANDLER, LAMBDA_RUNTIME, ZIP_FILE } from './package-info.ts';
+import { bundle } from './bundle.ts';
+import { BUNDLE_DIR, BUNDLE_FILE, LAMBDA_HANDLER, LAMBDA_RUNTIME, ZIP_FILE } from './lambda-package.ts';
+import { kib } from './size.ts';
 import { zipFiles } from './zip.ts';
+
+/** `make build-lambda`: the dlq-lambda's bundle and the zip Lambda takes as the function's code. */
 
 export interface BuildOptions {
   /** Where `dlq-lambda/index.mjs` and `dlq-lambda.zip` go; `dist` at the repository root by default. */
@@ -21,9 +24,9 @@ export interface BuildResult {
   inputs: string[];
 }
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Bundles dlq-lambda/index.ts (minified, without undici: ops/bundle.ts), then zips it for Lambda. */
+/** Bundles dlq-lambda/index.ts (minified, without undici: bundle.ts), then zips it for Lambda. */
 export async function buildDlqLambda(options: BuildOptions = {}): Promise<BuildResult> {
   const outDir = resolve(options.outDir ?? join(ROOT, 'dist'));
   const bundlePath = join(outDir, BUNDLE_DIR, BUNDLE_FILE);
@@ -37,10 +40,6 @@ export async function buildDlqLambda(options: BuildOptions = {}): Promise<BuildR
   await mkdir(outDir, { recursive: true });
   await writeFile(zipPath, zip);
   return { bundlePath, bundleBytes: bundled.length, zipPath, zipBytes: zip.length, inputs };
-}
-
-function kib(bytes: number): string {
-  return `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
 if (import.meta.main) {

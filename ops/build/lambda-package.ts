@@ -1,6 +1,7 @@
 /**
- * What the deploy scripts need to know about the DLQ Lambda, kept here once: the zip holds
- * BUNDLE_FILE at its root, and LAMBDA_HANDLER names that file's `handler` export.
+ * What the DLQ Lambda's package is, kept here once for the build and the deploy scripts: the zip
+ * holds BUNDLE_FILE at its root, and LAMBDA_HANDLER names that file's `handler` export, which
+ * dlq-lambda/index.ts declares.
  */
 const ENTRY = 'index';
 export const BUNDLE_FILE = `${ENTRY}.mjs`;
