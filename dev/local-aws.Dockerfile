@@ -2,8 +2,8 @@
 # chart's bootstrap init container (`node dev/bootstrap-main.ts`, from the working directory).
 # They check no signature: never expose this image's ports outside a private cluster.
 #   docker build -f dev/local-aws.Dockerfile -t jobsys-local-aws .
-# Not bundled: the emulators are devDependencies loaded from node_modules (dev/local-aws-sqs.ts
-# reads and corrects local-aws-sqs's own file), and Node 24 runs the TypeScript as it is.
+# Not bundled: the emulators are devDependencies loaded from node_modules, and Node 24 runs the
+# TypeScript as it is. Nothing is written at run time, so the root filesystem can be read-only.
 ARG NODE_VERSION=24
 
 FROM node:${NODE_VERSION}-bookworm-slim AS build
@@ -11,6 +11,10 @@ WORKDIR /src
 # The same lines as the other images' build stages, so they share the dependency layer.
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
+# What postinstall does outside an image, which --ignore-scripts skipped: the committed corrections
+# to dependencies (local-aws-sqs's receive count). A patch that no longer applies fails the build.
+COPY patches patches/
+RUN node_modules/.bin/patch-package --error-on-fail --error-on-warn
 
 FROM debian:bookworm-slim
 # --no-log-init: a lastlog entry for a high uid is a sparse file the layer would store in full.
@@ -19,9 +23,6 @@ RUN groupadd --gid 10001 jobsys \
 COPY --from=build /usr/local/bin/node /usr/local/bin/node
 WORKDIR /app
 COPY --from=build /src/node_modules node_modules/
-# dev/local-aws-sqs.ts writes its corrected copy of the emulator beside the package at start: that
-# one directory is the user's, the rest of the tree stays root's.
-RUN chown 10001:10001 node_modules/local-aws-sqs/dist
 COPY package.json ./
 COPY lib lib/
 COPY dev dev/
