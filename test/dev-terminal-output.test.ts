@@ -34,20 +34,25 @@ async function makeDevInTerminal(t: Context, env: Record<string, string> = {}): 
   const dropped = (name: string) => name.startsWith('AWS_') || ['JOBSYS_DATA_DIR', 'JOBSYS_DEV_JSON_LOGS', 'NO_COLOR', 'FORCE_COLOR', 'NODE_DISABLE_COLORS', 'TMUX'].includes(name);
   const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !dropped(name)));
   const tmux = async (...args: string[]) => (await run('tmux', ['-S', socket, ...args], { env: { ...clean, PORT: '0', ...env } })).stdout;
-  // -o: never reinstall node_modules from inside a test, whatever the stamp's age.
-  const pane = await tmux('new-session', '-d', '-P', '-F', '#{pane_pid}', '-x', '400', '-y', '200', '-c', ROOT,
-    'make -o node_modules/.installed dev', ';', 'set-option', 'remain-on-exit', 'on');
+  let pane: number | undefined;
   t.after(async () => {
     // The pane's process leads the group of make, dev/main.ts and the components; a closed
     // terminal's SIGHUP does not reach them all.
     try {
-      process.kill(-Number(pane.trim()), 'SIGKILL');
+      if (pane) process.kill(-pane, 'SIGKILL');
     } catch {
       // Gone already: Ctrl-C stopped it.
     }
     await tmux('kill-server').catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   });
+  // -o: never reinstall node_modules from inside a test, whatever the stamp's age.
+  const started = await tmux('new-session', '-d', '-P', '-F', '#{pane_pid}', '-x', '400', '-y', '200', '-c', ROOT,
+    'make -o node_modules/.installed dev', ';', 'set-option', 'remain-on-exit', 'on').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') assert.fail('this test runs make dev in a terminal: it needs tmux (apt-get install tmux, brew install tmux)');
+    throw err;
+  });
+  pane = Number(started.trim());
   const screen = async (options: { colours?: boolean } = {}) => tmux('capture-pane', '-p', '-J', '-S', '-', ...(options.colours ? ['-e'] : []));
   return {
     screen,
