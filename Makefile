@@ -71,7 +71,7 @@ K3D_CLUSTER ?= jobsys
 ## up-local: the Kubernetes namespace
 NAMESPACE ?= jobsys
 
-$(DEPS): package.json package-lock.json
+$(DEPS): package.json package-lock.json $(wildcard patches/*.patch)
 	npm ci --no-audit --no-fund
 	@touch $@
 
@@ -113,6 +113,10 @@ $(TOOLS)/.kustomize-$(KUSTOMIZE_VERSION):
 
 .PHONY: k8s-tools
 k8s-tools: $(TOOLS)/.helm-$(HELM_VERSION) $(TOOLS)/.kustomize-$(KUSTOMIZE_VERSION) ## Build helm and kustomize (pinned) into .tools/bin (needs Go)
+
+.PHONY: test-terminal
+test-terminal: $(DEPS) ## make dev in a real terminal (tmux): one line per event, colour on a TTY only (needs tmux)
+	node --test --test-timeout=120000 'test/terminal/*.test.ts'
 
 .PHONY: test-k8s
 test-k8s: $(DEPS) k8s-tools ## Lint, render and validate the Helm chart and the Kustomize overlays (needs Go)

@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import dynalite from 'dynalite';
+import { createSqsServer } from 'local-aws-sqs';
 import { createDynamoDbShim } from './dynamodb-shim.ts';
-import { loadLocalAwsSqs } from './local-aws-sqs.ts';
 import { patchSqsServer } from './sqs-shim.ts';
 
 export interface LocalStack {
@@ -30,7 +30,8 @@ export interface LocalStackOptions {
 /**
  * dynalite (DynamoDB) and local-aws-sqs (SQS) in this process, each on a free loopback port unless
  * the options say where, behind the thin shims that correct where they differ from AWS in ways
- * jobsys depends on.
+ * jobsys depends on. What no shim can reach, local-aws-sqs's receive count, is corrected at
+ * install time by patches/local-aws-sqs+2.0.2.patch.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const host = options.host ?? HOST;
@@ -48,7 +49,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const dynamo = createDynamoDbShim({ host: HOST, port: portOf(dynaliteServer) });
     await listen(dynamo, host, options.dynamodbPort ?? 0);
     started.push(dynamo);
-    const sqs = await loadLocalAwsSqs().createSqsServer({ port: options.sqsPort ?? 0, hostname: host, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID });
+    const sqs = await createSqsServer({ port: options.sqsPort ?? 0, hostname: host, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID });
     started.push(sqs);
     patchSqsServer(sqs);
     return stackOf(`http://${host}:${portOf(dynamo)}`, `http://${host}:${portOf(sqs)}`, started);

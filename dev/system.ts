@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { build as prettyStream } from 'pino-pretty';
+import { formatLogLine, wantsColour, type LogFormat } from './log-format.ts';
 
 /** The three processes jobsys runs as, each started the way production starts it. */
 const COMPONENTS = {
@@ -21,8 +21,9 @@ export interface SystemOptions {
    */
   overrides?: Partial<Record<Component, Record<string, string>>>;
   /**
-   * Where the components' log lines go besides `onLog`: this process's stdout, human-readable
-   * (make dev) or as the JSON lines they are; or nowhere (tests, benchmarks).
+   * Where the components' log lines go besides `onLog`: this process's stdout and stderr, one line
+   * per event with the component in front (make dev, dev/log-format.ts), or as the JSON lines they
+   * are; or nowhere (tests, benchmarks).
    */
   output?: 'pretty' | 'json' | 'none';
   /** Called with every JSON log line of every component. */
@@ -47,8 +48,15 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export async function startSystem(options: SystemOptions): Promise<System> {
   const children = new Map<Component, ChildProcess>();
   const output = options.output ?? 'none';
-  const pretty = output === 'pretty' ? prettyStream({ colorize: process.stdout.isTTY, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' }) : undefined;
-  pretty?.pipe(process.stdout);
+  // Whole lines only, each written at once: a chunk can end mid-line, and two components' halves
+  // would glue together on the terminal.
+  const echoTo = (stream: NodeJS.WriteStream) => {
+    const format: LogFormat | undefined = output === 'pretty' ? { colour: wantsColour(stream), components: Object.keys(COMPONENTS) } : undefined;
+    return (component: Component, text: string) => {
+      if (output !== 'none') stream.write(`${format ? formatLogLine(component, text, format) : text}\n`);
+    };
+  };
+  const [echoOut, echoErr] = [echoTo(process.stdout), echoTo(process.stderr)];
   let resolveListening: (url: string) => void = () => undefined;
   const listening = new Promise<string>((resolve) => { resolveListening = resolve; });
   const early: Promise<never>[] = [];
@@ -60,13 +68,12 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     const child = spawn(process.execPath, [script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     children.set(component, child);
     const stderr: string[] = [];
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr.push(chunk.toString('utf8'));
-      if (output !== 'none') process.stderr.write(chunk);
+    createInterface({ input: child.stderr! }).on('line', (text) => {
+      stderr.push(`${text}\n`);
+      echoErr(component, text);
     });
     createInterface({ input: child.stdout! }).on('line', (text) => {
-      if (pretty) pretty.write(`${text}\n`);
-      else if (output === 'json') process.stdout.write(`${text}\n`);
+      echoOut(component, text);
       let line: Record<string, unknown>;
       try {
         line = JSON.parse(text) as Record<string, unknown>;
@@ -76,7 +83,8 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       options.onLog?.(component, line);
       if (component === 'api' && typeof line.url === 'string' && line.msg === 'listening') resolveListening(line.url);
     });
-    const exited = once(child, 'exit').then(([code]) => {
+    // 'close', not 'exit': by then the last line of stderr has been read.
+    const exited = once(child, 'close').then(([code]) => {
       throw new Error(`${component} exited with code ${code} during start-up:\n${stderr.join('')}`);
     });
     // Only the race below reads this rejection; an exit after start-up is stop()'s business.
@@ -93,7 +101,6 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       }
       codes[component] = child.exitCode;
     }));
-    pretty?.end();
     return codes;
   };
 

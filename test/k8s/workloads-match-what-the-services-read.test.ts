@@ -87,7 +87,7 @@ test('every container has cpu and memory requests and limits', () => {
   });
 });
 
-test('every pod runs non-root with no capabilities; root filesystems are read-only but the dev emulator\'s', () => {
+test('every pod runs non-root with no capabilities and a read-only root filesystem', () => {
   for (const { label, objects } of renderings) {
     for (const { deployment, pod } of podSpecs(objects)) {
       assert.equal(pod.securityContext.runAsNonRoot, true, `${label}: ${deployment.metadata.name}`);
@@ -96,7 +96,7 @@ test('every pod runs non-root with no capabilities; root filesystems are read-on
         const sc = container.securityContext;
         assert.equal(sc.allowPrivilegeEscalation, false, `${label}: ${container.name}`);
         assert.deepEqual(sc.capabilities.drop, ['ALL'], `${label}: ${container.name}`);
-        assert.equal(sc.readOnlyRootFilesystem, container.name !== 'local-aws', `${label}: ${container.name}`);
+        assert.equal(sc.readOnlyRootFilesystem, true, `${label}: ${container.name}`);
       }
     }
   }
