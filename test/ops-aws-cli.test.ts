@@ -3,7 +3,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { AwsCliError, createAwsCli, endpointFor } from '../ops/aws/cli.ts';
+import { AwsCliError, createAwsCli, endpointFor } from '../ops/aws/core/cli.ts';
 
 /**
  * The deploy scripts' aws CLI wrapper, against a stand-in `aws` that records its argv and answers

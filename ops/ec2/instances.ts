@@ -1,7 +1,7 @@
 import { JobsysError } from '../../lib/errors.ts';
-import { AwsCliError, type AwsCli } from '../aws/cli.ts';
-import type { StackNames } from '../aws/names.ts';
-import { STACK_TAG, tagList } from '../aws/stack.ts';
+import { AwsCliError, type AwsCli } from '../aws/core/cli.ts';
+import type { StackNames } from '../aws/core/names.ts';
+import { STACK_TAG, tagList } from '../aws/core/stack.ts';
 
 /**
  * Finding, waiting for and terminating a stack's EC2 instances. An instance belongs to a stack by

@@ -1,8 +1,8 @@
 import { JobsysError } from '../../lib/errors.ts';
-import type { AwsCli } from '../aws/cli.ts';
-import type { StackNames } from '../aws/names.ts';
-import type { Report } from '../aws/report.ts';
-import { STACK_TAG, tagList } from '../aws/stack.ts';
+import type { AwsCli } from '../aws/core/cli.ts';
+import type { StackNames } from '../aws/core/names.ts';
+import type { Report } from '../aws/core/report.ts';
+import { STACK_TAG, tagList } from '../aws/core/stack.ts';
 
 /**
  * The instance's security group: ingress exactly SSH and the API port from one CIDR. Converged,

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createAwsCli, type AwsCli } from '../../ops/aws/cli.ts';
-import type { Change } from '../../ops/aws/report.ts';
+import { createAwsCli, type AwsCli } from '../../ops/aws/core/cli.ts';
+import type { Change } from '../../ops/aws/core/report.ts';
 import type { MotoServer } from './moto.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Component } from './names.ts';
+import type { Component } from '../core/names.ts';
 
 /**
  * ops/ecs/services.json: how the services run. Both get a public IP because, without a NAT
@@ -25,7 +25,7 @@ export interface EcsSettings {
   rolloutWaitSeconds: number;
 }
 
-export const ECS_DIR = new URL('../ecs/', import.meta.url);
+export const ECS_DIR = new URL('../../ecs/', import.meta.url);
 
 export function readEcsSettings(): EcsSettings {
   return JSON.parse(readFileSync(new URL('services.json', ECS_DIR), 'utf8')) as EcsSettings;

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { JobsysError } from '../../lib/errors.ts';
+import { JobsysError } from '../../../lib/errors.ts';
 
 export interface Docker {
   /** Runs `docker <args>`; `stdin` is written to its standard input (a password, never an argument). */

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readQueues, readTable } from '../../resources/definitions.ts';
 
 /**
  * Every name and ARN a jobsys stack on AWS uses, derived from three inputs: the stack name, the
@@ -51,17 +51,6 @@ export interface StackNames extends Required<StackInputs> {
   };
 }
 
-interface QueuesFile {
-  queue: { QueueName: string };
-  dlq: { QueueName: string };
-}
-interface TableFile {
-  TableName: string;
-}
-
-const RESOURCES = new URL('../resources/', import.meta.url);
-const readJson = <T>(file: string): T => JSON.parse(readFileSync(new URL(file, RESOURCES), 'utf8')) as T;
-
 /** ops/resources names the default stack's table and queues (`jobsys-…`); another stack swaps the prefix. */
 function renamed(defaultName: string, stack: string): string {
   return defaultName.startsWith('jobsys') ? `${stack}${defaultName.slice('jobsys'.length)}` : `${stack}-${defaultName}`;
@@ -70,8 +59,8 @@ function renamed(defaultName: string, stack: string): string {
 export function stackNames(inputs: StackInputs): StackNames {
   const { stack, region, accountId } = inputs;
   const partition = inputs.partition ?? 'aws';
-  const queues = readJson<QueuesFile>('queues.json');
-  const table = renamed(readJson<TableFile>('table.json').TableName, stack);
+  const queues = readQueues();
+  const table = renamed(readTable().TableName, stack);
   const queue = renamed(queues.queue.QueueName, stack);
   const dlq = renamed(queues.dlq.QueueName, stack);
   const lambdaFunction = `${stack}-dlq`;

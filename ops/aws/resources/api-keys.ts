@@ -1,6 +1,6 @@
-import { JobsysError } from '../../lib/errors.ts';
-import { orAbsent } from './calls.ts';
-import type { Stack } from './stack.ts';
+import { JobsysError } from '../../../lib/errors.ts';
+import { orAbsent } from '../core/calls.ts';
+import type { Stack } from '../core/stack.ts';
 
 /**
  * The api refuses to start without API_KEY_HASHES (docs/security.md), so a deploy checks the

@@ -1,5 +1,5 @@
-import { orAbsent } from './calls.ts';
-import { tagMap, type Stack } from './stack.ts';
+import { orAbsent } from '../core/calls.ts';
+import { tagMap, type Stack } from '../core/stack.ts';
 
 interface LogGroup {
   logGroupName: string;

@@ -1,6 +1,6 @@
-import { drift } from './drift.ts';
+import { drift } from '../core/drift.ts';
 import type { EcsSettings } from './ecs-settings.ts';
-import type { Stack } from './stack.ts';
+import type { Stack } from '../core/stack.ts';
 
 /**
  * The worker scales on backlog per task: the queue's visible messages divided by the worker

@@ -1,9 +1,9 @@
-import { JobsysError } from '../../lib/errors.ts';
-import { findStackInstances, terminateInstances, type WaitOptions } from '../ec2/instances.ts';
-import { findSecurityGroup } from '../ec2/security-group.ts';
-import { AwsCliError, type AwsCli } from './cli.ts';
-import type { StackNames } from './names.ts';
-import type { Report } from './report.ts';
+import { JobsysError } from '../../../lib/errors.ts';
+import { findStackInstances, terminateInstances, type WaitOptions } from '../../ec2/instances.ts';
+import { findSecurityGroup } from '../../ec2/security-group.ts';
+import { AwsCliError, type AwsCli } from '../core/cli.ts';
+import type { StackNames } from '../core/names.ts';
+import type { Report } from '../core/report.ts';
 
 /**
  * Removes what `make deploy-ec2` created: the stack's instances (terminated, and waited for) and

@@ -1,18 +1,18 @@
-import { JobsysError } from '../../lib/errors.ts';
-import { resolveAllowedCidr } from '../ec2/allowed-cidr.ts';
-import { apiKeyHashesParameter, readApiKeyHashes } from './api-keys.ts';
-import { ensureWorkerAutoscaling } from './autoscaling.ts';
-import { orAbsent } from './calls.ts';
-import { ensureCluster } from './ecs-cluster.ts';
-import { apiAddresses, ensureService, waitForRollout } from './ecs-services.ts';
-import { apiPort, readEcsSettings } from './ecs-settings.ts';
-import type { Component } from './names.ts';
-import { ensureNetwork } from './network.ts';
-import { queueUrl } from './queues.ts';
-import { runScript } from './report.ts';
-import { COMPONENTS, pushedImage } from './repositories.ts';
-import { openStack } from './stack.ts';
-import { ensureTaskDefinition, readSecrets, readTemplate, renderTaskDefinition, type TemplateValues } from './task-definitions.ts';
+import { JobsysError } from '../../../lib/errors.ts';
+import { resolveAllowedCidr } from '../../ec2/allowed-cidr.ts';
+import { apiKeyHashesParameter, readApiKeyHashes } from '../resources/api-keys.ts';
+import { ensureWorkerAutoscaling } from '../resources/autoscaling.ts';
+import { orAbsent } from '../core/calls.ts';
+import { ensureCluster } from '../resources/ecs-cluster.ts';
+import { apiAddresses, ensureService, waitForRollout } from '../resources/ecs-services.ts';
+import { apiPort, readEcsSettings } from '../resources/ecs-settings.ts';
+import type { Component } from '../core/names.ts';
+import { ensureNetwork } from '../resources/network.ts';
+import { queueUrl } from '../resources/queues.ts';
+import { runScript } from '../core/report.ts';
+import { COMPONENTS, pushedImage } from '../resources/repositories.ts';
+import { openStack } from '../core/stack.ts';
+import { ensureTaskDefinition, readSecrets, readTemplate, renderTaskDefinition, type TemplateValues } from '../resources/task-definitions.ts';
 
 /**
  * `make deploy-ecs`: the api and the worker on ECS Fargate, from the images `make push` put in
@@ -27,7 +27,7 @@ async function required(what: string, value: Promise<string | undefined>): Promi
 }
 
 
-await runScript('deploy-ecs', 'fix the cause above and run make deploy-ecs again; the services keep running their current revision', async (report) => {
+if (import.meta.main) await runScript('deploy-ecs', 'fix the cause above and run make deploy-ecs again; the services keep running their current revision', async (report) => {
   const settings = readEcsSettings();
   // Before anything is made: a bad ALLOWED_CIDR must not leave half a deployment behind.
   const allowed = await resolveAllowedCidr(process.env.ALLOWED_CIDR);

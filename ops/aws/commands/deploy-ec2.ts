@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto';
-import { LOG_LEVELS } from '../../lib/config.ts';
-import { ConfigError, JobsysError } from '../../lib/errors.ts';
-import { resolveAllowedCidr } from '../ec2/allowed-cidr.ts';
-import { CONFIG_HASH_TAG, findStackInstances, stackTags, tagOf, terminateInstances, waitForState, type Instance } from '../ec2/instances.ts';
-import { convergeSecurityGroup, desiredIngress } from '../ec2/security-group.ts';
-import { renderUserData, USER_DATA_LIMIT_BYTES, type DeploymentConfig } from '../ec2/user-data.ts';
-import { apiKeyHashesParameter, readApiKeyHashes } from './api-keys.ts';
-import { orAbsent } from './calls.ts';
-import type { AwsCli } from './cli.ts';
-import { runScript, type Report } from './report.ts';
-import { queueUrl } from './queues.ts';
-import { COMPONENTS, pushedImage } from './repositories.ts';
-import { openStack, type Env, type Stack } from './stack.ts';
+import { LOG_LEVELS } from '../../../lib/config.ts';
+import { ConfigError, JobsysError } from '../../../lib/errors.ts';
+import { resolveAllowedCidr } from '../../ec2/allowed-cidr.ts';
+import { CONFIG_HASH_TAG, findStackInstances, stackTags, tagOf, terminateInstances, waitForState, type Instance } from '../../ec2/instances.ts';
+import { convergeSecurityGroup, desiredIngress } from '../../ec2/security-group.ts';
+import { renderUserData, USER_DATA_LIMIT_BYTES, type DeploymentConfig } from '../../ec2/user-data.ts';
+import { apiKeyHashesParameter, readApiKeyHashes } from '../resources/api-keys.ts';
+import { orAbsent } from '../core/calls.ts';
+import type { AwsCli } from '../core/cli.ts';
+import { runScript, type Report } from '../core/report.ts';
+import { queueUrl } from '../resources/queues.ts';
+import { COMPONENTS, pushedImage } from '../resources/repositories.ts';
+import { openStack, type Env, type Stack } from '../core/stack.ts';
 
 /**
  * `make deploy-ec2`: the api and the worker on one EC2 instance, under Docker Compose, started by
@@ -242,4 +242,4 @@ async function deployEc2(report: Report, env: Env): Promise<void> {
   report.note(`logs:  aws logs tail ${names.logGroups.api} --follow   (and ${names.logGroups.worker})`);
 }
 
-await runScript('deploy-ec2', 'fix what the line above says, then run make deploy-ec2 again: it is safe to repeat', (report) => deployEc2(report, process.env));
+if (import.meta.main) await runScript('deploy-ec2', 'fix what the line above says, then run make deploy-ec2 again: it is safe to repeat', (report) => deployEc2(report, process.env));

@@ -1,18 +1,18 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { LAMBDA_HANDLER, LAMBDA_RUNTIME, ZIP_FILE } from '../../dlq-lambda/package-info.ts';
-import { ConfigError, JobsysError } from '../../lib/errors.ts';
-import { orAbsent, retryWhile, waitUntil } from './calls.ts';
-import type { AwsCliError } from './cli.ts';
-import { drift } from './drift.ts';
-import { readQueues } from './resources.ts';
+import { LAMBDA_HANDLER, LAMBDA_RUNTIME, ZIP_FILE } from '../../../dlq-lambda/package-info.ts';
+import { ConfigError, JobsysError } from '../../../lib/errors.ts';
+import { orAbsent, retryWhile, waitUntil } from '../core/calls.ts';
+import type { AwsCliError } from '../core/cli.ts';
+import { drift } from '../core/drift.ts';
+import { readQueues } from '../../resources/definitions.ts';
 import { roleArn } from './roles.ts';
-import { LAMBDA, VISIBILITY_TO_TIMEOUT_RATIO } from './settings.ts';
-import { tagMap, type Stack } from './stack.ts';
+import { LAMBDA, VISIBILITY_TO_TIMEOUT_RATIO } from '../core/settings.ts';
+import { tagMap, type Stack } from '../core/stack.ts';
 
 /** `make build-lambda` writes it; `make bootstrap` depends on that target. */
-const LAMBDA_ZIP = fileURLToPath(new URL(`../../dist/${ZIP_FILE}`, import.meta.url));
+const LAMBDA_ZIP = fileURLToPath(new URL(`../../../dist/${ZIP_FILE}`, import.meta.url));
 
 const NOT_FOUND = 'ResourceNotFoundException';
 const PATIENCE = { timeoutMs: 5 * 60_000, intervalMs: 2_000 };

@@ -1,9 +1,9 @@
-import { JobsysError } from '../../lib/errors.ts';
-import { orAbsent } from './calls.ts';
-import { drift, parseDocument } from './drift.ts';
-import type { Component } from './names.ts';
-import { ECR } from './settings.ts';
-import { tagList, type Stack } from './stack.ts';
+import { JobsysError } from '../../../lib/errors.ts';
+import { orAbsent } from '../core/calls.ts';
+import { drift, parseDocument } from '../core/drift.ts';
+import type { Component } from '../core/names.ts';
+import { ECR } from '../core/settings.ts';
+import { tagList, type Stack } from '../core/stack.ts';
 
 interface Repository {
   repositoryName: string;

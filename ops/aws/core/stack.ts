@@ -1,4 +1,4 @@
-import { ConfigError } from '../../lib/errors.ts';
+import { ConfigError } from '../../../lib/errors.ts';
 import { createAwsCli, type AwsCli } from './cli.ts';
 import { stackNames, type StackNames } from './names.ts';
 import type { Report } from './report.ts';

@@ -1,8 +1,8 @@
-import { PRINCIPALS, renderPolicy, renderTrustPolicy, roleName, type Principal } from '../iam/policies.ts';
-import { orAbsent } from './calls.ts';
-import { parseDocument, sameDocument } from './drift.ts';
-import type { StackNames } from './names.ts';
-import { tagList, type Stack } from './stack.ts';
+import { PRINCIPALS, renderPolicy, renderTrustPolicy, roleName, type Principal } from '../../iam/policies.ts';
+import { orAbsent } from '../core/calls.ts';
+import { parseDocument, sameDocument } from '../core/drift.ts';
+import type { StackNames } from '../core/names.ts';
+import { tagList, type Stack } from '../core/stack.ts';
 
 /**
  * One role per principal of ops/iam, each with its trust policy and a single inline policy named

@@ -1,19 +1,19 @@
-import { ensureEventSourceMapping, ensureFunction, readLambdaZip } from './lambda.ts';
-import { ensureLogGroup } from './log-groups.ts';
-import { ensureQueues } from './queues.ts';
-import { runScript } from './report.ts';
-import { ensureRepositories } from './repositories.ts';
-import { ensureRoles } from './roles.ts';
-import { LOG_RETENTION_DAYS } from './settings.ts';
-import { openStack } from './stack.ts';
-import { ensureTable } from './table.ts';
+import { ensureEventSourceMapping, ensureFunction, readLambdaZip } from '../resources/lambda.ts';
+import { ensureLogGroup } from '../resources/log-groups.ts';
+import { ensureQueues } from '../resources/queues.ts';
+import { runScript } from '../core/report.ts';
+import { ensureRepositories } from '../resources/repositories.ts';
+import { ensureRoles } from '../resources/roles.ts';
+import { LOG_RETENTION_DAYS } from '../core/settings.ts';
+import { openStack } from '../core/stack.ts';
+import { ensureTable } from '../resources/table.ts';
 
 /**
  * `make bootstrap`: everything a jobsys stack needs before any service runs, created or brought
  * to its definition. A second run changes nothing. The order is the dependencies': the Lambda
  * needs its role and log group, its event source mapping the DLQ.
  */
-await runScript('bootstrap', 'fix the cause above and run make bootstrap again: it picks up where it stopped', async (report) => {
+if (import.meta.main) await runScript('bootstrap', 'fix the cause above and run make bootstrap again: it picks up where it stopped', async (report) => {
   // Before anything is made: a missing zip or a DLQ timing that Lambda would refuse.
   const zip = await readLambdaZip();
   const stack = await openStack(process.env, report);

@@ -1,7 +1,7 @@
-import { orAbsent } from './calls.ts';
-import { JobsysError } from '../../lib/errors.ts';
-import { readQueues } from './resources.ts';
-import { tagMap, type Stack } from './stack.ts';
+import { orAbsent } from '../core/calls.ts';
+import { JobsysError } from '../../../lib/errors.ts';
+import { readQueues } from '../../resources/definitions.ts';
+import { tagMap, type Stack } from '../core/stack.ts';
 
 export interface QueueRef {
   url: string;

@@ -1,10 +1,10 @@
-import { ConfigError, JobsysError } from '../../lib/errors.ts';
-import { orAbsent } from './calls.ts';
-import { createDocker, type Docker } from './docker.ts';
-import type { Component } from './names.ts';
-import { runScript } from './report.ts';
-import { COMPONENTS, repositoryUri } from './repositories.ts';
-import { openStack, type Env, type Stack } from './stack.ts';
+import { ConfigError, JobsysError } from '../../../lib/errors.ts';
+import { orAbsent } from '../core/calls.ts';
+import { createDocker, type Docker } from '../core/docker.ts';
+import type { Component } from '../core/names.ts';
+import { runScript } from '../core/report.ts';
+import { COMPONENTS, repositoryUri } from '../resources/repositories.ts';
+import { openStack, type Env, type Stack } from '../core/stack.ts';
 
 /**
  * `make push`: the api and worker images `make build` tagged IMAGE_TAG, into this stack's ECR
@@ -50,7 +50,7 @@ async function login({ cli, report }: Stack, docker: Docker): Promise<void> {
   report.note(`logged in to ${registry}`);
 }
 
-await runScript('push', 'fix the cause above and run make push again; images already pushed are skipped', async (report) => {
+if (import.meta.main) await runScript('push', 'fix the cause above and run make push again; images already pushed are skipped', async (report) => {
   const { env } = process;
   const tag = required(env, 'IMAGE_TAG', 'make push IMAGE_TAG=<tag> (a new tag per build: ECR tags are immutable)');
   const local = {

@@ -21,7 +21,7 @@ export interface QueuesDefinition {
   dlq: QueueDefinition;
 }
 
-const RESOURCES = new URL('../resources/', import.meta.url);
+const RESOURCES = new URL('./', import.meta.url);
 const read = <T>(file: string): T => JSON.parse(readFileSync(new URL(file, RESOURCES), 'utf8')) as T;
 
 export const readTable = () => read<TableDefinition>('table.json');

@@ -1,4 +1,4 @@
-import { canonicalJson } from '../../lib/canonical-json.ts';
+import { canonicalJson } from '../../../lib/canonical-json.ts';
 
 /**
  * Where a resource differs from what a script wants, as field paths (`deploymentConfiguration.maximumPercent`).

@@ -1,7 +1,7 @@
-import { JobsysError } from '../../lib/errors.ts';
-import { orAbsent, waitUntil } from './calls.ts';
-import { readTable, readTtl } from './resources.ts';
-import { tagList, type Stack } from './stack.ts';
+import { JobsysError } from '../../../lib/errors.ts';
+import { orAbsent, waitUntil } from '../core/calls.ts';
+import { readTable, readTtl } from '../../resources/definitions.ts';
+import { tagList, type Stack } from '../core/stack.ts';
 
 interface TableDescription {
   TableStatus: string;

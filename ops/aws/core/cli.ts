@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { JobsysError } from '../../lib/errors.ts';
+import { JobsysError } from '../../../lib/errors.ts';
 
 /**
  * The deploy scripts drive AWS through the aws CLI, the tool the people who run jobsys already

@@ -1,4 +1,4 @@
-import { JobsysError } from '../../lib/errors.ts';
+import { JobsysError } from '../../../lib/errors.ts';
 import { AwsCliError } from './cli.ts';
 
 /**

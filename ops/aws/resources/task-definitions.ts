@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../../lib/errors.ts';
-import { orAbsent } from './calls.ts';
-import { drift } from './drift.ts';
+import { ConfigError } from '../../../lib/errors.ts';
+import { orAbsent } from '../core/calls.ts';
+import { drift } from '../core/drift.ts';
 import { ECS_DIR } from './ecs-settings.ts';
-import type { Component } from './names.ts';
-import { tagList, type Stack } from './stack.ts';
+import type { Component } from '../core/names.ts';
+import { tagList, type Stack } from '../core/stack.ts';
 
 /**
  * One template per service, ops/ecs/<service>.task.json: a RegisterTaskDefinition input with

@@ -1,7 +1,7 @@
-import { JobsysError } from '../../lib/errors.ts';
-import { orAbsent, retryWhile } from './calls.ts';
-import type { Component } from './names.ts';
-import { tagList, type Stack } from './stack.ts';
+import { JobsysError } from '../../../lib/errors.ts';
+import { orAbsent, retryWhile } from '../core/calls.ts';
+import type { Component } from '../core/names.ts';
+import { tagList, type Stack } from '../core/stack.ts';
 
 /**
  * Where the ECS tasks run: the region's default VPC, one subnet per availability zone, a public

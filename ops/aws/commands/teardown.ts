@@ -1,24 +1,24 @@
-import { removeWorkerAutoscaling } from './autoscaling.ts';
-import { removeEc2Deployment } from './ec2-teardown.ts';
-import { removeCluster } from './ecs-cluster.ts';
-import { removeService } from './ecs-services.ts';
-import { removeEventSourceMapping, removeFunction } from './lambda.ts';
-import { removeLogGroup } from './log-groups.ts';
-import { removeSecurityGroups } from './network.ts';
-import { removeQueues } from './queues.ts';
-import { runScript } from './report.ts';
-import { COMPONENTS, removeRepositories } from './repositories.ts';
-import { removeRoles } from './roles.ts';
-import { flag, openStack } from './stack.ts';
-import { removeTable } from './table.ts';
-import { removeTaskDefinitions } from './task-definitions.ts';
+import { removeWorkerAutoscaling } from '../resources/autoscaling.ts';
+import { removeEc2Deployment } from '../resources/ec2-teardown.ts';
+import { removeCluster } from '../resources/ecs-cluster.ts';
+import { removeService } from '../resources/ecs-services.ts';
+import { removeEventSourceMapping, removeFunction } from '../resources/lambda.ts';
+import { removeLogGroup } from '../resources/log-groups.ts';
+import { removeSecurityGroups } from '../resources/network.ts';
+import { removeQueues } from '../resources/queues.ts';
+import { runScript } from '../core/report.ts';
+import { COMPONENTS, removeRepositories } from '../resources/repositories.ts';
+import { removeRoles } from '../resources/roles.ts';
+import { flag, openStack } from '../core/stack.ts';
+import { removeTable } from '../resources/table.ts';
+import { removeTaskDefinitions } from '../resources/task-definitions.ts';
 
 /**
  * `make teardown`: everything bootstrap, deploy-ec2 and deploy-ecs made, in the reverse order,
  * so that nothing is removed while something still uses it. What is already gone is `absent`;
  * a second run removes nothing. KEEP_DATA=1 keeps the table, KEEP_IMAGES=1 the repositories.
  */
-await runScript('teardown', 'fix the cause above and run make teardown again: what is gone is skipped', async (report) => {
+if (import.meta.main) await runScript('teardown', 'fix the cause above and run make teardown again: what is gone is skipped', async (report) => {
   const keepData = flag(process.env, 'KEEP_DATA');
   const keepImages = flag(process.env, 'KEEP_IMAGES');
   const stack = await openStack(process.env, report);

@@ -1,10 +1,10 @@
-import { JobsysError } from '../../lib/errors.ts';
-import { orAbsent, waitUntil } from './calls.ts';
-import { drift } from './drift.ts';
+import { JobsysError } from '../../../lib/errors.ts';
+import { orAbsent, waitUntil } from '../core/calls.ts';
+import { drift } from '../core/drift.ts';
 import type { EcsSettings } from './ecs-settings.ts';
-import type { Component } from './names.ts';
+import type { Component } from '../core/names.ts';
 import type { Network } from './network.ts';
-import { tagList, type Stack } from './stack.ts';
+import { tagList, type Stack } from '../core/stack.ts';
 
 interface Deployment {
   status: string;
