@@ -7,9 +7,9 @@ import { LAMBDA_HANDLER, LAMBDA_RUNTIME } from '../../dlq-lambda/package-info.ts
 import { orAbsent } from '../../ops/aws/core/calls.ts';
 import type { AwsCli } from '../../ops/aws/core/cli.ts';
 import { sameDocument, parseDocument } from '../../ops/aws/core/drift.ts';
-import { apiKeyHashesParameter } from '../../ops/aws/resources/api-keys.ts';
 import { stackNames, type StackNames } from '../../ops/aws/core/names.ts';
 import type { Change } from '../../ops/aws/core/report.ts';
+import { apiKeyHashesParameter } from '../../ops/aws/resources/api-keys.ts';
 import { PRINCIPALS, renderPolicy, renderTrustPolicy, roleName } from '../../ops/iam/policies.ts';
 import { deployEnv, make, motoCli, putImage, recorded, standInDocker, succeeded, uniqueStack, type MakeRun, type StandInDocker } from '../support/deploy-stack.ts';
 import { startMoto, type MotoServer } from '../support/moto.ts';

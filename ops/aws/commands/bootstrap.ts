@@ -1,11 +1,11 @@
+import { runScript } from '../core/report.ts';
+import { LOG_RETENTION_DAYS } from '../core/settings.ts';
+import { openStack } from '../core/stack.ts';
 import { ensureEventSourceMapping, ensureFunction, readLambdaZip } from '../resources/lambda.ts';
 import { ensureLogGroup } from '../resources/log-groups.ts';
 import { ensureQueues } from '../resources/queues.ts';
-import { runScript } from '../core/report.ts';
 import { ensureRepositories } from '../resources/repositories.ts';
 import { ensureRoles } from '../resources/roles.ts';
-import { LOG_RETENTION_DAYS } from '../core/settings.ts';
-import { openStack } from '../core/stack.ts';
 import { ensureTable } from '../resources/table.ts';
 
 /**

@@ -1,17 +1,18 @@
 import { createHash } from 'node:crypto';
 import { LOG_LEVELS } from '../../../lib/config.ts';
-import { ConfigError, JobsysError } from '../../../lib/errors.ts';
+import { ConfigError } from '../../../lib/errors.ts';
 import { resolveAllowedCidr } from '../../ec2/allowed-cidr.ts';
 import { CONFIG_HASH_TAG, findStackInstances, stackTags, tagOf, terminateInstances, waitForState, type Instance } from '../../ec2/instances.ts';
 import { convergeSecurityGroup, desiredIngress } from '../../ec2/security-group.ts';
 import { renderUserData, USER_DATA_LIMIT_BYTES, type DeploymentConfig } from '../../ec2/user-data.ts';
-import { apiKeyHashesParameter, readApiKeyHashes } from '../resources/api-keys.ts';
+import { DeployMissingError, Ec2Error } from '../../errors.ts';
 import { orAbsent } from '../core/calls.ts';
 import type { AwsCli } from '../core/cli.ts';
 import { runScript, type Report } from '../core/report.ts';
+import { openStack, type Env, type Stack } from '../core/stack.ts';
+import { apiKeyHashesParameter, readApiKeyHashes } from '../resources/api-keys.ts';
 import { queueUrl } from '../resources/queues.ts';
 import { COMPONENTS, pushedImage } from '../resources/repositories.ts';
-import { openStack, type Env, type Stack } from '../core/stack.ts';
 
 /**
  * `make deploy-ec2`: the api and the worker on one EC2 instance, under Docker Compose, started by
@@ -55,14 +56,14 @@ function readSettings(env: Env): Settings {
   return { imageTag, instanceType: setting(env, 'INSTANCE_TYPE', 't3.small'), keyName: setting(env, 'KEY_NAME', '') || undefined, amiId, apiPort, logLevel };
 }
 
-const missing = (what: string) => new JobsysError('JOBSYS_DEPLOY_MISSING', `${what} does not exist: run make bootstrap first (same STACK and AWS_REGION)`);
+const missing = (what: string) => new DeployMissingError(`${what} does not exist: run make bootstrap first (same STACK and AWS_REGION)`);
 
 async function checkInstanceProfile({ cli, names }: Stack): Promise<string> {
   type Output = { InstanceProfile: { Arn: string; Roles?: Array<{ RoleName: string }> } };
   const found = await orAbsent(cli.call<Output>('iam', 'get-instance-profile', { InstanceProfileName: names.instanceProfile }), 'NoSuchEntity');
   if (found === undefined) throw missing(`instance profile ${names.instanceProfile}`);
   const roles = (found.InstanceProfile.Roles ?? []).map((role) => role.RoleName);
-  if (roles.length === 0) throw new JobsysError('JOBSYS_DEPLOY_MISSING', `instance profile ${names.instanceProfile} holds no role: run make bootstrap again`);
+  if (roles.length === 0) throw new DeployMissingError(`instance profile ${names.instanceProfile} holds no role: run make bootstrap again`);
   return `${found.InstanceProfile.Arn} (role ${roles.join(', ')})`;
 }
 
@@ -90,7 +91,7 @@ async function imageRefs(stack: Stack, tag: string): Promise<DeploymentConfig['i
 async function defaultVpc(cli: AwsCli): Promise<string> {
   const { Vpcs } = await cli.call<{ Vpcs?: Array<{ VpcId: string }> }>('ec2', 'describe-vpcs', { Filters: [{ Name: 'is-default', Values: ['true'] }] });
   const vpc = Vpcs?.[0];
-  if (vpc === undefined) throw new JobsysError('JOBSYS_EC2', `no default VPC in ${cli.region}: create one with aws ec2 create-default-vpc, then run this again`);
+  if (vpc === undefined) throw new Ec2Error(`no default VPC in ${cli.region}: create one with aws ec2 create-default-vpc, then run this again`);
   return vpc.VpcId;
 }
 
@@ -108,7 +109,7 @@ async function subnetFor(cli: AwsCli, vpcId: string, instanceType: string): Prom
   const zones = new Set((InstanceTypeOfferings ?? []).map((offering) => offering.Location));
   const subnet = (Subnets ?? []).sort((a, b) => a.AvailabilityZone.localeCompare(b.AvailabilityZone)).find((candidate) => zones.has(candidate.AvailabilityZone));
   if (subnet === undefined) {
-    throw new JobsysError('JOBSYS_EC2', `no default subnet of ${vpcId} is in a zone that offers ${instanceType} (${[...zones].join(', ') || 'none'}): choose another INSTANCE_TYPE`);
+    throw new Ec2Error(`no default subnet of ${vpcId} is in a zone that offers ${instanceType} (${[...zones].join(', ') || 'none'}): choose another INSTANCE_TYPE`);
   }
   return subnet;
 }
@@ -216,7 +217,7 @@ async function deployEc2(report: Report, env: Env): Promise<void> {
   } else {
     const { Instances } = await cli.call<{ Instances: Instance[] }>('ec2', 'run-instances', launch);
     const launched = Instances[0];
-    if (launched === undefined) throw new JobsysError('JOBSYS_EC2', 'run-instances returned no instance: see the EC2 console');
+    if (launched === undefined) throw new Ec2Error('run-instances returned no instance: see the EC2 console');
     report.note(`launched ${launched.InstanceId}, waiting until it runs`);
     [instance] = (await waitForState(cli, [launched.InstanceId], 'running')) as [Instance];
     report.record('created', `instance ${names.instanceName}`, `${instance.InstanceId}, config ${hash}`);

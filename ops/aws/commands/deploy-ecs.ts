@@ -1,17 +1,18 @@
-import { JobsysError } from '../../../lib/errors.ts';
+import { ConfigError } from '../../../lib/errors.ts';
 import { resolveAllowedCidr } from '../../ec2/allowed-cidr.ts';
+import { DeployMissingError } from '../../errors.ts';
+import { orAbsent } from '../core/calls.ts';
+import type { Component } from '../core/names.ts';
+import { runScript } from '../core/report.ts';
+import { openStack } from '../core/stack.ts';
 import { apiKeyHashesParameter, readApiKeyHashes } from '../resources/api-keys.ts';
 import { ensureWorkerAutoscaling } from '../resources/autoscaling.ts';
-import { orAbsent } from '../core/calls.ts';
 import { ensureCluster } from '../resources/ecs-cluster.ts';
 import { apiAddresses, ensureService, waitForRollout } from '../resources/ecs-services.ts';
 import { apiPort, readEcsSettings } from '../resources/ecs-settings.ts';
-import type { Component } from '../core/names.ts';
 import { ensureNetwork } from '../resources/network.ts';
 import { queueUrl } from '../resources/queues.ts';
-import { runScript } from '../core/report.ts';
 import { COMPONENTS, pushedImage } from '../resources/repositories.ts';
-import { openStack } from '../core/stack.ts';
 import { ensureTaskDefinition, readSecrets, readTemplate, renderTaskDefinition, type TemplateValues } from '../resources/task-definitions.ts';
 
 /**
@@ -22,7 +23,7 @@ import { ensureTaskDefinition, readSecrets, readTemplate, renderTaskDefinition, 
 
 async function required(what: string, value: Promise<string | undefined>): Promise<string> {
   const found = await value;
-  if (found === undefined) throw new JobsysError('JOBSYS_DEPLOY_MISSING', `${what} does not exist: run make bootstrap first`);
+  if (found === undefined) throw new DeployMissingError(`${what} does not exist: run make bootstrap first`);
   return found;
 }
 
@@ -34,7 +35,7 @@ if (import.meta.main) await runScript('deploy-ecs', 'fix the cause above and run
   const stack = await openStack(process.env, report);
   const { cli, names, env } = stack;
   const tag = env.IMAGE_TAG ?? '';
-  if (tag === '') throw new JobsysError('JOBSYS_CONFIG', 'IMAGE_TAG is not set: make deploy-ecs IMAGE_TAG=<the tag make push pushed>');
+  if (tag === '') throw new ConfigError('IMAGE_TAG is not set: make deploy-ecs IMAGE_TAG=<the tag make push pushed>');
 
   report.step(`what bootstrap and push made (images tagged ${tag})`);
   const queue = await required(`the queue ${names.queue}`, queueUrl(stack, names.queue));

@@ -1,10 +1,11 @@
-import { ConfigError, JobsysError } from '../../../lib/errors.ts';
+import { ConfigError } from '../../../lib/errors.ts';
+import { AwsCliError, DeployConflictError, DeployMissingError, DockerError } from '../../errors.ts';
 import { orAbsent } from '../core/calls.ts';
 import { createDocker, type Docker } from '../core/docker.ts';
 import type { Component } from '../core/names.ts';
 import { runScript } from '../core/report.ts';
-import { COMPONENTS, repositoryUri } from '../resources/repositories.ts';
 import { openStack, type Env, type Stack } from '../core/stack.ts';
+import { COMPONENTS, repositoryUri } from '../resources/repositories.ts';
 
 /**
  * `make push`: the api and worker images `make build` tagged IMAGE_TAG, into this stack's ECR
@@ -25,8 +26,8 @@ async function localDigests(docker: Docker, image: string, tag: string): Promise
   try {
     return (JSON.parse(await docker.run(['image', 'inspect', '--format', '{{json .RepoDigests}}', image])) as string[] | null) ?? [];
   } catch (err) {
-    if (!(err instanceof JobsysError) || err.code !== 'JOBSYS_DOCKER') throw err;
-    throw new JobsysError('JOBSYS_DEPLOY_MISSING', `the image ${image} is not here (${err.message}): run make build IMAGE_TAG=${tag} first`);
+    if (!(err instanceof DockerError)) throw err;
+    throw new DeployMissingError(`the image ${image} is not here (${err.message}): run make build IMAGE_TAG=${tag} first`);
   }
 }
 
@@ -42,7 +43,7 @@ async function remoteDigest({ cli, names }: Stack, component: Component, tag: st
 async function login({ cli, report }: Stack, docker: Docker): Promise<void> {
   const { authorizationData } = await cli.call<{ authorizationData: Array<{ authorizationToken: string; proxyEndpoint: string }> }>('ecr', 'get-authorization-token');
   const auth = authorizationData[0];
-  if (auth === undefined) throw new JobsysError('JOBSYS_AWS_CLI', 'ECR returned no authorization token');
+  if (auth === undefined) throw new AwsCliError('ECR returned no authorization token');
   const decoded = Buffer.from(auth.authorizationToken, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   const registry = new URL(auth.proxyEndpoint).host;
@@ -78,7 +79,7 @@ if (import.meta.main) await runScript('push', 'fix the cause above and run make 
     } else if (digests[component].includes(`${uri}@${digest}`)) {
       report.record('unchanged', `image ${remote}`, digest);
     } else {
-      throw new JobsysError('JOBSYS_DEPLOY_CONFLICT', `${remote} already holds another image (${digest}) and tags are immutable: build and push under a new tag, e.g. make build push IMAGE_TAG=$(git rev-parse --short HEAD)`);
+      throw new DeployConflictError(`${remote} already holds another image (${digest}) and tags are immutable: build and push under a new tag, e.g. make build push IMAGE_TAG=$(git rev-parse --short HEAD)`);
     }
   }
   if (pending.length === 0) return;

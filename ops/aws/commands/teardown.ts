@@ -1,3 +1,5 @@
+import { runScript } from '../core/report.ts';
+import { flag, openStack } from '../core/stack.ts';
 import { removeWorkerAutoscaling } from '../resources/autoscaling.ts';
 import { removeEc2Deployment } from '../resources/ec2-teardown.ts';
 import { removeCluster } from '../resources/ecs-cluster.ts';
@@ -6,10 +8,8 @@ import { removeEventSourceMapping, removeFunction } from '../resources/lambda.ts
 import { removeLogGroup } from '../resources/log-groups.ts';
 import { removeSecurityGroups } from '../resources/network.ts';
 import { removeQueues } from '../resources/queues.ts';
-import { runScript } from '../core/report.ts';
 import { COMPONENTS, removeRepositories } from '../resources/repositories.ts';
 import { removeRoles } from '../resources/roles.ts';
-import { flag, openStack } from '../core/stack.ts';
 import { removeTable } from '../resources/table.ts';
 import { removeTaskDefinitions } from '../resources/task-definitions.ts';
 

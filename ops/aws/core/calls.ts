@@ -1,5 +1,4 @@
-import { JobsysError } from '../../../lib/errors.ts';
-import { AwsCliError } from './cli.ts';
+import { AwsCliError, DeployTimeoutError } from '../../errors.ts';
 
 /**
  * How the scripts live with AWS being eventually consistent and slow: a missing resource is an
@@ -34,7 +33,7 @@ export async function waitUntil<T>(what: string, check: () => Promise<T | undefi
     const value = await check();
     if (value !== undefined) return value;
     if (Date.now() >= deadline) {
-      throw new JobsysError('JOBSYS_DEPLOY_TIMEOUT', `gave up after ${Math.round(patience.timeoutMs / 1000)} s waiting for ${what}`);
+      throw new DeployTimeoutError(`gave up after ${Math.round(patience.timeoutMs / 1000)} s waiting for ${what}`);
     }
     await sleep(patience.intervalMs ?? DEFAULT_INTERVAL_MS);
   }

@@ -1,5 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { JobsysError } from '../../../lib/errors.ts';
+import { ConfigError } from '../../../lib/errors.ts';
+import { AwsCliError } from '../../errors.ts';
 
 /**
  * The deploy scripts drive AWS through the aws CLI, the tool the people who run jobsys already
@@ -9,24 +10,6 @@ import { JobsysError } from '../../../lib/errors.ts';
  */
 
 type Env = Record<string, string | undefined>;
-
-/** The CLI failed: `awsCode` is AWS's error code when the CLI printed one (`ResourceNotFoundException`). */
-export class AwsCliError extends JobsysError {
-  readonly awsCode: string | undefined;
-  readonly command: string;
-  readonly stderr: string;
-
-  constructor(command: string, stderr: string, awsCode: string | undefined) {
-    super('JOBSYS_AWS_CLI', `${command} failed: ${stderr.trim() || 'no output'}`);
-    this.command = command;
-    this.stderr = stderr;
-    this.awsCode = awsCode;
-  }
-
-  is(...codes: string[]): boolean {
-    return this.awsCode !== undefined && codes.includes(this.awsCode);
-  }
-}
 
 export interface AwsCliOptions {
   env?: Env;
@@ -80,7 +63,7 @@ export function createAwsCli(options: AwsCliOptions = {}): AwsCli {
   const command = options.command ?? 'aws';
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || profileRegion(command, env);
   if (region === '') {
-    throw new JobsysError('JOBSYS_CONFIG', 'no AWS region: set AWS_REGION (make AWS_REGION=eu-west-1 …) or a region in your AWS_PROFILE (aws configure set region …)');
+    throw new ConfigError('no AWS region: set AWS_REGION (make AWS_REGION=eu-west-1 …) or a region in your AWS_PROFILE (aws configure set region …)');
   }
   let account: Promise<string> | undefined;
 
@@ -97,10 +80,10 @@ export function createAwsCli(options: AwsCliOptions = {}): AwsCli {
       execFile(command, args, { env: { ...env, AWS_PAGER: '' }, maxBuffer: MAX_OUTPUT_BYTES }, (err, stdout, stderr) => {
         if (err) {
           if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-            reject(new JobsysError('JOBSYS_AWS_CLI', `the aws CLI (${command}) is not installed: see https://docs.aws.amazon.com/cli/`));
+            reject(new AwsCliError(`the aws CLI (${command}) is not installed: see https://docs.aws.amazon.com/cli/`));
             return;
           }
-          reject(new AwsCliError(shown, stderr, ERROR_CODE.exec(stderr)?.[1]));
+          reject(AwsCliError.failed({ command: shown, stderr, awsCode: ERROR_CODE.exec(stderr)?.[1] }));
           return;
         }
         resolve((stdout.trim() === '' ? {} : JSON.parse(stdout)) as T);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { JobsysError } from '../../../lib/errors.ts';
+import { DockerError } from '../../errors.ts';
 
 export interface Docker {
   /** Runs `docker <args>`; `stdin` is written to its standard input (a password, never an argument). */
@@ -18,10 +18,10 @@ export function createDocker(command: string | undefined, env: Record<string, st
             return;
           }
           if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-            reject(new JobsysError('JOBSYS_DOCKER', `${program} is not installed or not on the PATH: install Docker, or set DOCKER to its command`));
+            reject(new DockerError(`${program} is not installed or not on the PATH: install Docker, or set DOCKER to its command`));
             return;
           }
-          reject(new JobsysError('JOBSYS_DOCKER', `docker ${args[0] ?? ''} failed: ${stderr.trim() || err.message}`));
+          reject(new DockerError(`docker ${args[0] ?? ''} failed: ${stderr.trim() || err.message}`));
         });
         child.stdin?.end(stdin ?? '');
       });

@@ -1,5 +1,5 @@
 import { JobsysError } from '../../../lib/errors.ts';
-import { AwsCliError } from './cli.ts';
+import { AwsCliError } from '../../errors.ts';
 
 /**
  * What a deploy script did, printed as it goes: a heading per step and one line per resource.

@@ -1,4 +1,4 @@
-import { JobsysError } from '../../../lib/errors.ts';
+import { DeployMissingError } from '../../errors.ts';
 import { orAbsent } from '../core/calls.ts';
 import type { Stack } from '../core/stack.ts';
 
@@ -18,7 +18,7 @@ export async function readApiKeyHashes(stack: Stack): Promise<string> {
   type Output = { Parameter: { Value: string } };
   const found = await orAbsent(stack.cli.call<Output>('ssm', 'get-parameter', { Name: name, WithDecryption: true }), 'ParameterNotFound');
   if (found === undefined || found.Parameter.Value.trim() === '') {
-    throw new JobsysError('JOBSYS_DEPLOY_MISSING', [
+    throw new DeployMissingError([
       `the SSM parameter ${name} (the api's key hashes) does not exist. Make a key and store its hash:`,
       `  node api/keys.ts new <client>    # prints the key once, and the API_KEY_HASHES entry`,
       `  aws ssm put-parameter --type SecureString --name ${name} --value '<client>:<sha256>'`,

@@ -1,6 +1,6 @@
 import { drift } from '../core/drift.ts';
-import type { EcsSettings } from './ecs-settings.ts';
 import type { Stack } from '../core/stack.ts';
+import type { EcsSettings } from './ecs-settings.ts';
 
 /**
  * The worker scales on backlog per task: the queue's visible messages divided by the worker

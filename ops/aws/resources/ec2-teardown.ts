@@ -1,7 +1,7 @@
-import { JobsysError } from '../../../lib/errors.ts';
 import { findStackInstances, terminateInstances, type WaitOptions } from '../../ec2/instances.ts';
 import { findSecurityGroup } from '../../ec2/security-group.ts';
-import { AwsCliError, type AwsCli } from '../core/cli.ts';
+import { AwsCliError, Ec2Error } from '../../errors.ts';
+import type { AwsCli } from '../core/cli.ts';
 import type { StackNames } from '../core/names.ts';
 import type { Report } from '../core/report.ts';
 
@@ -46,7 +46,7 @@ async function deleteSecurityGroup(cli: AwsCli, groupId: string, options: WaitOp
       if (err instanceof AwsCliError && err.is('InvalidGroup.NotFound')) return;
       if (!(err instanceof AwsCliError && err.is('DependencyViolation'))) throw err;
       if (Date.now() + intervalMs > deadline) {
-        throw new JobsysError('JOBSYS_EC2', `security group ${groupId} is still in use: see what holds it with aws ec2 describe-network-interfaces --filters Name=group-id,Values=${groupId}, remove that, then run this again`, false, { cause: err });
+        throw new Ec2Error(`security group ${groupId} is still in use: see what holds it with aws ec2 describe-network-interfaces --filters Name=group-id,Values=${groupId}, remove that, then run this again`, { cause: err });
       }
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));

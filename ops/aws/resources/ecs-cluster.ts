@@ -1,7 +1,7 @@
 import { orAbsent, waitUntil } from '../core/calls.ts';
-import { ensureLogGroup, removeLogGroup } from './log-groups.ts';
 import { CONTAINER_INSIGHTS_RETENTION_DAYS } from '../core/settings.ts';
 import { tagList, type Stack } from '../core/stack.ts';
+import { ensureLogGroup, removeLogGroup } from './log-groups.ts';
 
 interface Cluster {
   status: string;

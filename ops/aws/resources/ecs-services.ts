@@ -1,10 +1,10 @@
-import { JobsysError } from '../../../lib/errors.ts';
+import { DeployConflictError, DeployFailedError } from '../../errors.ts';
 import { orAbsent, waitUntil } from '../core/calls.ts';
 import { drift } from '../core/drift.ts';
-import type { EcsSettings } from './ecs-settings.ts';
 import type { Component } from '../core/names.ts';
-import type { Network } from './network.ts';
 import { tagList, type Stack } from '../core/stack.ts';
+import type { EcsSettings } from './ecs-settings.ts';
+import type { Network } from './network.ts';
 
 interface Deployment {
   status: string;
@@ -53,7 +53,7 @@ export async function ensureService(stack: Stack, component: Component, taskDefi
   };
   let current = await describeService(stack, component);
   if (current?.status === 'DRAINING') {
-    throw new JobsysError('JOBSYS_DEPLOY_CONFLICT', `${resource} is still being deleted (DRAINING): run make deploy-ecs again in a few minutes`);
+    throw new DeployConflictError(`${resource} is still being deleted (DRAINING): run make deploy-ecs again in a few minutes`);
   }
   const existed = current !== undefined;
   if (current === undefined) {
@@ -90,7 +90,7 @@ export async function waitForRollout(stack: Stack, component: Component, taskDef
     const deployments = service?.deployments ?? [];
     const ours = deployments.find((deployment) => deployment.taskDefinition === taskDefinition);
     if (ours?.rolloutState === 'FAILED') {
-      throw new JobsysError('JOBSYS_DEPLOY_FAILED', `${name}'s new tasks did not become healthy (${ours.rolloutStateReason ?? 'circuit breaker'}): ECS rolled it back to the previous task definition. `
+      throw new DeployFailedError(`${name}'s new tasks did not become healthy (${ours.rolloutStateReason ?? 'circuit breaker'}): ECS rolled it back to the previous task definition. `
         + `Why: aws ecs describe-services --cluster ${names.cluster} --services ${name} (events), and the log group ${names.logGroups[component]}`);
     }
     const done = ours?.status === 'PRIMARY' && deployments.length === 1

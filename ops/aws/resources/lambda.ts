@@ -2,14 +2,14 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { LAMBDA_HANDLER, LAMBDA_RUNTIME, ZIP_FILE } from '../../../dlq-lambda/package-info.ts';
-import { ConfigError, JobsysError } from '../../../lib/errors.ts';
-import { orAbsent, retryWhile, waitUntil } from '../core/calls.ts';
-import type { AwsCliError } from '../core/cli.ts';
-import { drift } from '../core/drift.ts';
+import { ConfigError } from '../../../lib/errors.ts';
+import { DeployFailedError, type AwsCliError } from '../../errors.ts';
 import { readQueues } from '../../resources/definitions.ts';
-import { roleArn } from './roles.ts';
+import { orAbsent, retryWhile, waitUntil } from '../core/calls.ts';
+import { drift } from '../core/drift.ts';
 import { LAMBDA, VISIBILITY_TO_TIMEOUT_RATIO } from '../core/settings.ts';
 import { tagMap, type Stack } from '../core/stack.ts';
+import { roleArn } from './roles.ts';
 
 /** `make build-lambda` writes it; `make bootstrap` depends on that target. */
 const LAMBDA_ZIP = fileURLToPath(new URL(`../../../dist/${ZIP_FILE}`, import.meta.url));
@@ -63,7 +63,7 @@ async function waitSettled(stack: Stack): Promise<void> {
   await waitUntil(`the function ${stack.names.lambdaFunction} to finish updating`, async () => {
     const config = await getConfiguration(stack);
     if (config?.State === 'Failed' || config?.LastUpdateStatus === 'Failed') {
-      throw new JobsysError('JOBSYS_DEPLOY_FAILED', `the function ${stack.names.lambdaFunction} failed to update: see aws lambda get-function-configuration`);
+      throw new DeployFailedError(`the function ${stack.names.lambdaFunction} failed to update: see aws lambda get-function-configuration`);
     }
     const settled = config !== undefined && (config.State ?? 'Active') === 'Active' && (config.LastUpdateStatus ?? 'Successful') === 'Successful';
     return settled ? true : undefined;

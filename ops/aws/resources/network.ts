@@ -1,4 +1,4 @@
-import { JobsysError } from '../../../lib/errors.ts';
+import { DeployMissingError } from '../../errors.ts';
 import { orAbsent, retryWhile } from '../core/calls.ts';
 import type { Component } from '../core/names.ts';
 import { tagList, type Stack } from '../core/stack.ts';
@@ -33,12 +33,12 @@ export async function defaultVpc({ cli, names }: Stack): Promise<{ vpcId: string
   const { Vpcs: vpcs } = await cli.call<{ Vpcs: Array<{ VpcId: string }> }>('ec2', 'describe-vpcs', { Filters: [{ Name: 'is-default', Values: ['true'] }] });
   const vpcId = vpcs[0]?.VpcId;
   if (vpcId === undefined) {
-    throw new JobsysError('JOBSYS_DEPLOY_MISSING', `${names.region} has no default VPC: create one with aws ec2 create-default-vpc --region ${names.region}`);
+    throw new DeployMissingError(`${names.region} has no default VPC: create one with aws ec2 create-default-vpc --region ${names.region}`);
   }
   const { Subnets: subnets } = await cli.call<{ Subnets: Array<{ SubnetId: string }> }>('ec2', 'describe-subnets', {
     Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'default-for-az', Values: ['true'] }],
   });
-  if (subnets.length === 0) throw new JobsysError('JOBSYS_DEPLOY_MISSING', `the default VPC ${vpcId} has no default subnets: aws ec2 create-default-subnet --availability-zone <zone>`);
+  if (subnets.length === 0) throw new DeployMissingError(`the default VPC ${vpcId} has no default subnets: aws ec2 create-default-subnet --availability-zone <zone>`);
   return { vpcId, subnets: subnets.map((subnet) => subnet.SubnetId).sort() };
 }
 

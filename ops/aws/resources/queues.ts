@@ -1,6 +1,6 @@
-import { orAbsent } from '../core/calls.ts';
-import { JobsysError } from '../../../lib/errors.ts';
+import { AwsCliError } from '../../errors.ts';
 import { readQueues } from '../../resources/definitions.ts';
+import { orAbsent } from '../core/calls.ts';
 import { tagMap, type Stack } from '../core/stack.ts';
 
 export interface QueueRef {
@@ -43,7 +43,7 @@ async function ensureQueue(stack: Stack, name: string, attributes: Record<string
   }
   report.record(change, resource, detail);
   const arn = current.QueueArn;
-  if (arn === undefined) throw new JobsysError('JOBSYS_AWS_CLI', `SQS returned no QueueArn for ${name}`);
+  if (arn === undefined) throw new AwsCliError(`SQS returned no QueueArn for ${name}`);
   return { url, arn };
 }
 

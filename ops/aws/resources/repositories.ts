@@ -1,4 +1,4 @@
-import { JobsysError } from '../../../lib/errors.ts';
+import { DeployMissingError } from '../../errors.ts';
 import { orAbsent } from '../core/calls.ts';
 import { drift, parseDocument } from '../core/drift.ts';
 import type { Component } from '../core/names.ts';
@@ -24,7 +24,7 @@ async function describeRepository({ cli }: Stack, name: string): Promise<Reposit
 export async function repositoryUri(stack: Stack, component: Component): Promise<string> {
   const name = stack.names.repositories[component];
   const repository = await describeRepository(stack, name);
-  if (repository === undefined) throw new JobsysError('JOBSYS_DEPLOY_MISSING', `the ECR repository ${name} does not exist: run make bootstrap first`);
+  if (repository === undefined) throw new DeployMissingError(`the ECR repository ${name} does not exist: run make bootstrap first`);
   return repository.repositoryUri;
 }
 
@@ -106,6 +106,6 @@ export async function pushedImage(stack: Stack, component: Component, tag: strin
     repositoryName: stack.names.repositories[component],
     imageIds: [{ imageTag: tag }],
   }), 'ImageNotFoundException');
-  if (found === undefined) throw new JobsysError('JOBSYS_DEPLOY_MISSING', `${uri}:${tag} is not in ECR: run make build push IMAGE_TAG=${tag} first`);
+  if (found === undefined) throw new DeployMissingError(`${uri}:${tag} is not in ECR: run make build push IMAGE_TAG=${tag} first`);
   return `${uri}:${tag}`;
 }

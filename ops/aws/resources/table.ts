@@ -1,6 +1,6 @@
-import { JobsysError } from '../../../lib/errors.ts';
-import { orAbsent, waitUntil } from '../core/calls.ts';
+import { DeployConflictError } from '../../errors.ts';
 import { readTable, readTtl } from '../../resources/definitions.ts';
+import { orAbsent, waitUntil } from '../core/calls.ts';
 import { tagList, type Stack } from '../core/stack.ts';
 
 interface TableDescription {
@@ -28,7 +28,7 @@ export async function ensureTable(stack: Stack): Promise<void> {
   } else {
     // A key schema cannot change in place: a table that differs is not this stack's to alter.
     if (JSON.stringify(existing.KeySchema) !== JSON.stringify(definition.KeySchema)) {
-      throw new JobsysError('JOBSYS_DEPLOY_CONFLICT', `${resource} exists with another key schema than ops/resources/table.json: it is not this stack's; choose another STACK`);
+      throw new DeployConflictError(`${resource} exists with another key schema than ops/resources/table.json: it is not this stack's; choose another STACK`);
     }
     const billing = existing.BillingModeSummary?.BillingMode ?? 'PROVISIONED';
     if (billing !== definition.BillingMode) {

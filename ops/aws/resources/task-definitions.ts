@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../../lib/errors.ts';
 import { orAbsent } from '../core/calls.ts';
 import { drift } from '../core/drift.ts';
-import { ECS_DIR } from './ecs-settings.ts';
 import type { Component } from '../core/names.ts';
 import { tagList, type Stack } from '../core/stack.ts';
+import { ECS_DIR } from './ecs-settings.ts';
 
 /**
  * One template per service, ops/ecs/<service>.task.json: a RegisterTaskDefinition input with
