@@ -1,17 +1,15 @@
 import { readFileSync } from 'node:fs';
+import type { CreateTableInput, UpdateTimeToLiveInput } from '../../lib/aws/index.ts';
+import { ConfigError } from '../../lib/errors.ts';
 
-/** ops/resources: the table and queue definitions the dev stack and the deploy scripts share. */
+/**
+ * ops/resources: the table and queue definitions, one source for the local stack's bootstrap
+ * (dev/bootstrap.ts, through lib/aws) and the AWS scripts (ops/aws, through the aws CLI). The
+ * files are those APIs' own inputs, so the types are lib/aws's.
+ */
 
-export interface TableDefinition {
-  TableName: string;
-  BillingMode: string;
-  AttributeDefinitions: Array<{ AttributeName: string; AttributeType: string }>;
-  KeySchema: Array<{ AttributeName: string; KeyType: string }>;
-  GlobalSecondaryIndexes?: Array<{ IndexName: string; KeySchema: Array<{ AttributeName: string; KeyType: string }> }>;
-}
-export interface TtlDefinition {
-  TimeToLiveSpecification: { Enabled: boolean; AttributeName: string };
-}
+export type TableDefinition = CreateTableInput & { BillingMode: NonNullable<CreateTableInput['BillingMode']> };
+export type TtlSpecification = UpdateTimeToLiveInput['TimeToLiveSpecification'];
 export interface QueueDefinition {
   QueueName: string;
   Attributes: Record<string, string>;
@@ -21,9 +19,14 @@ export interface QueuesDefinition {
   dlq: QueueDefinition;
 }
 
-const RESOURCES = new URL('./', import.meta.url);
-const read = <T>(file: string): T => JSON.parse(readFileSync(new URL(file, RESOURCES), 'utf8')) as T;
+const read = <T>(file: string): T => JSON.parse(readFileSync(new URL(file, import.meta.url), 'utf8')) as T;
 
 export const readTable = () => read<TableDefinition>('table.json');
-export const readTtl = () => read<TtlDefinition>('table-ttl.json');
 export const readQueues = () => read<QueuesDefinition>('queues.json');
+
+/** The jobs' TTL; the sweeper and the store assume it is on, so a file that turns it off is refused. */
+export function readTtl(): TtlSpecification {
+  const { TimeToLiveSpecification: spec } = read<{ TimeToLiveSpecification: TtlSpecification }>('table-ttl.json');
+  if (!spec.Enabled) throw new ConfigError('ops/resources/table-ttl.json must enable TTL: jobs and incidents expire by it');
+  return spec;
+}

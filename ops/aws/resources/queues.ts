@@ -1,6 +1,8 @@
 import { AwsCliError } from '../../errors.ts';
-import { readQueues } from '../../resources/definitions.ts';
+import { convergeQueues, type QueueExecutor } from '../../resources/converge.ts';
+import type { QueueChange } from '../../resources/plan.ts';
 import { orAbsent } from '../core/calls.ts';
+import type { Change } from '../core/report.ts';
 import { tagMap, type Stack } from '../core/stack.ts';
 
 export interface QueueRef {
@@ -15,45 +17,43 @@ export async function queueUrl({ cli }: Stack, name: string): Promise<string | u
   return (await orAbsent(cli.call<{ QueueUrl: string }>('sqs', 'get-queue-url', { QueueName: name }), ...QUEUE_MISSING))?.QueueUrl;
 }
 
-/** Attributes whose value is a JSON document: compared by meaning, since SQS may return numbers as strings. */
-function sameAttribute(name: string, actual: string | undefined, wanted: string): boolean {
-  if (name !== 'RedrivePolicy' || actual === undefined) return actual === wanted;
-  const [a, b] = [JSON.parse(actual) as Record<string, unknown>, JSON.parse(wanted) as Record<string, unknown>];
-  return a.deadLetterTargetArn === b.deadLetterTargetArn && Number(a.maxReceiveCount) === Number(b.maxReceiveCount);
+/** ops/resources/plan.ts's queue changes, through the aws CLI. */
+export function cliQueueExecutor(stack: Stack): QueueExecutor {
+  const { cli, names } = stack;
+  const read = async (queue: string, url: string) => {
+    const { Attributes: attributes } = await cli.call<{ Attributes: Record<string, string> }>('sqs', 'get-queue-attributes', { QueueUrl: url, AttributeNames: ['All'] });
+    const arn = attributes.QueueArn;
+    if (arn === undefined) throw new AwsCliError(`SQS returned no QueueArn for ${queue}`);
+    return { url, arn, attributes };
+  };
+  return {
+    async readQueue(queue) {
+      const url = await queueUrl(stack, queue);
+      return url === undefined ? undefined : read(queue, url);
+    },
+    async createQueue(queue, attributes) {
+      const { QueueUrl: url } = await cli.call<{ QueueUrl: string }>('sqs', 'create-queue', { QueueName: queue, Attributes: attributes, tags: tagMap(names) });
+      return read(queue, url);
+    },
+    async setQueueAttributes(url, attributes) {
+      await cli.call('sqs', 'set-queue-attributes', { QueueUrl: url, Attributes: attributes });
+    },
+  };
 }
 
-async function ensureQueue(stack: Stack, name: string, attributes: Record<string, string>): Promise<QueueRef> {
-  const { cli, names, report } = stack;
-  const resource = `queue ${name}`;
-  let url = await queueUrl(stack, name);
-  let change: 'created' | 'updated' | 'unchanged' = 'unchanged';
-  let detail: string | undefined;
-  if (url === undefined) {
-    url = (await cli.call<{ QueueUrl: string }>('sqs', 'create-queue', { QueueName: name, Attributes: attributes, tags: tagMap(names) })).QueueUrl;
-    change = 'created';
-  }
-  const { Attributes: current } = await cli.call<{ Attributes: Record<string, string> }>('sqs', 'get-queue-attributes', { QueueUrl: url, AttributeNames: ['All'] });
-  const differing = Object.fromEntries(Object.entries(attributes).filter(([key, value]) => !sameAttribute(key, current[key], value)));
-  if (Object.keys(differing).length > 0) {
-    await cli.call('sqs', 'set-queue-attributes', { QueueUrl: url, Attributes: differing });
-    if (change === 'unchanged') {
-      change = 'updated';
-      detail = Object.keys(differing).join(', ');
-    }
-  }
-  report.record(change, resource, detail);
-  const arn = current.QueueArn;
-  if (arn === undefined) throw new AwsCliError(`SQS returned no QueueArn for ${name}`);
-  return { url, arn };
+function record(stack: Stack, queue: string, changes: QueueChange[]): void {
+  const set = changes.flatMap((change) => (change.action === 'set-queue-attributes' ? Object.keys(change.attributes) : []));
+  const change: Change = changes.some((entry) => entry.action === 'create-queue') ? 'created' : set.length > 0 ? 'updated' : 'unchanged';
+  stack.report.record(change, `queue ${queue}`, change === 'updated' ? set.join(', ') : undefined);
 }
 
 /** The DLQ first (the queue's RedrivePolicy names it), then the queue; attributes converge to ops/resources/queues.json. */
 export async function ensureQueues(stack: Stack): Promise<{ queue: QueueRef; dlq: QueueRef }> {
-  const definitions = readQueues();
-  const dlq = await ensureQueue(stack, stack.names.dlq, definitions.dlq.Attributes);
-  const redrive = JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: definitions.queue.maxReceiveCount });
-  const queue = await ensureQueue(stack, stack.names.queue, { ...definitions.queue.Attributes, RedrivePolicy: redrive });
-  return { queue, dlq };
+  const { names } = stack;
+  const { queue, dlq } = await convergeQueues(cliQueueExecutor(stack), { queue: names.queue, dlq: names.dlq });
+  record(stack, names.dlq, dlq.changes);
+  record(stack, names.queue, queue.changes);
+  return { queue: { url: queue.state.url, arn: queue.state.arn }, dlq: { url: dlq.state.url, arn: dlq.state.arn } };
 }
 
 /** The queue before its DLQ, so no moment exists where a redrive policy names a missing queue. */
