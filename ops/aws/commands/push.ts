@@ -9,7 +9,7 @@ import { COMPONENTS, repositoryUri } from '../resources/repositories.ts';
 
 /**
  * `make push`: the api and worker images `make build` tagged IMAGE_TAG, into this stack's ECR
- * repositories. ECR tags are immutable here (ops/aws/settings.ts), so a tag ECR already holds
+ * repositories. ECR tags are immutable here (ops/aws/core/settings.ts), so a tag ECR already holds
  * is skipped when it is this very image and refused when it is another.
  */
 

@@ -32,7 +32,7 @@ export function checkDlqVisibility(dlqVisibilitySeconds: number, timeoutSeconds:
   if (!Number.isFinite(dlqVisibilitySeconds) || dlqVisibilitySeconds < needed) {
     throw new ConfigError(`ops/resources/queues.json gives the DLQ a VisibilityTimeout of ${dlqVisibilitySeconds} s, but the Lambda's timeout is ${timeoutSeconds} s `
       + `and an SQS event source needs at least ${VISIBILITY_TO_TIMEOUT_RATIO} x that (${needed} s): raise dlq.Attributes.VisibilityTimeout to ${needed} or more, `
-      + 'or lower LAMBDA.timeoutSeconds in ops/aws/settings.ts');
+      + 'or lower LAMBDA.timeoutSeconds in ops/aws/core/settings.ts');
   }
 }
 
