@@ -174,23 +174,23 @@ build: $(DEPS) build-lambda ## Build the container images (api, worker; dlq-runn
 
 .PHONY: push
 push: $(DEPS) ## Log in to ECR, tag and push the api and worker images (after make build and make bootstrap)
-	API_IMAGE=$(API_IMAGE) WORKER_IMAGE=$(WORKER_IMAGE) node ops/aws/push.ts
+	API_IMAGE=$(API_IMAGE) WORKER_IMAGE=$(WORKER_IMAGE) node ops/aws/commands/push.ts
 
 .PHONY: bootstrap
 bootstrap: $(DEPS) build-lambda ## Create or converge the AWS resources: table, queues, ECR, logs, IAM, the Lambda and its mapping
-	node ops/aws/bootstrap.ts
+	node ops/aws/commands/bootstrap.ts
 
 .PHONY: deploy-ec2
 deploy-ec2: $(DEPS) ## Run the api and worker on one EC2 instance with Docker Compose (after bootstrap and push)
-	node ops/aws/deploy-ec2.ts
+	node ops/aws/commands/deploy-ec2.ts
 
 .PHONY: deploy-ecs
 deploy-ecs: $(DEPS) ## Run the api and worker on ECS Fargate (after bootstrap and push)
-	node ops/aws/deploy-ecs.ts
+	node ops/aws/commands/deploy-ecs.ts
 
 .PHONY: teardown
 teardown: $(DEPS) ## Remove everything bootstrap and deploy-* created (KEEP_DATA=1 keeps the table, KEEP_IMAGES=1 the repositories)
-	node ops/aws/teardown.ts
+	node ops/aws/commands/teardown.ts
 
 .PHONY: test-containers
 test-containers: $(DEPS) build ## Build the images and run them: image checks and the drills against Docker Compose (needs a Docker engine)

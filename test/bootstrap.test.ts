@@ -95,3 +95,32 @@ test('bootstrap names default to those of the resource files', async (t) => {
   assert.match(result.queueUrl, new RegExp(`/${queues.queue.QueueName}$`));
   assert.match(result.dlqUrl, new RegExp(`/${queues.dlq.QueueName}$`));
 });
+
+test('bootstrap turns TTL back on for expiresAt, whether it was turned off or moved to another attribute', async (t) => {
+  const aws = await localAws(t);
+  const names = freshNames();
+  await bootstrap(aws, names);
+  await aws.dynamodb.updateTimeToLive({ TableName: names.table, TimeToLiveSpecification: { Enabled: false, AttributeName: 'expiresAt' } });
+  await bootstrap(aws, names);
+  assert.deepEqual((await aws.dynamodb.describeTimeToLive({ TableName: names.table })).TimeToLiveDescription, { TimeToLiveStatus: 'ENABLED', AttributeName: 'expiresAt' });
+
+  await aws.dynamodb.updateTimeToLive({ TableName: names.table, TimeToLiveSpecification: { Enabled: false, AttributeName: 'expiresAt' } });
+  await aws.dynamodb.updateTimeToLive({ TableName: names.table, TimeToLiveSpecification: { Enabled: true, AttributeName: 'deleteAfter' } });
+  await bootstrap(aws, names);
+  assert.deepEqual((await aws.dynamodb.describeTimeToLive({ TableName: names.table })).TimeToLiveDescription, { TimeToLiveStatus: 'ENABLED', AttributeName: 'expiresAt' });
+});
+
+test('bootstrap sets only the queue attributes that differ, and nothing on a queue that is as defined', async (t) => {
+  const aws = await localAws(t);
+  const names = freshNames();
+  const first = await bootstrap(aws, names);
+  await aws.sqs.setQueueAttributes({ QueueUrl: first.queueUrl, Attributes: { VisibilityTimeout: '5' } });
+  const set: Array<{ QueueUrl: string; Attributes: Record<string, string> }> = [];
+  const setQueueAttributes = aws.sqs.setQueueAttributes.bind(aws.sqs);
+  aws.sqs.setQueueAttributes = async (input, options) => {
+    set.push(input);
+    return setQueueAttributes(input, options);
+  };
+  await bootstrap(aws, names);
+  assert.deepEqual(set, [{ QueueUrl: first.queueUrl, Attributes: { VisibilityTimeout: (await resource('queues.json')).queue.Attributes.VisibilityTimeout } }]);
+});

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError } from '../lib/errors.ts';
-import { drift } from '../ops/aws/drift.ts';
-import { checkDlqVisibility } from '../ops/aws/lambda.ts';
-import { readQueues } from '../ops/aws/resources.ts';
-import { LAMBDA } from '../ops/aws/settings.ts';
-import { checkStackName, flag } from '../ops/aws/stack.ts';
+import { drift } from '../ops/aws/core/drift.ts';
+import { LAMBDA } from '../ops/aws/core/settings.ts';
+import { checkStackName, flag } from '../ops/aws/core/stack.ts';
+import { checkDlqVisibility } from '../ops/aws/resources/lambda.ts';
+import { readQueues } from '../ops/resources/definitions.ts';
 
 /** What the scripts check before they touch AWS, and how they tell drift from AWS's own defaults. */
 

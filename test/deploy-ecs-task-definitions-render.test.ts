@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError } from '../lib/errors.ts';
-import { COMPONENTS } from '../ops/aws/repositories.ts';
-import { readTemplate, renderTaskDefinition, type TaskDefinition, type TemplateValues } from '../ops/aws/task-definitions.ts';
+import { COMPONENTS } from '../ops/aws/resources/repositories.ts';
+import { readTemplate, renderTaskDefinition, type TaskDefinition, type TemplateValues } from '../ops/aws/resources/task-definitions.ts';
 
 /** ops/ecs's templates rendered as deploy-ecs renders them, without AWS. */
 

@@ -7,7 +7,7 @@ import { build, transform } from 'esbuild';
 import { API_OPERATIONS } from '../api/aws-operations.ts';
 import { DLQ_EVENT_SOURCE_OPERATIONS, DLQ_LAMBDA_OPERATIONS } from '../dlq-lambda/aws-operations.ts';
 import type { AwsOperations } from '../lib/aws/index.ts';
-import { stackNames, type StackNames } from '../ops/aws/names.ts';
+import { stackNames, type StackNames } from '../ops/aws/core/names.ts';
 import {
   declaredGrants, grantsOf, placeholders, PRINCIPAL_DEFINITIONS, PRINCIPALS, renderPolicy, renderTrustPolicy,
   type Grant, type PolicyDocument,

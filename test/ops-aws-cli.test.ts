@@ -3,7 +3,9 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { AwsCliError, createAwsCli, endpointFor } from '../ops/aws/cli.ts';
+import { ConfigError } from '../lib/errors.ts';
+import { createAwsCli, endpointFor } from '../ops/aws/core/cli.ts';
+import { AwsCliError } from '../ops/errors.ts';
 
 /**
  * The deploy scripts' aws CLI wrapper, against a stand-in `aws` that records its argv and answers
@@ -62,6 +64,7 @@ test("AWS's error code is kept on a typed error", async () => {
 test('the region falls back to the profile, and no region at all is a clear error', async () => {
   assert.equal(createAwsCli({ command: fakeAws, env: { PROFILE_REGION: 'ap-south-1' } }).region, 'ap-south-1');
   assert.throws(() => createAwsCli({ command: fakeAws, env: {} }), { code: 'JOBSYS_CONFIG', message: /set AWS_REGION/ });
+  assert.throws(() => createAwsCli({ command: fakeAws, env: {} }), ConfigError, 'a configuration problem, as every other one is');
 });
 
 test('the account is asked once', async () => {

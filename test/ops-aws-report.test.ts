@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createReport } from '../ops/aws/report.ts';
+import { createReport } from '../ops/aws/core/report.ts';
 
 test('a report prints each step and change, and sums them up', () => {
   const lines: string[] = [];

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { apiKeyHashEntry, newApiKey } from '../api/auth.ts';
 import { readAccessConfig, readApiConfig } from '../api/config.ts';
-import { stackNames } from '../ops/aws/names.ts';
-import type { Stack } from '../ops/aws/stack.ts';
-import { readSecrets, readTemplate, renderTaskDefinition, type TaskDefinition } from '../ops/aws/task-definitions.ts';
+import { stackNames } from '../ops/aws/core/names.ts';
+import type { Stack } from '../ops/aws/core/stack.ts';
+import { readSecrets, readTemplate, renderTaskDefinition, type TaskDefinition } from '../ops/aws/resources/task-definitions.ts';
 import { serviceEnv, type DeploymentConfig } from '../ops/ec2/user-data.ts';
 
 /**

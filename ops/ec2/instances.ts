@@ -1,7 +1,7 @@
-import { JobsysError } from '../../lib/errors.ts';
-import { AwsCliError, type AwsCli } from '../aws/cli.ts';
-import type { StackNames } from '../aws/names.ts';
-import { STACK_TAG, tagList } from '../aws/stack.ts';
+import type { AwsCli } from '../aws/core/cli.ts';
+import type { StackNames } from '../aws/core/names.ts';
+import { STACK_TAG, tagList } from '../aws/core/stack.ts';
+import { AwsCliError, Ec2Error } from '../errors.ts';
 
 /**
  * Finding, waiting for and terminating a stack's EC2 instances. An instance belongs to a stack by
@@ -68,11 +68,11 @@ export async function waitForState(cli: AwsCli, ids: string[], state: 'running' 
     if (seen.length === ids.length && seen.every((instance) => instance.State.Name === state)) return seen;
     const failed = state === 'running' ? seen.find((instance) => !['pending', 'running'].includes(instance.State.Name)) : undefined;
     if (failed !== undefined) {
-      throw new JobsysError('JOBSYS_EC2', `instance ${failed.InstanceId} went ${failed.State.Name} instead of running: see why with aws ec2 describe-instances --instance-ids ${failed.InstanceId} (StateReason)`);
+      throw new Ec2Error(`instance ${failed.InstanceId} went ${failed.State.Name} instead of running: see why with aws ec2 describe-instances --instance-ids ${failed.InstanceId} (StateReason)`);
     }
     if (Date.now() + intervalMs > deadline) {
       const states = seen.map((instance) => `${instance.InstanceId} ${instance.State.Name}`).join(', ') || ids.join(', ');
-      throw new JobsysError('JOBSYS_EC2', `instances not ${state} after ${Math.round(timeoutMs / 1000)} s (${states}): check them in the EC2 console, then run this again`);
+      throw new Ec2Error(`instances not ${state} after ${Math.round(timeoutMs / 1000)} s (${states}): check them in the EC2 console, then run this again`);
     }
     await sleep(intervalMs);
   }

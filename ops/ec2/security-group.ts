@@ -1,8 +1,8 @@
-import { JobsysError } from '../../lib/errors.ts';
-import type { AwsCli } from '../aws/cli.ts';
-import type { StackNames } from '../aws/names.ts';
-import type { Report } from '../aws/report.ts';
-import { STACK_TAG, tagList } from '../aws/stack.ts';
+import type { AwsCli } from '../aws/core/cli.ts';
+import type { StackNames } from '../aws/core/names.ts';
+import type { Report } from '../aws/core/report.ts';
+import { STACK_TAG, tagList } from '../aws/core/stack.ts';
+import { Ec2Error } from '../errors.ts';
 
 /**
  * The instance's security group: ingress exactly SSH and the API port from one CIDR. Converged,
@@ -88,7 +88,7 @@ export async function convergeSecurityGroup(cli: AwsCli, names: StackNames, vpcI
     group = { GroupId, GroupName: names.securityGroup, VpcId: vpcId, IpPermissions: [] };
     created = true;
   } else if (group.VpcId !== vpcId) {
-    throw new JobsysError('JOBSYS_EC2', `${resource} (${group.GroupId}) is in ${group.VpcId}, not the default VPC ${vpcId}: delete it (make teardown), then run this again`);
+    throw new Ec2Error(`${resource} (${group.GroupId}) is in ${group.VpcId}, not the default VPC ${vpcId}: delete it (make teardown), then run this again`);
   }
 
   const wanted: IpPermission[] = rules.map(({ port, cidr, description }) => ({ IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: cidr, Description: description }] }));

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../lib/errors.ts';
-import type { StackNames } from '../aws/names.ts';
+import type { StackNames } from '../aws/core/names.ts';
 
 /**
  * The instance's user data: ops/ec2/user-data.sh with this stack's values and the files it

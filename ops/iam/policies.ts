@@ -4,7 +4,7 @@ import { DLQ_EVENT_SOURCE_OPERATIONS, DLQ_LAMBDA_OPERATIONS } from '../../dlq-la
 import type { AwsOperations, DynamoDbOperation, QueueResource, SqsOperation, TableResource } from '../../lib/aws/index.ts';
 import { ConfigError } from '../../lib/errors.ts';
 import { WORKER_OPERATIONS } from '../../worker/aws-operations.ts';
-import type { StackNames } from '../aws/names.ts';
+import type { StackNames } from '../aws/core/names.ts';
 import { iamAction } from './actions.ts';
 
 /**

@@ -13,7 +13,7 @@ import { startDlqRunner } from '../../dev/dlq-runner.ts';
 import { startLocalStack, type LocalStack } from '../../dev/local-stack.ts';
 import { createAws, createUndiciTransport } from '../../lib/aws/index.ts';
 import { createJobStore } from '../../lib/jobs/store.ts';
-import { stackNames } from '../../ops/aws/names.ts';
+import { stackNames } from '../../ops/aws/core/names.ts';
 import { uniqueName } from '../support/backend.ts';
 import { composeProject, type ComposeProject } from '../support/compose-project.ts';
 import { hostGatewayAddress } from '../support/docker-bridge.ts';

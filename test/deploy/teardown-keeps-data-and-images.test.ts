@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { AwsCli } from '../../ops/aws/cli.ts';
-import { stackNames, type StackNames } from '../../ops/aws/names.ts';
+import type { AwsCli } from '../../ops/aws/core/cli.ts';
+import { stackNames, type StackNames } from '../../ops/aws/core/names.ts';
 import { deployEnv, make, motoCli, putImage, recorded, succeeded, uniqueStack } from '../support/deploy-stack.ts';
 import { startMoto, type MotoServer } from '../support/moto.ts';
 

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createAwsCli, type AwsCli } from '../../ops/aws/cli.ts';
-import type { Change } from '../../ops/aws/report.ts';
+import { createAwsCli, type AwsCli } from '../../ops/aws/core/cli.ts';
+import type { Change } from '../../ops/aws/core/report.ts';
 import type { MotoServer } from './moto.ts';
 
 /**
@@ -51,7 +51,7 @@ export function make(args: string[], env: Record<string, string>): Promise<MakeR
 
 const RECORD = /^ {3}(created|updated|unchanged|removed|absent)\s+(.+?)(?: {2}\((.*)\))?$/;
 
-/** The report lines (ops/aws/report.ts) a run printed. */
+/** The report lines (ops/aws/core/report.ts) a run printed. */
 export function recorded(stdout: string): Array<{ change: Change; resource: string }> {
   return stdout.split('\n').flatMap((line) => {
     const match = RECORD.exec(line);

@@ -1,0 +1,40 @@
+import { runScript } from '../core/report.ts';
+import { LOG_RETENTION_DAYS } from '../core/settings.ts';
+import { openStack } from '../core/stack.ts';
+import { ensureEventSourceMapping, ensureFunction, readLambdaZip } from '../resources/lambda.ts';
+import { ensureLogGroup } from '../resources/log-groups.ts';
+import { ensureQueues } from '../resources/queues.ts';
+import { ensureRepositories } from '../resources/repositories.ts';
+import { ensureRoles } from '../resources/roles.ts';
+import { ensureTable } from '../resources/table.ts';
+
+/**
+ * `make bootstrap`: everything a jobsys stack needs before any service runs, created or brought
+ * to its definition. A second run changes nothing. The order is the dependencies': the Lambda
+ * needs its role and log group, its event source mapping the DLQ.
+ */
+if (import.meta.main) await runScript('bootstrap', 'fix the cause above and run make bootstrap again: it picks up where it stopped', async (report) => {
+  // Before anything is made: a missing zip or a DLQ timing that Lambda would refuse.
+  const zip = await readLambdaZip();
+  const stack = await openStack(process.env, report);
+  const { names } = stack;
+
+  report.step('DynamoDB table');
+  await ensureTable(stack);
+
+  report.step('SQS queues (the DLQ first, then the queue that redrives to it)');
+  const { dlq } = await ensureQueues(stack);
+
+  report.step('ECR repositories');
+  await ensureRepositories(stack);
+
+  report.step(`log groups (retention ${LOG_RETENTION_DAYS} days)`);
+  for (const group of Object.values(names.logGroups)) await ensureLogGroup(stack, group, LOG_RETENTION_DAYS);
+
+  report.step('IAM roles (ops/iam) and the EC2 instance profile');
+  await ensureRoles(stack);
+
+  report.step('the DLQ Lambda and its event source mapping');
+  await ensureFunction(stack, zip);
+  await ensureEventSourceMapping(stack, dlq.arn);
+});

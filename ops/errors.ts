@@ -1,0 +1,81 @@
+import { JobsysError } from '../lib/errors.ts';
+
+/**
+ * The errors of the deploy scripts (ops/aws, ops/ec2, ops/iam), one class per code. A bad or
+ * missing setting is lib's ConfigError; these are what AWS, Docker or the aws CLI answered.
+ */
+
+/** Something an earlier step makes (make bootstrap, make build, make push) is not there. */
+export class DeployMissingError extends JobsysError {
+  constructor(message: string) {
+    super('JOBSYS_DEPLOY_MISSING', message);
+  }
+}
+
+/** What exists is not this stack's to change, or cannot be changed now (a tag that is taken, a service being deleted). */
+export class DeployConflictError extends JobsysError {
+  constructor(message: string) {
+    super('JOBSYS_DEPLOY_CONFLICT', message);
+  }
+}
+
+/** AWS accepted a change and then failed to apply it (a rollout rolled back, a function update failed). */
+export class DeployFailedError extends JobsysError {
+  constructor(message: string) {
+    super('JOBSYS_DEPLOY_FAILED', message);
+  }
+}
+
+/** A change AWS finishes in the background did not finish in the time given. */
+export class DeployTimeoutError extends JobsysError {
+  constructor(message: string) {
+    super('JOBSYS_DEPLOY_TIMEOUT', message);
+  }
+}
+
+/** EC2 is not as a deploy-ec2 run needs it: no default VPC, an instance that would not run, a group still in use. */
+export class Ec2Error extends JobsysError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('JOBSYS_EC2', message, false, options);
+  }
+}
+
+/** A docker command failed, or there is no docker to run. */
+export class DockerError extends JobsysError {
+  constructor(message: string) {
+    super('JOBSYS_DOCKER', message);
+  }
+}
+
+export interface AwsCliFailure {
+  /** The command as shown in the trace, `aws <service> <operation>`. */
+  command: string;
+  stderr: string;
+  /** AWS's error code when the CLI printed one (`ResourceNotFoundException`). */
+  awsCode: string | undefined;
+}
+
+/**
+ * The aws CLI failed, is missing, or answered without what it must return. A failed command
+ * carries AWS's error code in `awsCode`, which `is` compares.
+ */
+export class AwsCliError extends JobsysError {
+  readonly awsCode: string | undefined;
+  readonly command: string | undefined;
+  readonly stderr: string;
+
+  constructor(message: string, failure?: AwsCliFailure) {
+    super('JOBSYS_AWS_CLI', message);
+    this.command = failure?.command;
+    this.stderr = failure?.stderr ?? '';
+    this.awsCode = failure?.awsCode;
+  }
+
+  static failed(failure: AwsCliFailure): AwsCliError {
+    return new AwsCliError(`${failure.command} failed: ${failure.stderr.trim() || 'no output'}`, failure);
+  }
+
+  is(...codes: string[]): boolean {
+    return this.awsCode !== undefined && codes.includes(this.awsCode);
+  }
+}

@@ -1,0 +1,83 @@
+import { readQueues, readTable, readTtl } from './definitions.ts';
+import { planQueue, planTable, planTtl, redrivePolicy, type QueueChange, type TableChange, type TableState, type TtlChange, type TtlState } from './plan.ts';
+
+/**
+ * Converging the table and the queues to ops/resources, the same steps whichever executor reads
+ * the state and applies the changes: read back, plan (plan.ts), apply, in the order the
+ * resources depend on each other. An executor applies a change as its API does it and refuses,
+ * with its own error, a change it must not make.
+ */
+
+export interface TableExecutor {
+  readTable(table: string): Promise<TableState | undefined>;
+  readTtl(table: string): Promise<TtlState>;
+  /** Until the table and its indexes are ACTIVE: TTL cannot be set on a table still being made. */
+  waitForTable(table: string): Promise<void>;
+  apply(change: TableChange | TtlChange): Promise<void>;
+}
+
+export interface QueueState {
+  url: string;
+  arn: string;
+  attributes: Record<string, string>;
+}
+export interface QueueExecutor {
+  /** The queue's URL, ARN and attributes; undefined when there is no such queue. */
+  readQueue(queue: string): Promise<QueueState | undefined>;
+  createQueue(queue: string, attributes: Record<string, string>): Promise<QueueState>;
+  setQueueAttributes(url: string, attributes: Record<string, string>): Promise<void>;
+}
+
+export interface QueueNames {
+  queue: string;
+  dlq: string;
+}
+/** The queues' desired attributes, the queue's RedrivePolicy naming the DLQ by its ARN. */
+export function desiredQueueAttributes(dlqArn: string): Record<keyof QueueNames, Record<string, string>> {
+  const { queue, dlq } = readQueues();
+  return { dlq: dlq.Attributes, queue: { ...queue.Attributes, RedrivePolicy: redrivePolicy(dlqArn, queue.maxReceiveCount) } };
+}
+
+export const tablePlan = async (executor: TableExecutor, table: string): Promise<TableChange[]> =>
+  planTable({ ...readTable(), TableName: table }, await executor.readTable(table));
+export const ttlPlan = async (executor: TableExecutor, table: string): Promise<TtlChange[]> =>
+  planTtl(table, readTtl(), await executor.readTtl(table));
+
+/** The table, ACTIVE, then its TTL; returns what each needed. */
+export async function convergeTable(executor: TableExecutor, table: string): Promise<{ table: TableChange[]; ttl: TtlChange[] }> {
+  const tableChanges = await tablePlan(executor, table);
+  for (const change of tableChanges) await executor.apply(change);
+  await executor.waitForTable(table);
+  const ttlChanges = await ttlPlan(executor, table);
+  for (const change of ttlChanges) await executor.apply(change);
+  return { table: tableChanges, ttl: ttlChanges };
+}
+
+/**
+ * One queue. A queue just created is planned again against what it was created with: CreateQueue
+ * may not apply every attribute, and what it missed is set at once.
+ */
+async function convergeQueue(executor: QueueExecutor, queue: string, attributes: Record<string, string>): Promise<{ state: QueueState; changes: QueueChange[] }> {
+  let state = await executor.readQueue(queue);
+  const changes = planQueue(queue, attributes, state?.attributes);
+  if (state === undefined) {
+    state = await executor.createQueue(queue, attributes);
+    changes.push(...planQueue(queue, attributes, state.attributes));
+  }
+  for (const change of changes) {
+    if (change.action === 'set-queue-attributes') await executor.setQueueAttributes(state.url, change.attributes);
+  }
+  return { state, changes };
+}
+
+export interface ConvergedQueues {
+  queue: { state: QueueState; changes: QueueChange[] };
+  dlq: { state: QueueState; changes: QueueChange[] };
+}
+
+/** The DLQ first (the queue's RedrivePolicy names it by ARN), then the queue. */
+export async function convergeQueues(executor: QueueExecutor, names: QueueNames): Promise<ConvergedQueues> {
+  const dlq = await convergeQueue(executor, names.dlq, readQueues().dlq.Attributes);
+  const queue = await convergeQueue(executor, names.queue, desiredQueueAttributes(dlq.state.arn).queue);
+  return { queue, dlq };
+}

@@ -1,0 +1,77 @@
+import type { TableDefinition, TtlSpecification } from './definitions.ts';
+
+/**
+ * The one rule for "desired versus actual" of the table and the queues: given what
+ * ops/resources defines and the state read back, the changes that make the one the other. Pure:
+ * reading the state and applying the changes are an executor's, lib/aws for the local stack
+ * (dev/bootstrap.ts), the aws CLI for AWS (ops/aws/resources/).
+ */
+
+/** What DescribeTable says of a table's shape. */
+export interface TableState {
+  KeySchema?: ReadonlyArray<{ AttributeName: string; KeyType: string }>;
+  GlobalSecondaryIndexes?: ReadonlyArray<{ IndexName: string }>;
+  /** DescribeTable leaves BillingModeSummary out for a table that was always PROVISIONED. */
+  BillingMode?: string;
+}
+/** What DescribeTimeToLive says. */
+export interface TtlState {
+  TimeToLiveStatus?: string;
+  AttributeName?: string;
+}
+
+export type TableChange =
+  | { action: 'create-table'; definition: TableDefinition }
+  | { action: 'set-billing-mode'; table: string; from: string; to: string }
+  /** What cannot be changed in place; no executor deletes a table, with every job in it, to converge. */
+  | { action: 'refuse'; table: string; reason: string };
+export type TtlChange =
+  | { action: 'disable-ttl'; table: string; attributeName: string }
+  | { action: 'enable-ttl'; table: string; specification: TtlSpecification };
+export type QueueChange =
+  | { action: 'create-queue'; queue: string; attributes: Record<string, string> }
+  | { action: 'set-queue-attributes'; queue: string; attributes: Record<string, string> };
+export type Change = TableChange | TtlChange | QueueChange;
+
+const keys = (schema: TableState['KeySchema']) => JSON.stringify((schema ?? []).map(({ AttributeName, KeyType }) => [AttributeName, KeyType]));
+
+export function planTable(desired: TableDefinition, actual: TableState | undefined): TableChange[] {
+  const table = desired.TableName;
+  if (actual === undefined) return [{ action: 'create-table', definition: desired }];
+  if (keys(actual.KeySchema) !== keys(desired.KeySchema)) {
+    return [{ action: 'refuse', table, reason: 'exists with another key schema than ops/resources/table.json, and a key schema cannot change' }];
+  }
+  // GSIs must come with CreateTable (dynalite drops one added later), so a missing one is not added.
+  const present = new Set((actual.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  const missing = (desired.GlobalSecondaryIndexes ?? []).filter((index) => !present.has(index.IndexName)).map((index) => index.IndexName);
+  if (missing.length > 0) return [{ action: 'refuse', table, reason: `exists without index ${missing.join(', ')}` }];
+  const billing = actual.BillingMode ?? 'PROVISIONED';
+  return billing === desired.BillingMode ? [] : [{ action: 'set-billing-mode', table, from: billing, to: desired.BillingMode }];
+}
+
+/** TTL is on for one attribute at a time: on for another one means off first, then on for this one. */
+export function planTtl(table: string, desired: TtlSpecification, actual: TtlState): TtlChange[] {
+  const on = actual.TimeToLiveStatus === 'ENABLED' || actual.TimeToLiveStatus === 'ENABLING';
+  if (on && actual.AttributeName === desired.AttributeName) return [];
+  const off: TtlChange[] = on && actual.AttributeName !== undefined ? [{ action: 'disable-ttl', table, attributeName: actual.AttributeName }] : [];
+  return [...off, { action: 'enable-ttl', table, specification: desired }];
+}
+
+/** The queue's RedrivePolicy: to the DLQ after maxReceiveCount receives. */
+export function redrivePolicy(dlqArn: string, maxReceiveCount: number): string {
+  return JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount });
+}
+
+/** A RedrivePolicy is compared by meaning: SQS may return maxReceiveCount as a string. */
+function sameAttribute(name: string, actual: string | undefined, wanted: string): boolean {
+  if (name !== 'RedrivePolicy' || actual === undefined || actual === '') return actual === wanted;
+  const [a, b] = [JSON.parse(actual) as Record<string, unknown>, JSON.parse(wanted) as Record<string, unknown>];
+  return a.deadLetterTargetArn === b.deadLetterTargetArn && Number(a.maxReceiveCount) === Number(b.maxReceiveCount);
+}
+
+/** Only the attributes that differ are set; attributes SQS adds of its own (QueueArn, SqsManagedSseEnabled) are not drift. */
+export function planQueue(queue: string, desired: Record<string, string>, actual: Record<string, string> | undefined): QueueChange[] {
+  if (actual === undefined) return [{ action: 'create-queue', queue, attributes: desired }];
+  const differing = Object.fromEntries(Object.entries(desired).filter(([name, value]) => !sameAttribute(name, actual[name], value)));
+  return Object.keys(differing).length === 0 ? [] : [{ action: 'set-queue-attributes', queue, attributes: differing }];
+}
