@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../lib/log.ts';
-import { HttpError, problemOf, PROBLEM_CONTENT_TYPE } from './problem.ts';
+import { HttpError } from './errors.ts';
+import { problemOf, PROBLEM_CONTENT_TYPE } from './problem.ts';
 
 /**
  * A request that never became one (malformed HTTP, headers too large, too slow): node:http would

@@ -1,4 +1,5 @@
-import { excerpt, HttpError } from './problem.ts';
+import { HttpError } from './errors.ts';
+import { excerpt } from './problem.ts';
 
 /**
  * Accepts `application/json` (any case), with a charset parameter only when it is UTF-8: RFC 8259

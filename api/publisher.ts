@@ -1,5 +1,5 @@
 import type { Sqs } from '../lib/aws/index.ts';
-import { JobsysError } from '../lib/errors.ts';
+import { PublishFailedError } from './errors.ts';
 
 export interface Publisher {
   /** Resolves once SQS has stored the message; rejects for this message alone if it was refused. */
@@ -33,7 +33,7 @@ export function createPublisher(options: { sqs: Pick<Sqs, 'sendMessageBatch'>; q
       batch.forEach((item, i) => {
         const failure = failed.get(String(i));
         if (failure === undefined) item.resolve();
-        else item.reject(new JobsysError('JOBSYS_PUBLISH_FAILED', `SQS refused the message: ${failure.Code}${failure.Message ? `: ${failure.Message}` : ''}`));
+        else item.reject(new PublishFailedError(failure));
       });
     }, (err: unknown) => {
       for (const item of batch) item.reject(err);

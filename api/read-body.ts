@@ -1,13 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { HttpError } from './problem.ts';
-
-/** The client went away before its body arrived: there is no one left to answer. */
-export class ClientClosedError extends Error {
-  constructor() {
-    super('The client closed the connection before sending the whole body');
-    this.name = 'ClientClosedError';
-  }
-}
+import { ClientClosedError, HttpError } from './errors.ts';
 
 export interface ReadBodyOptions {
   limit: number;

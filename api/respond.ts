@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import { PROBLEM_CONTENT_TYPE, problemOf, type HttpError } from './problem.ts';
+import { type HttpError } from './errors.ts';
+import { PROBLEM_CONTENT_TYPE, problemOf } from './problem.ts';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, contentType = 'application/json'): void {
   // A response already under way cannot become another: cutting the connection is all that is left.

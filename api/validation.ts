@@ -1,7 +1,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
 import { documentedJobTypes, OPENAPI, payloadSchemaName, type OpenApiDocument } from './openapi-document.ts';
-import { HttpError, type FieldError } from './problem.ts';
+import { HttpError, type FieldError } from './errors.ts';
 
 type JsonObject = Record<string, unknown>;
 

@@ -7,14 +7,18 @@ import { JobsysError } from '../lib/errors.ts';
 
 /** The event source mapping stand-in could not delete messages the handler reported done. */
 export class BatchDeleteFailedError extends JobsysError {
+  static override readonly code = 'JOBSYS_DELETE_FAILED';
+
   constructor(failures: readonly { Code: string }[]) {
-    super('JOBSYS_DELETE_FAILED', `DeleteMessageBatch failed for ${failures.length} messages: ${failures.map((f) => f.Code).join(', ')}`);
+    super(`DeleteMessageBatch failed for ${failures.length} messages: ${failures.map((f) => f.Code).join(', ')}`);
   }
 }
 
 /** A handler answered with a batch response Lambda would reject: the whole batch counts as failed. */
 export class InvalidBatchResponseError extends JobsysError {
+  static override readonly code = 'JOBSYS_INVALID_BATCH_RESPONSE';
+
   constructor(reason: string) {
-    super('JOBSYS_INVALID_BATCH_RESPONSE', `handler response invalid, whole batch failed: ${reason}`);
+    super(`handler response invalid, whole batch failed: ${reason}`);
   }
 }

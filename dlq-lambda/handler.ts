@@ -1,15 +1,14 @@
-import type { Logger } from '../lib/log.ts';
+import { RetriesExhaustedError } from '../lib/errors.ts';
 import { isLeaseLive } from '../lib/jobs/lease.ts';
 import { parseJobMessage, POISON_REASON_ATTRIBUTE, type JobMessage } from '../lib/jobs/message.ts';
 import type { Incident, Job, JobError } from '../lib/jobs/model.ts';
 import type { JobStore } from '../lib/jobs/store.ts';
+import type { Logger } from '../lib/log.ts';
 import { bodyExcerpt, incidentIdFor } from './incident.ts';
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from './sqs-event.ts';
 
 export const RETRIES_EXHAUSTED = 'retries exhausted';
 export const JOB_NOT_FOUND = 'job not found';
-/** The error a job gets when it reached the DLQ without a failed attempt of its own (never leased). */
-export const RETRIES_EXHAUSTED_CODE = 'JOBSYS_RETRIES_EXHAUSTED';
 
 export interface HandlerDependencies {
   store: JobStore;
@@ -132,7 +131,8 @@ export function createHandler(dependencies: HandlerDependencies): DlqHandler {
   }
 
   function neverFailedError(job: Job): JobError {
-    return { message: 'the message reached the DLQ without a failed attempt', code: RETRIES_EXHAUSTED_CODE, attempt: job.attempts, at: new Date(now()).toISOString() };
+    const { message, code } = new RetriesExhaustedError();
+    return { message, code, attempt: job.attempts, at: new Date(now()).toISOString() };
   }
 
   function incidentBase(record: SQSRecord, incidentId: string): Omit<Incident, 'reason'> {

@@ -1,45 +1,66 @@
 /**
- * The errors jobsys throws. Each class carries a stable `code` (as undici and fastify do) so that
- * callers branch on `err.code`, never on message text, and a `retryable` flag that the retry
- * policy reads.
+ * The errors of jobsys's domain, and the root of every error class outside lib/aws (which has its
+ * own, AwsError). Each class declares its code once, as a static `code` its instances carry, as
+ * undici and fastify do: callers branch on `err.code` or `instanceof`, never on message text.
+ * `retryable` says whether trying the same thing again can succeed. The root is abstract, so a
+ * code exists only as a class in an errors module (lib/errors.ts, or a component's errors.ts);
+ * docs/errors.md lists them all, and test/error-codes.test.ts holds the list to the classes.
  */
-
-export class JobsysError extends Error {
+export abstract class JobsysError extends Error {
+  /** Declared by each concrete class. */
+  static readonly code: string;
   readonly code: string;
-  readonly retryable: boolean;
+  readonly retryable: boolean = false;
 
-  constructor(code: string, message: string, retryable = false, options?: ErrorOptions) {
+  protected constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
-    this.code = code;
-    this.retryable = retryable;
+    this.code = (new.target as unknown as { code: string }).code;
   }
 }
 
 /** Bad or missing configuration, found at start-up. */
 export class ConfigError extends JobsysError {
+  static override readonly code = 'JOBSYS_CONFIG';
+
   constructor(message: string, options?: ErrorOptions) {
-    super('JOBSYS_CONFIG', message, false, options);
+    super(message, options);
   }
 }
 
 /** A queue message that is not a job message jobsys sent: it goes to the DLQ as an incident. */
 export class PoisonMessageError extends JobsysError {
+  static override readonly code = 'JOBSYS_POISON_MESSAGE';
+
   constructor(message: string) {
-    super('JOBSYS_POISON_MESSAGE', message);
+    super(message);
   }
 }
 
-/** A job's own work failed; the attempt is retried until the queue's redrive limit. */
+/** A job's own work failed; the attempt is retried until its attempts run out. */
 export class JobFailedError extends JobsysError {
+  static override readonly code = 'JOBSYS_JOB_FAILED';
+  override readonly retryable = true;
+
   constructor(message: string, options?: ErrorOptions) {
-    super('JOBSYS_JOB_FAILED', message, true, options);
+    super(message, options);
   }
 }
 
 /** A job whose type this worker does not know: the attempt fails, so the job still ends. */
 export class UnknownJobTypeError extends JobsysError {
+  static override readonly code = 'JOBSYS_UNKNOWN_JOB_TYPE';
+
   constructor(type: string) {
-    super('JOBSYS_UNKNOWN_JOB_TYPE', `this worker does not know job type "${type}"`);
+    super(`this worker does not know job type "${type}"`);
+  }
+}
+
+/** A job's message reached the dead-letter queue with no failed attempt recorded: what its error says. */
+export class RetriesExhaustedError extends JobsysError {
+  static override readonly code = 'JOBSYS_RETRIES_EXHAUSTED';
+
+  constructor() {
+    super('the message reached the DLQ without a failed attempt');
   }
 }

@@ -1,49 +1,62 @@
 import { JobsysError } from '../lib/errors.ts';
 
 /**
- * The errors of the deploy scripts (ops/aws, ops/ec2, ops/iam), one class per code. A bad or
- * missing setting is lib's ConfigError; these are what AWS, Docker or the aws CLI answered.
+ * The errors of ops/: building (ops/build) and deploying (ops/aws, ops/ec2, ops/iam), one class per
+ * code. A bad or missing setting is lib's ConfigError; these are what a build refused, or what AWS,
+ * Docker or the aws CLI answered.
  */
 
 /** Something an earlier step makes (make bootstrap, make build, make push) is not there. */
 export class DeployMissingError extends JobsysError {
+  static override readonly code = 'JOBSYS_DEPLOY_MISSING';
+
   constructor(message: string) {
-    super('JOBSYS_DEPLOY_MISSING', message);
+    super(message);
   }
 }
 
 /** What exists is not this stack's to change, or cannot be changed now (a tag that is taken, a service being deleted). */
 export class DeployConflictError extends JobsysError {
+  static override readonly code = 'JOBSYS_DEPLOY_CONFLICT';
+
   constructor(message: string) {
-    super('JOBSYS_DEPLOY_CONFLICT', message);
+    super(message);
   }
 }
 
 /** AWS accepted a change and then failed to apply it (a rollout rolled back, a function update failed). */
 export class DeployFailedError extends JobsysError {
+  static override readonly code = 'JOBSYS_DEPLOY_FAILED';
+
   constructor(message: string) {
-    super('JOBSYS_DEPLOY_FAILED', message);
+    super(message);
   }
 }
 
 /** A change AWS finishes in the background did not finish in the time given. */
 export class DeployTimeoutError extends JobsysError {
+  static override readonly code = 'JOBSYS_DEPLOY_TIMEOUT';
+
   constructor(message: string) {
-    super('JOBSYS_DEPLOY_TIMEOUT', message);
+    super(message);
   }
 }
 
 /** EC2 is not as a deploy-ec2 run needs it: no default VPC, an instance that would not run, a group still in use. */
 export class Ec2Error extends JobsysError {
+  static override readonly code = 'JOBSYS_EC2';
+
   constructor(message: string, options?: ErrorOptions) {
-    super('JOBSYS_EC2', message, false, options);
+    super(message, options);
   }
 }
 
 /** A docker command failed, or there is no docker to run. */
 export class DockerError extends JobsysError {
+  static override readonly code = 'JOBSYS_DOCKER';
+
   constructor(message: string) {
-    super('JOBSYS_DOCKER', message);
+    super(message);
   }
 }
 
@@ -60,12 +73,13 @@ export interface AwsCliFailure {
  * carries AWS's error code in `awsCode`, which `is` compares.
  */
 export class AwsCliError extends JobsysError {
+  static override readonly code = 'JOBSYS_AWS_CLI';
   readonly awsCode: string | undefined;
   readonly command: string | undefined;
   readonly stderr: string;
 
   constructor(message: string, failure?: AwsCliFailure) {
-    super('JOBSYS_AWS_CLI', message);
+    super(message);
     this.command = failure?.command;
     this.stderr = failure?.stderr ?? '';
     this.awsCode = failure?.awsCode;
@@ -77,5 +91,14 @@ export class AwsCliError extends JobsysError {
 
   is(...codes: string[]): boolean {
     return this.awsCode !== undefined && codes.includes(this.awsCode);
+  }
+}
+
+/** A bundle holds an input its component must never ship: the build removes it and fails. */
+export class ForbiddenBundleInputError extends JobsysError {
+  static override readonly code = 'JOBSYS_BUNDLE_FORBIDDEN';
+
+  constructor(entry: string, forbidden: readonly string[]) {
+    super(`the ${entry} bundle must not contain:\n  ${forbidden.join('\n  ')}`);
   }
 }

@@ -4,7 +4,7 @@ import { readApiConfig } from '../api/config.ts';
 import { readIdempotencyKey } from '../api/idempotency-key.ts';
 import { findKeyProblem, parseJsonBody } from '../api/json-body.ts';
 import { requireJson } from '../api/media-type.ts';
-import { HttpError } from '../api/problem.ts';
+import { HttpError } from '../api/errors.ts';
 import { pathOf } from '../api/router.ts';
 import { createValidators } from '../api/validation.ts';
 import { ConfigError } from '../lib/errors.ts';

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createHandler, DLQ_OUTCOMES, type DlqOutcome, JOB_NOT_FOUND, RETRIES_EXHAUSTED, RETRIES_EXHAUSTED_CODE } from '../dlq-lambda/handler.ts';
+import { createHandler, DLQ_OUTCOMES, type DlqOutcome, JOB_NOT_FOUND, RETRIES_EXHAUSTED } from '../dlq-lambda/handler.ts';
+import { RetriesExhaustedError } from '../lib/errors.ts';
 import { AwsServiceError, createAws, createUndiciTransport, marshall, unmarshall } from '../lib/aws/index.ts';
 import { POISON_REASON_ATTRIBUTE } from '../lib/jobs/message.ts';
 import { BODY_EXCERPT_BYTES, bodyExcerpt, incidentIdFor } from '../dlq-lambda/incident.ts';
@@ -88,8 +89,8 @@ test('a job that never ran (PENDING) becomes FAILED_FINAL with a retries-exhaust
 
   const final = await store.get(job.jobId, { consistent: true });
   assert.equal(final?.status, 'FAILED_FINAL');
-  assert.equal(final?.error?.code, RETRIES_EXHAUSTED_CODE);
-  assert.equal((await store.getIncident(incidentIdFor(message.messageId)))?.error?.code, RETRIES_EXHAUSTED_CODE);
+  assert.equal(final?.error?.code, RetriesExhaustedError.code);
+  assert.equal((await store.getIncident(incidentIdFor(message.messageId)))?.error?.code, RetriesExhaustedError.code);
 });
 
 test('a RUNNING job whose lease has expired (its worker died) becomes FAILED_FINAL', async () => {

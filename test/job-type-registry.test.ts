@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { assembleOpenApi, documentedJobTypes, OPENAPI, type OpenApiDocument } from '../api/openapi-document.ts';
-import { HttpError } from '../api/problem.ts';
+import { HttpError } from '../api/errors.ts';
 import { createSchemaSet, createValidators } from '../api/validation.ts';
 import { formatOpenApi } from '../api/write-openapi.ts';
 import { defineJobType } from '../lib/job-types/job-type.ts';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HttpError } from '../api/problem.ts';
+import { HttpError } from '../api/errors.ts';
 import { createValidators } from '../api/validation.ts';
 import { AbortedError } from '../lib/aws/index.ts';
 import { JOB_TYPES } from '../lib/job-types/registry.ts';

@@ -2,24 +2,11 @@ import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { JobsysError } from '../lib/errors.ts';
 import { waitUntil } from '../ops/aws/core/calls.ts';
 import { createDocker } from '../ops/aws/core/docker.ts';
 import * as opsErrors from '../ops/errors.ts';
 
-/** ops/errors.ts declares each deploy error code once, as a class; the scripts throw those classes. */
-
-test('every ops error is a JobsysError with a code of its own', () => {
-  const classes: Array<new (message: string) => JobsysError> = Object.values(opsErrors);
-  const codes = classes.map((ErrorClass) => {
-    const err = new ErrorClass('x');
-    assert.ok(err instanceof JobsysError, `${ErrorClass.name} extends JobsysError`);
-    assert.equal(err.name, ErrorClass.name);
-    return err.code;
-  });
-  assert.ok(codes.length >= 7, `the classes: ${classes.map((ErrorClass) => ErrorClass.name).join(', ')}`);
-  assert.equal(new Set(codes).size, codes.length, `no code is shared: ${codes.join(', ')}`);
-});
+/** What ops/errors.ts's classes carry; test/error-codes.test.ts holds every errors module to its codes. */
 
 test('a failed aws CLI command keeps AWS\'s code, and only that code matches', () => {
   const err = opsErrors.AwsCliError.failed({ command: 'aws sqs get-queue-url', stderr: 'An error occurred (QueueDoesNotExist)\n', awsCode: 'QueueDoesNotExist' });

@@ -1,5 +1,5 @@
 import { AbortedError, type Message, type Sqs } from '../lib/aws/index.ts';
-import { PoisonMessageError, UnknownJobTypeError } from '../lib/errors.ts';
+import { JobFailedError, PoisonMessageError, UnknownJobTypeError } from '../lib/errors.ts';
 import type { JobType } from '../lib/job-types/job-type.ts';
 import { isLeaseLive, leaseRemainingMs } from '../lib/jobs/lease.ts';
 import { parseJobMessage, type JobMessage } from '../lib/jobs/message.ts';
@@ -195,5 +195,5 @@ async function poison(ctx: ProcessContext, log: Logger, message: Message, receiv
 
 function errorCode(thrown: unknown): string {
   const code = (thrown as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code !== '' ? code : 'JOBSYS_JOB_FAILED';
+  return typeof code === 'string' && code !== '' ? code : JobFailedError.code;
 }

@@ -1,5 +1,5 @@
 import type { Logger } from '../../lib/log.ts';
-import { HttpError } from '../problem.ts';
+import { HttpError } from '../errors.ts';
 import type { ReadinessResult } from '../readiness.ts';
 import { sendJson } from '../respond.ts';
 import { exactRoute, type Route } from '../router.ts';

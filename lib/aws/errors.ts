@@ -1,46 +1,55 @@
 /**
- * The errors lib/aws throws. It depends on nothing else in jobsys, so these are its own: each
- * class carries a stable `code` (callers branch on `err.code`, never on message text) and a
- * `retryable` flag that the client's retry policy and its callers read.
+ * The errors lib/aws throws. It depends on nothing else in jobsys, so these are its own. Each
+ * class declares its code once, as a static `code` its instances carry: callers branch on
+ * `err.code` or `instanceof`, never on message text. `retryable` is what the client's retry
+ * policy, and its callers, read. The root is abstract: there is no code but these.
  */
-
-export class AwsError extends Error {
+export abstract class AwsError extends Error {
+  /** Declared by each concrete class. */
+  static readonly code: string;
   readonly code: string;
-  readonly retryable: boolean;
+  readonly retryable: boolean = false;
 
-  constructor(code: string, message: string, retryable = false, options?: ErrorOptions) {
+  protected constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
-    this.code = code;
-    this.retryable = retryable;
+    this.code = (new.target as unknown as { code: string }).code;
   }
 }
 
 /** A region or endpoint setting that cannot be used. */
 export class AwsConfigError extends AwsError {
+  static override readonly code = 'JOBSYS_AWS_CONFIG';
+
   constructor(message: string, options?: ErrorOptions) {
-    super('JOBSYS_AWS_CONFIG', message, false, options);
+    super(message, options);
   }
 }
 
 /** No credential source in the chain could provide credentials, or one failed. */
 export class CredentialsError extends AwsError {
+  static override readonly code = 'JOBSYS_CREDENTIALS';
+
   constructor(message: string, options?: ErrorOptions) {
-    super('JOBSYS_CREDENTIALS', message, false, options);
+    super(message, options);
   }
 }
 
 /** The caller's AbortSignal fired; never retried. */
 export class AbortedError extends AwsError {
+  static override readonly code = 'JOBSYS_ABORTED';
+
   constructor(message = 'The operation was aborted', options?: ErrorOptions) {
-    super('JOBSYS_ABORTED', message, false, options);
+    super(message, options);
   }
 }
 
 /** A value DynamoDB cannot store (NaN, an empty set, a function...). */
 export class MarshallError extends AwsError {
+  static override readonly code = 'JOBSYS_MARSHALL';
+
   constructor(message: string) {
-    super('JOBSYS_MARSHALL', message);
+    super(message);
   }
 }
 
@@ -49,14 +58,12 @@ export class MarshallError extends AwsError {
  * sent, so that a missing grant shows in tests and drills, not as AccessDenied in production.
  */
 export class OperationNotAllowedError extends AwsError {
+  static override readonly code = 'JOBSYS_OPERATION_NOT_ALLOWED';
   readonly service: string;
   readonly operation: string;
 
   constructor(service: string, operation: string, component: string) {
-    super(
-      'JOBSYS_OPERATION_NOT_ALLOWED',
-      `${service}.${operation} is not among the AWS operations the ${component} declares: declare it, and grant it in the ${component}'s IAM policy`,
-    );
+    super(`${service}.${operation} is not among the AWS operations the ${component} declares: declare it, and grant it in the ${component}'s IAM policy`);
     this.service = service;
     this.operation = operation;
   }
@@ -64,15 +71,21 @@ export class OperationNotAllowedError extends AwsError {
 
 /** The connection failed or was reset before a response arrived: retryable. */
 export class NetworkError extends AwsError {
+  static override readonly code = 'JOBSYS_NETWORK';
+  override readonly retryable = true;
+
   constructor(message: string, options?: ErrorOptions) {
-    super('JOBSYS_NETWORK', message, true, options);
+    super(message, options);
   }
 }
 
 /** No response (or no complete body) within the attempt's time limit: retryable. */
 export class TimeoutError extends AwsError {
+  static override readonly code = 'JOBSYS_TIMEOUT';
+  override readonly retryable = true;
+
   constructor(message: string, options?: ErrorOptions) {
-    super('JOBSYS_TIMEOUT', message, true, options);
+    super(message, options);
   }
 }
 
@@ -92,6 +105,8 @@ export interface AwsServiceErrorFields {
 
 /** AWS answered with an error document. */
 export class AwsServiceError extends AwsError {
+  static override readonly code = 'JOBSYS_AWS_SERVICE';
+  override readonly retryable: boolean;
   readonly awsCode: string;
   readonly queryCode: string | undefined;
   readonly statusCode: number;
@@ -101,7 +116,8 @@ export class AwsServiceError extends AwsError {
   readonly body: Record<string, unknown> | undefined;
 
   constructor(message: string, fields: AwsServiceErrorFields) {
-    super('JOBSYS_AWS_SERVICE', message, fields.retryable);
+    super(message);
+    this.retryable = fields.retryable;
     this.awsCode = fields.awsCode;
     this.queryCode = fields.queryCode;
     this.statusCode = fields.statusCode;

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { ConfigError, JobsysError } from '../../lib/errors.ts';
-import { ForbiddenBundleInputError } from './errors.ts';
+import { ForbiddenBundleInputError } from '../errors.ts';
 import { kib } from './size.ts';
 
 /**

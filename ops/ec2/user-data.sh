@@ -45,18 +45,18 @@ docker compose version
 step "writing $APP_DIR"
 install -d -m 0750 "$APP_DIR"
 cd "$APP_DIR"
-cat > docker-compose.yml <<'JOBSYS_EOF'
+cat > docker-compose.yml <<'EOF_JOBSYS'
 {{docker-compose.yml}}
-JOBSYS_EOF
-cat > docker-compose.awslogs.yml <<'JOBSYS_EOF'
+EOF_JOBSYS
+cat > docker-compose.awslogs.yml <<'EOF_JOBSYS'
 {{docker-compose.awslogs.yml}}
-JOBSYS_EOF
-cat > .env <<'JOBSYS_EOF'
+EOF_JOBSYS
+cat > .env <<'EOF_JOBSYS'
 {{.env}}
-JOBSYS_EOF
-cat > jobsys.env <<'JOBSYS_EOF'
+EOF_JOBSYS
+cat > jobsys.env <<'EOF_JOBSYS'
 {{jobsys.env}}
-JOBSYS_EOF
+EOF_JOBSYS
 
 step "pulling the images from $REGISTRY"
 # The instance role may pull this stack's two repositories and nothing else.

@@ -13,7 +13,7 @@ export const USER_DATA_LIMIT_BYTES = 16 * 1024;
 export const COMPOSE_FILES = ['docker-compose.yml', 'docker-compose.awslogs.yml'] as const;
 
 /** The quoted heredoc delimiter of the template: bash copies every byte up to it unchanged. */
-const HEREDOC_END = 'JOBSYS_EOF';
+const HEREDOC_END = 'EOF_JOBSYS';
 const PLACEHOLDER = /\{\{([^}\n]+)\}\}/g;
 
 const here = (file: string) => new URL(file, import.meta.url);

@@ -32,7 +32,7 @@ const composeFile = (name: string) => readFile(new URL(`ops/ec2/${name}`, ROOT),
 /** The files the user data's quoted heredocs write, as bash would write them: every byte up to the delimiter line. */
 function heredocFiles(script: string): Map<string, string> {
   const files = new Map<string, string>();
-  for (const match of script.matchAll(/^cat > (\S+) <<'JOBSYS_EOF'\n([\s\S]*?)^JOBSYS_EOF$/gm)) files.set(match[1] ?? '', match[2] ?? '');
+  for (const match of script.matchAll(/^cat > (\S+) <<'EOF_JOBSYS'\n([\s\S]*?)^EOF_JOBSYS$/gm)) files.set(match[1] ?? '', match[2] ?? '');
   return files;
 }
 
@@ -80,7 +80,7 @@ test('the user data is a valid bash script under 16 KB that writes both compose 
   }
   assert.match(script, /^readonly REGISTRY='123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com'$/m);
   // The compose files bring their own {{.Name}} (awslogs tags); outside them no {{…}} may remain.
-  assert.doesNotMatch(script.replace(/<<'JOBSYS_EOF'\n[\s\S]*?^JOBSYS_EOF$/gm, ''), /\{\{/, 'every placeholder is filled in');
+  assert.doesNotMatch(script.replace(/<<'EOF_JOBSYS'\n[\s\S]*?^EOF_JOBSYS$/gm, ''), /\{\{/, 'every placeholder is filled in');
 });
 
 test('the user data refuses an env value that compose would read differently, and a script EC2 would refuse', () => {
