@@ -1,3 +1,5 @@
+import { CodedError } from './aws/index.ts';
+
 /**
  * The errors of jobsys's domain, and the root of every error class outside lib/aws (which has its
  * own, AwsError). Each class declares its code once, as a static `code` its instances carry, as
@@ -6,46 +8,16 @@
  * code exists only as a class in an errors module (lib/errors.ts, or a component's errors.ts);
  * docs/errors.md lists them all, and test/error-codes.test.ts holds the list to the classes.
  */
-export abstract class JobsysError extends Error {
-  /** Declared by each concrete class. */
-  static readonly code: string;
-  readonly code: string;
-  readonly retryable: boolean = false;
-
-  protected constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = (new.target as unknown as { code: string }).code;
-  }
-}
+export abstract class JobsysError extends CodedError {}
 
 /** Bad or missing configuration, found at start-up. */
-export class ConfigError extends JobsysError {
-  static override readonly code = 'JOBSYS_CONFIG';
-
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-  }
-}
+export class ConfigError extends JobsysError { static override readonly code = 'JOBSYS_CONFIG'; }
 
 /** A queue message that is not a job message jobsys sent: it goes to the DLQ as an incident. */
-export class PoisonMessageError extends JobsysError {
-  static override readonly code = 'JOBSYS_POISON_MESSAGE';
-
-  constructor(message: string) {
-    super(message);
-  }
-}
+export class PoisonMessageError extends JobsysError { static override readonly code = 'JOBSYS_POISON_MESSAGE'; }
 
 /** A job's own work failed; the attempt is retried until its attempts run out. */
-export class JobFailedError extends JobsysError {
-  static override readonly code = 'JOBSYS_JOB_FAILED';
-  override readonly retryable = true;
-
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-  }
-}
+export class JobFailedError extends JobsysError { static override readonly code = 'JOBSYS_JOB_FAILED'; override readonly retryable = true; }
 
 /** A job whose type this worker does not know: the attempt fails, so the job still ends. */
 export class UnknownJobTypeError extends JobsysError {

@@ -7,58 +7,22 @@ import { JobsysError } from '../lib/errors.ts';
  */
 
 /** Something an earlier step makes (make bootstrap, make build, make push) is not there. */
-export class DeployMissingError extends JobsysError {
-  static override readonly code = 'JOBSYS_DEPLOY_MISSING';
-
-  constructor(message: string) {
-    super(message);
-  }
-}
+export class DeployMissingError extends JobsysError { static override readonly code = 'JOBSYS_DEPLOY_MISSING'; }
 
 /** What exists is not this stack's to change, or cannot be changed now (a tag that is taken, a service being deleted). */
-export class DeployConflictError extends JobsysError {
-  static override readonly code = 'JOBSYS_DEPLOY_CONFLICT';
-
-  constructor(message: string) {
-    super(message);
-  }
-}
+export class DeployConflictError extends JobsysError { static override readonly code = 'JOBSYS_DEPLOY_CONFLICT'; }
 
 /** AWS accepted a change and then failed to apply it (a rollout rolled back, a function update failed). */
-export class DeployFailedError extends JobsysError {
-  static override readonly code = 'JOBSYS_DEPLOY_FAILED';
-
-  constructor(message: string) {
-    super(message);
-  }
-}
+export class DeployFailedError extends JobsysError { static override readonly code = 'JOBSYS_DEPLOY_FAILED'; }
 
 /** A change AWS finishes in the background did not finish in the time given. */
-export class DeployTimeoutError extends JobsysError {
-  static override readonly code = 'JOBSYS_DEPLOY_TIMEOUT';
-
-  constructor(message: string) {
-    super(message);
-  }
-}
+export class DeployTimeoutError extends JobsysError { static override readonly code = 'JOBSYS_DEPLOY_TIMEOUT'; }
 
 /** EC2 is not as a deploy-ec2 run needs it: no default VPC, an instance that would not run, a group still in use. */
-export class Ec2Error extends JobsysError {
-  static override readonly code = 'JOBSYS_EC2';
-
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-  }
-}
+export class Ec2Error extends JobsysError { static override readonly code = 'JOBSYS_EC2'; }
 
 /** A docker command failed, or there is no docker to run. */
-export class DockerError extends JobsysError {
-  static override readonly code = 'JOBSYS_DOCKER';
-
-  constructor(message: string) {
-    super(message);
-  }
-}
+export class DockerError extends JobsysError { static override readonly code = 'JOBSYS_DOCKER'; }
 
 export interface AwsCliFailure {
   /** The command as shown in the trace, `aws <service> <operation>`. */

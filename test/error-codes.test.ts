@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { AwsError } from '../lib/aws/index.ts';
+import { AwsError, CodedError } from '../lib/aws/index.ts';
 import { JobsysError } from '../lib/errors.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -26,7 +26,7 @@ async function declaredCodes(): Promise<DeclaredCode[]> {
     const exports = await import(new URL(`../${module}`, import.meta.url).href) as Record<string, unknown>;
     for (const value of Object.values(exports)) {
       if (typeof value !== 'function' || !(value.prototype instanceof Error)) continue;
-      if (value === JobsysError || value === AwsError) continue;
+      if (value === CodedError || value === JobsysError || value === AwsError) continue;
       declared.push({ code: (value as unknown as { code: string }).code, className: value.name, module, ownCode: Object.hasOwn(value, 'code') });
     }
   }

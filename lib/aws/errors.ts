@@ -2,38 +2,34 @@
  * The errors lib/aws throws. It depends on nothing else in jobsys, so these are its own. Each
  * class declares its code once, as a static `code` its instances carry: callers branch on
  * `err.code` or `instanceof`, never on message text. `retryable` is what the client's retry
- * policy, and its callers, read. The root is abstract: there is no code but these.
+ * policy, and its callers, read. The roots are abstract: there is no code but these.
  */
-export abstract class AwsError extends Error {
+
+/**
+ * The root of every coded error in jobsys, lib/aws's and the domain's (lib/errors.ts) alike. It
+ * lives here because lib/aws, the layer the rest builds on, may import nothing of jobsys.
+ */
+export abstract class CodedError extends Error {
   /** Declared by each concrete class. */
   static readonly code: string;
   readonly code: string;
   readonly retryable: boolean = false;
 
-  protected constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
     this.code = (new.target as unknown as { code: string }).code;
   }
 }
 
-/** A region or endpoint setting that cannot be used. */
-export class AwsConfigError extends AwsError {
-  static override readonly code = 'JOBSYS_AWS_CONFIG';
+/** What lib/aws throws. */
+export abstract class AwsError extends CodedError {}
 
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-  }
-}
+/** A region or endpoint setting that cannot be used. */
+export class AwsConfigError extends AwsError { static override readonly code = 'JOBSYS_AWS_CONFIG'; }
 
 /** No credential source in the chain could provide credentials, or one failed. */
-export class CredentialsError extends AwsError {
-  static override readonly code = 'JOBSYS_CREDENTIALS';
-
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-  }
-}
+export class CredentialsError extends AwsError { static override readonly code = 'JOBSYS_CREDENTIALS'; }
 
 /** The caller's AbortSignal fired; never retried. */
 export class AbortedError extends AwsError {
@@ -45,13 +41,7 @@ export class AbortedError extends AwsError {
 }
 
 /** A value DynamoDB cannot store (NaN, an empty set, a function...). */
-export class MarshallError extends AwsError {
-  static override readonly code = 'JOBSYS_MARSHALL';
-
-  constructor(message: string) {
-    super(message);
-  }
-}
+export class MarshallError extends AwsError { static override readonly code = 'JOBSYS_MARSHALL'; }
 
 /**
  * A call to an AWS operation its component does not declare: refused before it is signed or
@@ -70,24 +60,10 @@ export class OperationNotAllowedError extends AwsError {
 }
 
 /** The connection failed or was reset before a response arrived: retryable. */
-export class NetworkError extends AwsError {
-  static override readonly code = 'JOBSYS_NETWORK';
-  override readonly retryable = true;
-
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-  }
-}
+export class NetworkError extends AwsError { static override readonly code = 'JOBSYS_NETWORK'; override readonly retryable = true; }
 
 /** No response (or no complete body) within the attempt's time limit: retryable. */
-export class TimeoutError extends AwsError {
-  static override readonly code = 'JOBSYS_TIMEOUT';
-  override readonly retryable = true;
-
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-  }
-}
+export class TimeoutError extends AwsError { static override readonly code = 'JOBSYS_TIMEOUT'; override readonly retryable = true; }
 
 export interface AwsServiceErrorFields {
   /** The AWS error code, e.g. `ConditionalCheckFailedException` or `QueueDoesNotExist`. */

@@ -87,6 +87,24 @@ export function createJobStore(options: JobStoreOptions): JobStore {
     return passed;
   }
 
+  /**
+   * A conditional update that also requires that no lease on the job is live at `at` (the rule of
+   * lib/jobs/lease.ts); on failure, the item as it was.
+   */
+  function unlessLeaseLive(jobId: string, at: number, write: { update: string; condition: string; names?: Record<string, string>; values: Record<string, unknown>; returnNew?: boolean }) {
+    const live = leaseLiveCondition(at);
+    return conditional(dynamodb.updateItem({
+      TableName: table,
+      Key: jobKey(jobId),
+      UpdateExpression: write.update,
+      ConditionExpression: `${write.condition} AND NOT ${live.expression}`,
+      ExpressionAttributeNames: { ...STATUS, ...live.names, ...write.names },
+      ExpressionAttributeValues: marshall({ ...live.values, ...write.values } as Record<string, never>),
+      ...(write.returnNew ? { ReturnValues: 'ALL_NEW' as const } : {}),
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    }));
+  }
+
   async function get(jobId: string, opts: { consistent?: boolean } = {}): Promise<Job | undefined> {
     const { Item } = await dynamodb.getItem({ TableName: table, Key: jobKey(jobId), ConsistentRead: opts.consistent ?? false });
     return Item ? toJob(Item) : undefined;
@@ -110,20 +128,15 @@ export function createJobStore(options: JobStoreOptions): JobStore {
 
     async acquireLease(jobId, owner, leaseMs, maxAttempts) {
       const at = now();
-      const live = leaseLiveCondition(at);
-      const update = await conditional(dynamodb.updateItem({
-        TableName: table,
-        Key: jobKey(jobId),
-        UpdateExpression: 'SET #status = :running, leaseOwner = :owner, leaseExpiresAt = :until, updatedAt = :now, attempts = attempts + :one REMOVE GSI1PK, GSI1SK',
-        ConditionExpression: `attempts < :max AND #status IN (:pending, :retrying, :running) AND NOT ${live.expression}`,
-        ExpressionAttributeNames: { ...STATUS, ...live.names },
-        ExpressionAttributeValues: marshall({
-          ...live.values, ':running': 'RUNNING', ':pending': 'PENDING', ':retrying': 'RETRYING', ':owner': owner,
+      const update = await unlessLeaseLive(jobId, at, {
+        update: 'SET #status = :running, leaseOwner = :owner, leaseExpiresAt = :until, updatedAt = :now, attempts = attempts + :one REMOVE GSI1PK, GSI1SK',
+        condition: 'attempts < :max AND #status IN (:pending, :retrying, :running)',
+        values: {
+          ':running': 'RUNNING', ':pending': 'PENDING', ':retrying': 'RETRYING', ':owner': owner,
           ':until': at + leaseMs, ':now': new Date(at).toISOString(), ':one': 1, ':max': maxAttempts,
-        }),
-        ReturnValues: 'ALL_NEW',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }));
+        },
+        returnNew: true,
+      });
       if (update.passed) return { acquired: true, job: toJob(update.output.Attributes ?? {}) };
       return { acquired: false, current: update.old ? toJob(update.old) : undefined };
     },
@@ -152,19 +165,12 @@ export function createJobStore(options: JobStoreOptions): JobStore {
 
     async failFinal(jobId, incidentId, error) {
       const at = now();
-      const live = leaseLiveCondition(at);
-      const update = await conditional(dynamodb.updateItem({
-        TableName: table,
-        Key: jobKey(jobId),
-        UpdateExpression: 'SET #status = :final, incidentId = :incident, updatedAt = :now, #error = if_not_exists(#error, :error) REMOVE leaseOwner, leaseExpiresAt, GSI1PK, GSI1SK',
-        ConditionExpression: `attribute_exists(PK) AND NOT #status IN (:succeeded, :final) AND NOT ${live.expression}`,
-        ExpressionAttributeNames: { ...STATUS, ...live.names, '#error': 'error' },
-        ExpressionAttributeValues: marshall({
-          ...live.values, ':final': 'FAILED_FINAL', ':succeeded': 'SUCCEEDED', ':incident': incidentId,
-          ':now': new Date(at).toISOString(), ':error': error as never,
-        }),
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }));
+      const update = await unlessLeaseLive(jobId, at, {
+        update: 'SET #status = :final, incidentId = :incident, updatedAt = :now, #error = if_not_exists(#error, :error) REMOVE leaseOwner, leaseExpiresAt, GSI1PK, GSI1SK',
+        condition: 'attribute_exists(PK) AND NOT #status IN (:succeeded, :final)',
+        names: { '#error': 'error' },
+        values: { ':final': 'FAILED_FINAL', ':succeeded': 'SUCCEEDED', ':incident': incidentId, ':now': new Date(at).toISOString(), ':error': error },
+      });
       if (update.passed) return 'marked';
       const status = update.old ? (unmarshall(update.old).status as JobStatus) : undefined;
       if (status === undefined) return 'missing';
