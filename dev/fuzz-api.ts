@@ -1,10 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createAws, createUndiciTransport } from '../lib/aws/index.ts';
-import { bootstrap } from './bootstrap.ts';
-import { startLocalStack } from './local-stack.ts';
-import { startSystem } from './system.ts';
+import { startScratchSystem } from './scratch-system.ts';
 
 /**
  * `node dev/fuzz-api.ts <command> [args...]` (.ci/fuzz): runs a command against the real system on
@@ -25,43 +22,32 @@ const key = randomBytes(32).toString('base64url');
 const keyHash = createHash('sha256').update(key).digest('hex');
 const statuses = new Map<number, number>();
 
-const stack = await startLocalStack();
-const transport = createUndiciTransport();
 let code = 1;
+const { system, stop } = await startScratchSystem('fuzz', {
+  overrides: {
+    // The rate limit has tests of its own; here a 429 would stop a generated request before it is read.
+    api: {
+      PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', API_KEY_HASHES: `fuzz:${keyHash}`, AUTH_DISABLED: 'false',
+      RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000',
+    },
+    // Fuzzed jobs may ask to sleep for minutes: more slots and short retries let the others finish.
+    worker: { WORKER_CONCURRENCY: '16', WAIT_TIME_SECONDS: '1', RETRY_BASE_SECONDS: '1', RETRY_MAX_SECONDS: '2', VISIBILITY_TIMEOUT_SECONDS: '6', DRAIN_TIMEOUT_MS: '1000' },
+  },
+  onLog: (component, line) => {
+    if (component === 'api' && line.msg === 'request' && typeof line.status === 'number') {
+      statuses.set(line.status, (statuses.get(line.status) ?? 0) + 1);
+    }
+  },
+});
 try {
-  const aws = createAws({ env: stack.env, transport });
-  const suffix = randomBytes(4).toString('hex');
-  const resources = await bootstrap(aws, { table: `fuzz-${suffix}`, queue: `fuzz-${suffix}`, dlq: `fuzz-${suffix}-dlq` });
-  const system = await startSystem({
-    env: { ...stack.env, DDB_TABLE: resources.tableName, SQS_QUEUE_URL: resources.queueUrl, DLQ_URL: resources.dlqUrl, LOG_LEVEL: 'warn' },
-    overrides: {
-      // The rate limit has tests of its own; here a 429 would stop a generated request before it is read.
-      api: {
-        PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', API_KEY_HASHES: `fuzz:${keyHash}`, AUTH_DISABLED: 'false',
-        RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000',
-      },
-      // Fuzzed jobs may ask to sleep for minutes: more slots and short retries let the others finish.
-      worker: { WORKER_CONCURRENCY: '16', WAIT_TIME_SECONDS: '1', RETRY_BASE_SECONDS: '1', RETRY_MAX_SECONDS: '2', VISIBILITY_TIMEOUT_SECONDS: '6', DRAIN_TIMEOUT_MS: '1000' },
-    },
-    onLog: (component, line) => {
-      if (component === 'api' && line.msg === 'request' && typeof line.status === 'number') {
-        statuses.set(line.status, (statuses.get(line.status) ?? 0) + 1);
-      }
-    },
+  const child = spawn(command, args, {
+    stdio: 'inherit',
+    env: { ...process.env, JOBSYS_URL: system.apiUrl, JOBSYS_API_KEY: key },
   });
-  try {
-    const child = spawn(command, args, {
-      stdio: 'inherit',
-      env: { ...process.env, JOBSYS_URL: system.apiUrl, JOBSYS_API_KEY: key },
-    });
-    const [exitCode, signal] = await once(child, 'exit') as [number | null, NodeJS.Signals | null];
-    code = exitCode ?? (signal === null ? 1 : 128);
-  } finally {
-    await system.stop();
-  }
+  const [exitCode, signal] = await once(child, 'exit') as [number | null, NodeJS.Signals | null];
+  code = exitCode ?? (signal === null ? 1 : 128);
 } finally {
-  await transport.close();
-  await stack.stop();
+  await stop();
 }
 
 const total = [...statuses.values()].reduce((sum, n) => sum + n, 0);
