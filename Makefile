@@ -126,6 +126,10 @@ test-k8s: $(DEPS) k8s-tools ## Lint, render and validate the Helm chart and the 
 test-moto: $(DEPS) ## The conformance suite and the drills against moto_server (needs moto installed)
 	TEST_BACKEND=moto node --test --test-concurrency=1 --test-timeout=120000 'test/conformance/*.test.ts' 'test/drills/*.test.ts'
 
+.PHONY: openapi
+openapi: $(DEPS) ## Write api/openapi.json from the job types (a test fails while it is out of date)
+	node ops/build/write-openapi.ts
+
 .PHONY: build-lambda
 build-lambda: $(DEPS) ## Bundle the dlq-lambda (esbuild) into dist/dlq-lambda.zip for nodejs24.x, handler index.handler
 	node ops/build/build-lambda.ts

@@ -1,7 +1,7 @@
 import { ConfigError } from '../lib/errors.ts';
 import { flag, integer, LOG_LEVELS, oneOf, optional, readSettings, setting, text, url, type SettingsOf } from '../lib/config.ts';
-import type { AccessSettings } from './access.ts';
-import { parseApiKeyHashes } from './auth.ts';
+import type { AccessSettings } from './access/access.ts';
+import { parseApiKeyHashes } from './access/auth.ts';
 
 /** Where the api listens, what it serves from, and its limits. */
 export const API_SETTINGS = {

@@ -1,4 +1,4 @@
-import { apiKeyHashEntry, isClientName, newApiKey } from './auth.ts';
+import { apiKeyHashEntry, isClientName, newApiKey } from './access/auth.ts';
 
 /**
  * `node api/keys.ts new <client>`: a new API key, printed once, and the API_KEY_HASHES entry that

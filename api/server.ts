@@ -1,14 +1,14 @@
 import type { Server } from 'node:http';
 import type { Logger } from '../lib/log.ts';
-import { createAccessControl, type AccessSettings } from './access.ts';
+import { createAccessControl, type AccessSettings } from './access/access.ts';
 import type { ApiConfig } from './config.ts';
 import type { ApiDependencies } from './dependencies.ts';
-import { createHttpServer, DEFAULT_HTTP_TIMEOUTS, expectsContinue, type HttpTimeouts } from './http-server.ts';
-import { createRequestHandler } from './request-handler.ts';
+import { createHttpServer, DEFAULT_HTTP_TIMEOUTS, expectsContinue, type HttpTimeouts } from './http/http-server.ts';
+import { createRequestHandler } from './http/request-handler.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { openApiRoute } from './routes/openapi.ts';
-import { createValidators } from './validation.ts';
+import { createValidators } from './openapi/validation.ts';
 
 export type ApiServerConfig = Pick<ApiConfig, 'maxBodyBytes' | 'shutdownGraceMs'> & Partial<HttpTimeouts>;
 

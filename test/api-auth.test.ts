@@ -5,8 +5,8 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import type { AccessSettings } from '../api/access.ts';
-import { apiKeyHashEntry, hashApiKey, newApiKey, parseApiKeyHashes } from '../api/auth.ts';
+import type { AccessSettings } from '../api/access/access.ts';
+import { apiKeyHashEntry, hashApiKey, newApiKey, parseApiKeyHashes } from '../api/access/auth.ts';
 import { readAccessConfig } from '../api/config.ts';
 import { ConfigError } from '../lib/errors.ts';
 import {

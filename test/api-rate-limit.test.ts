@@ -1,8 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { apiKeyHashEntry, newApiKey, parseApiKeyHashes } from '../api/auth.ts';
-import { createRateLimiter } from '../api/rate-limit.ts';
+import { apiKeyHashEntry, newApiKey, parseApiKeyHashes } from '../api/access/auth.ts';
+import { createRateLimiter } from '../api/access/rate-limit.ts';
 import {
   checkingConformance, startTestApi, startTestStack, type ApiResponse, type TestApi, type TestStack,
 } from './support/api.ts';

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readApiConfig } from '../api/config.ts';
-import { readIdempotencyKey } from '../api/idempotency-key.ts';
-import { findKeyProblem, parseJsonBody } from '../api/json-body.ts';
-import { requireJson } from '../api/media-type.ts';
+import { readIdempotencyKey } from '../api/http/idempotency-key-header.ts';
+import { findKeyProblem, parseJsonBody } from '../api/http/json-body.ts';
+import { requireJson } from '../api/http/media-type.ts';
 import { HttpError } from '../api/errors.ts';
-import { pathOf } from '../api/router.ts';
-import { createValidators } from '../api/validation.ts';
+import { pathOf } from '../api/http/router.ts';
+import { createValidators } from '../api/openapi/validation.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { checkingConformance, conformanceProblems, exchangeRecorder } from './support/api.ts';
 

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { assembleOpenApi, documentedJobTypes, OPENAPI, type OpenApiDocument } from '../api/openapi-document.ts';
+import { assembleOpenApi, documentedJobTypes, OPENAPI, type OpenApiDocument } from '../api/openapi/openapi-document.ts';
 import { HttpError } from '../api/errors.ts';
-import { createSchemaSet, createValidators } from '../api/validation.ts';
-import { formatOpenApi } from '../api/write-openapi.ts';
+import { createSchemaSet, createValidators } from '../api/openapi/validation.ts';
+import { formatOpenApi } from '../ops/build/write-openapi.ts';
 import { defineJobType } from '../lib/job-types/job-type.ts';
 import { JOB_TYPES } from '../lib/job-types/registry.ts';
 
@@ -32,9 +32,9 @@ function examplesOf(doc: OpenApiDocument): Record<string, { value: unknown }> {
   return createJob.requestBody.content['application/json']!.examples;
 }
 
-test('api/openapi.json is the document the api assembles from the job types, as node api/write-openapi.ts writes it', async () => {
+test('api/openapi.json is the document the api assembles from the job types, as make openapi writes it', async () => {
   const file = await readFile(new URL('../api/openapi.json', import.meta.url), 'utf8');
-  assert.ok(file === formatOpenApi(OPENAPI), 'api/openapi.json is out of date: run node api/write-openapi.ts');
+  assert.ok(file === formatOpenApi(OPENAPI), 'api/openapi.json is out of date: run make openapi');
   assert.deepEqual(documentedJobTypes(OPENAPI), [...JOB_TYPES.keys()]);
 });
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HttpError } from '../api/errors.ts';
-import { createValidators } from '../api/validation.ts';
+import { createValidators } from '../api/openapi/validation.ts';
 import { AbortedError } from '../lib/aws/index.ts';
 import { JOB_TYPES } from '../lib/job-types/registry.ts';
 import { startDrillTarget, submit, waitForStatus } from './support/drill-target.ts';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { apiKeyHashEntry, newApiKey } from '../api/auth.ts';
+import { apiKeyHashEntry, newApiKey } from '../api/access/auth.ts';
 import { readAccessConfig, readApiConfig } from '../api/config.ts';
 import { stackNames } from '../ops/aws/core/names.ts';
 import type { Stack } from '../ops/aws/core/stack.ts';

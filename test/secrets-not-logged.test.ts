@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { apiKeyHashEntry, hashApiKey, newApiKey } from '../api/auth.ts';
+import { apiKeyHashEntry, hashApiKey, newApiKey } from '../api/access/auth.ts';
 import { bootstrap } from '../dev/bootstrap.ts';
 import { startSystem, type Component, type System } from '../dev/system.ts';
 import { createAws, createUndiciTransport } from '../lib/aws/index.ts';

@@ -1,8 +1,8 @@
 import type { Logger } from '../../lib/log.ts';
 import { HttpError } from '../errors.ts';
 import type { ReadinessResult } from '../readiness.ts';
-import { sendJson } from '../respond.ts';
-import { exactRoute, type Route } from '../router.ts';
+import { sendJson } from '../http/respond.ts';
+import { exactRoute, type Route } from '../http/router.ts';
 
 export interface HealthRoutesOptions {
   checkReadiness(): Promise<ReadinessResult>;

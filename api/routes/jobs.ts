@@ -2,16 +2,16 @@ import { canonicalJson, sha256Hex } from '../../lib/canonical-json.ts';
 import { encodeJobMessage } from '../../lib/jobs/message.ts';
 import { isJobId, jobIdForIdempotencyKey, newJobId, publicJob, type Job } from '../../lib/jobs/model.ts';
 import type { JobStore } from '../../lib/jobs/store.ts';
-import { readIdempotencyKey } from '../idempotency-key.ts';
-import { parseJsonBody } from '../json-body.ts';
-import { requireJson } from '../media-type.ts';
+import { readIdempotencyKey } from '../http/idempotency-key-header.ts';
+import { parseJsonBody } from '../http/json-body.ts';
+import { requireJson } from '../http/media-type.ts';
 import { HttpError } from '../errors.ts';
-import { excerpt } from '../problem.ts';
-import { readBody } from '../read-body.ts';
-import { sendJson } from '../respond.ts';
-import { exactRoute, paramRoute, type RequestContext, type Route } from '../router.ts';
+import { excerpt } from '../http/problem.ts';
+import { readBody } from '../http/read-body.ts';
+import { sendJson } from '../http/respond.ts';
+import { exactRoute, paramRoute, type RequestContext, type Route } from '../http/router.ts';
 import type { Publisher } from '../publisher.ts';
-import type { Validators } from '../validation.ts';
+import type { Validators } from '../openapi/validation.ts';
 
 export interface JobRoutesOptions {
   store: JobStore;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiKeyHashEntry, newApiKey } from '../../api/auth.ts';
+import { apiKeyHashEntry, newApiKey } from '../../api/access/auth.ts';
 import { readAccessConfig } from '../../api/config.ts';
 import { allRenderings, CHART, ofKind, renderChart, type K8sObject } from './render.ts';
 import { podSpecs, resolveEnv, type Container } from './services.ts';

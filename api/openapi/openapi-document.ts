@@ -1,6 +1,6 @@
-import type { JobType } from '../lib/job-types/job-type.ts';
-import { JOB_TYPES } from '../lib/job-types/registry.ts';
-import openapi from './openapi.json' with { type: 'json' };
+import type { JobType } from '../../lib/job-types/job-type.ts';
+import { JOB_TYPES } from '../../lib/job-types/registry.ts';
+import openapi from '../openapi.json' with { type: 'json' };
 
 export interface OpenApiDocument {
   paths: Record<string, Record<string, unknown>>;

@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
-import { OPENAPI } from './openapi-document.ts';
+import { OPENAPI } from '../../api/openapi/openapi-document.ts';
 
 /**
- * `node api/write-openapi.ts`: rewrites api/openapi.json as the api assembles it, with the job
+ * `make openapi`: rewrites api/openapi.json as the api assembles it, with the job
  * types of lib/job-types/registry.ts, for what reads the file rather than GET /openapi.json
  * (schemathesis, editors). A test fails while the file is not what this writes.
  */
@@ -31,7 +31,7 @@ function inline(value: unknown): string {
 }
 
 if (import.meta.main) {
-  const file = new URL('./openapi.json', import.meta.url);
+  const file = new URL('../../api/openapi.json', import.meta.url);
   await writeFile(file, formatOpenApi(OPENAPI));
   process.stdout.write(`wrote ${file.pathname}\n`);
 }

@@ -1,4 +1,4 @@
-import { HttpError } from './errors.ts';
+import { HttpError } from '../errors.ts';
 
 const FORM = 'a string of 1 to 255 printable ASCII characters, bare or quoted ("..."), without leading or trailing spaces';
 

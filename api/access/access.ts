@@ -1,5 +1,5 @@
 import { createAuthenticator, unauthorized, type ApiKeyHash } from './auth.ts';
-import type { HttpError } from './errors.ts';
+import type { HttpError } from '../errors.ts';
 import { createRateLimiter, tooManyRequests, type RateLimitSettings } from './rate-limit.ts';
 
 /** Who may use the guarded routes: holders of a configured key, within their rate; or, in development only, anyone. */

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Logger } from '../lib/log.ts';
-import { HttpError } from './errors.ts';
+import type { Logger } from '../../lib/log.ts';
+import { HttpError } from '../errors.ts';
 import { problemOf, PROBLEM_CONTENT_TYPE } from './problem.ts';
 
 /**

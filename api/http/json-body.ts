@@ -1,4 +1,4 @@
-import { HttpError } from './errors.ts';
+import { HttpError } from '../errors.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import openapi from './openapi.json' with { type: 'json' };
+import openapi from '../openapi.json' with { type: 'json' };
 
 /** The response header's pattern in api/openapi.json: what is echoed is what the document promises. */
 const WELL_FORMED = new RegExp(openapi.components.headers.RequestId.schema.pattern);

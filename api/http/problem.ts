@@ -1,4 +1,4 @@
-import type { FieldError, HttpError } from './errors.ts';
+import type { FieldError, HttpError } from '../errors.ts';
 
 /** RFC 9457 problem details: the body of every error response, made from an HttpError. */
 

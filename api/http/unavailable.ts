@@ -1,5 +1,5 @@
-import { AwsServiceError, CredentialsError, NetworkError, TimeoutError } from '../lib/aws/index.ts';
-import { HttpError } from './errors.ts';
+import { AwsServiceError, CredentialsError, NetworkError, TimeoutError } from '../../lib/aws/index.ts';
+import { HttpError } from '../errors.ts';
 
 /** What a client should wait before retrying when AWS cannot be reached. */
 const RETRY_AFTER_SECONDS = 1;

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { ClientClosedError, HttpError } from './errors.ts';
+import { ClientClosedError, HttpError } from '../errors.ts';
 
 export interface ReadBodyOptions {
   limit: number;

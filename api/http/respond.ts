@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { type HttpError } from './errors.ts';
+import { type HttpError } from '../errors.ts';
 import { PROBLEM_CONTENT_TYPE, problemOf } from './problem.ts';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, contentType = 'application/json'): void {

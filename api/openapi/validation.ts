@@ -1,7 +1,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
 import { documentedJobTypes, OPENAPI, payloadSchemaName, type OpenApiDocument } from './openapi-document.ts';
-import { HttpError, type FieldError } from './errors.ts';
+import { HttpError, type FieldError } from '../errors.ts';
 
 type JsonObject = Record<string, unknown>;
 
@@ -61,7 +61,7 @@ export interface Validators {
 }
 
 /**
- * The request checks, compiled once at start-up from the OpenAPI document (api/openapi-document.ts):
+ * The request checks, compiled once at start-up from the OpenAPI document (api/openapi/openapi-document.ts):
  * the envelope (JobEnvelope) first, then the payload against its job type's payload schema.
  */
 export function createValidators(doc: OpenApiDocument = OPENAPI): Validators {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '../lib/log.ts';
-import { HttpError } from './errors.ts';
+import type { Logger } from '../../lib/log.ts';
+import { HttpError } from '../errors.ts';
 
 export interface RequestContext {
   req: IncomingMessage;

@@ -1,4 +1,4 @@
-import { HttpError } from './errors.ts';
+import { HttpError } from '../errors.ts';
 
 /**
  * A token bucket per client, in this process's memory: each api instance limits on its own, so

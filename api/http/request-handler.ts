@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '../lib/log.ts';
-import { newTraceId, traceIdFrom } from '../lib/trace.ts';
-import type { AccessDecision } from './access.ts';
+import type { Logger } from '../../lib/log.ts';
+import { newTraceId, traceIdFrom } from '../../lib/trace.ts';
+import type { AccessDecision } from '../access/access.ts';
 import { expectsContinue } from './http-server.ts';
-import { ClientClosedError, HttpError } from './errors.ts';
+import { ClientClosedError, HttpError } from '../errors.ts';
 import { excerpt } from './problem.ts';
 import { requestIdFrom } from './request-id.ts';
 import { sendProblem } from './respond.ts';

@@ -1,7 +1,7 @@
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Logger } from '../lib/log.ts';
+import type { Logger } from '../../lib/log.ts';
 import { answerClientError } from './client-error.ts';
 
 export interface HttpTimeouts {
