@@ -41,7 +41,7 @@ DOCKER_BUILD_FLAGS ?=
 
 # AWS. The scripts read the region, the profile and the endpoint from the environment, as the aws
 # CLI does: make passes on what you set and adds nothing when you set nothing.
-## prefix of every AWS resource name (ops/aws/names.ts)
+## prefix of every AWS resource name (ops/aws/core/names.ts)
 export STACK ?= jobsys
 ## region of every AWS call; empty: the region of AWS_PROFILE (aws configure get region)
 AWS_REGION ?=

@@ -43,10 +43,9 @@ export function createApi(options: ApiOptions): Api {
   const routes = [
     ...guarded,
     ...healthRoutes({
-      checkReadiness: () => options.readiness.check(),
+      readiness: options.readiness,
       // Asked only once requests arrive, when `http` below exists.
       shuttingDown: () => http.shuttingDown(),
-      retryAfterSeconds: options.readiness.retryAfterSeconds,
       logger,
     }),
     openApiRoute(),

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Makes the two images the Dockerfiles start FROM, debian:bookworm-slim and node:24-bookworm-slim,
+# Makes the two images ops/build/Dockerfile starts FROM, debian:bookworm-slim and node:24-bookworm-slim,
 # on a machine that reaches no container registry but does reach a Debian mirror and the npm
 # registry. They are built the way the official ones are (a debootstrap minbase rootfs, slimmed;
 # then the Node 24 binary, npm and a `node` user on top) and tagged with the official names, so the
-# Dockerfiles stay exactly what a user with Docker Hub builds. Where a registry is reachable, do not
+# Dockerfile stays exactly what a user with Docker Hub builds. Where a registry is reachable, do not
 # run this: `docker build` pulls the real images.
 #
 # Root (debootstrap, chroot). Idempotent: an image that exists is kept unless FORCE=1.

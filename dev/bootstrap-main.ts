@@ -7,7 +7,7 @@ import { bootstrap } from './bootstrap.ts';
  * container): the names come from DDB_TABLE, SQS_QUEUE_URL and DLQ_URL themselves, so the
  * resources made are exactly the ones the services are configured for. Safe to run in every pod.
  */
-const config = readConfig<{ DDB_TABLE: string; SQS_QUEUE_URL: string; DLQ_URL: string }>(process.env, {
+const config = readConfig(process.env, {
   DDB_TABLE: text('the DynamoDB table to create'),
   SQS_QUEUE_URL: url('the jobs queue to create; its name is the last path segment'),
   DLQ_URL: url('the dead-letter queue to create; its name is the last path segment'),

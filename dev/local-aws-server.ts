@@ -6,7 +6,7 @@ import { startLocalStack } from './local-stack.ts';
  * image): fixed ports so that a Service can name them, on all interfaces so that other pods reach
  * it. It checks no signature, so it belongs only on a private dev cluster.
  */
-const config = readConfig<{ LOCAL_AWS_HOST: string; DYNAMODB_PORT: number; SQS_PORT: number }>(process.env, {
+const config = readConfig(process.env, {
   LOCAL_AWS_HOST: text('address the endpoints listen on', '0.0.0.0'),
   DYNAMODB_PORT: integer('port of the DynamoDB endpoint', 8000, 1, 65_535),
   SQS_PORT: integer('port of the SQS endpoint', 9324, 1, 65_535),

@@ -1,14 +1,12 @@
 import type { Logger } from '../../lib/log.ts';
 import { HttpError } from '../errors.ts';
-import type { ReadinessResult } from '../readiness.ts';
+import type { Readiness } from '../readiness.ts';
 import { sendJson } from '../http/respond.ts';
 import { exactRoute, type Route } from '../http/router.ts';
 
 export interface HealthRoutesOptions {
-  checkReadiness(): Promise<ReadinessResult>;
+  readiness: Readiness;
   shuttingDown(): boolean;
-  /** Seconds a caller of a failed readiness probe should wait: when the next check can differ. */
-  retryAfterSeconds: number;
   logger: Logger;
 }
 
@@ -16,14 +14,14 @@ const NO_STORE = { 'cache-control': 'no-store' };
 
 export function healthRoutes(options: HealthRoutesOptions): Route[] {
   let lastReady: boolean | undefined;
-  const notReady = (detail: string) => new HttpError('not-ready', detail, { headers: { 'retry-after': String(options.retryAfterSeconds), ...NO_STORE } });
+  const notReady = (detail: string) => new HttpError('not-ready', detail, { headers: { 'retry-after': String(options.readiness.retryAfterSeconds), ...NO_STORE } });
 
   return [
     exactRoute('/healthz', { GET: ({ res }) => sendJson(res, 200, { status: 'ok' }, NO_STORE) }),
     exactRoute('/readyz', {
       async GET({ res }) {
         if (options.shuttingDown()) throw notReady('Shutting down');
-        const { ready, failures } = await options.checkReadiness();
+        const { ready, failures } = await options.readiness.check();
         // Once per change, not once per probe.
         if (ready !== lastReady) {
           if (ready) options.logger.info('ready');

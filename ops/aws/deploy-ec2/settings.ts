@@ -1,19 +1,5 @@
-import { integer, LOG_LEVELS, oneOf, readConfig, type Field } from '../../../lib/config.ts';
+import { integer, LOG_LEVELS, oneOf, readSettings, setting, type Field, type SettingsOf } from '../../../lib/config.ts';
 import type { Env } from '../core/stack.ts';
-
-/**
- * What `make deploy-ec2` reads from the environment. Every variable is read before any is
- * judged, so one run names every bad one. A value is trimmed first: make passes `KEY_NAME= `
- * as a blank.
- */
-export interface Ec2Settings {
-  imageTag: string;
-  instanceType: string;
-  keyName: string | undefined;
-  amiId: string | undefined;
-  apiPort: number;
-  logLevel: string;
-}
 
 const SSH_PORT = 22;
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -48,23 +34,22 @@ const apiPort: Field<number> = trimmed({
   },
 });
 
+/**
+ * What `make deploy-ec2` reads from the environment, each setting declared once below. Every
+ * variable is read before any is judged, so one run names every bad one. A value is trimmed
+ * first: make passes `KEY_NAME= ` as a blank.
+ */
+const EC2_SETTINGS = {
+  imageTag: setting('IMAGE_TAG', required(optional('the tag you pushed with make push: make deploy-ec2 IMAGE_TAG=<tag>', IMAGE_TAG, 'an image tag (letters, digits, _ . -, at most 128)'))),
+  instanceType: setting('INSTANCE_TYPE', trimmed({ description: 'the EC2 instance type, x86_64', parse: (raw) => raw ?? 't3.small' })),
+  keyName: setting('KEY_NAME', optional('the EC2 key pair for SSH; none by default')),
+  amiId: setting('AMI_ID', optional('the AMI; by default the latest Amazon Linux 2023', AMI_ID, 'an AMI id (ami-…)')),
+  apiPort: setting('API_PORT', apiPort),
+  logLevel: setting('LOG_LEVEL', trimmed(oneOf('the services\' log level', LOG_LEVELS, 'info'))),
+};
+
+export type Ec2Settings = SettingsOf<typeof EC2_SETTINGS>;
+
 export function readEc2Settings(env: Env): Ec2Settings {
-  const config = readConfig<{
-    IMAGE_TAG: string; INSTANCE_TYPE: string; KEY_NAME: string | undefined; AMI_ID: string | undefined; API_PORT: number; LOG_LEVEL: string;
-  }>(env, {
-    IMAGE_TAG: required(optional('the tag you pushed with make push: make deploy-ec2 IMAGE_TAG=<tag>', IMAGE_TAG, 'an image tag (letters, digits, _ . -, at most 128)')),
-    INSTANCE_TYPE: trimmed({ description: 'the EC2 instance type, x86_64', parse: (raw) => raw ?? 't3.small' }),
-    KEY_NAME: optional('the EC2 key pair for SSH; none by default'),
-    AMI_ID: optional('the AMI; by default the latest Amazon Linux 2023', AMI_ID, 'an AMI id (ami-…)'),
-    API_PORT: apiPort,
-    LOG_LEVEL: trimmed(oneOf('the services\' log level', LOG_LEVELS, 'info')),
-  });
-  return {
-    imageTag: config.IMAGE_TAG,
-    instanceType: config.INSTANCE_TYPE,
-    keyName: config.KEY_NAME,
-    amiId: config.AMI_ID,
-    apiPort: config.API_PORT,
-    logLevel: config.LOG_LEVEL,
-  };
+  return readSettings(env, EC2_SETTINGS);
 }
