@@ -31,10 +31,15 @@ test('long-polls with the configured wait and visibility, asks for ApproximateRe
   const res = await freshResources(suite.aws);
   let running = 0;
   let mostAtOnce = 0;
+  let bothRunning = () => {};
+  const both = new Promise<void>((resolve) => { bothRunning = resolve; });
   const slow = testJobType('slow', async () => {
     running++;
     mostAtOnce = Math.max(mostAtOnce, running);
-    await sleep(400);
+    if (running === 2) bothRunning();
+    // Each job holds its slot until both slots are taken, so no timing decides whether they
+    // overlap; the 10 s is a hang guard for a consumer that never fills its second slot.
+    await Promise.race([both, sleep(10_000)]);
     running--;
     return {};
   });

@@ -89,6 +89,8 @@ export interface TestApi {
 export interface StartApiOptions {
   /** On top of the stack's env, for the api's AWS client: point a service elsewhere. */
   env?: Record<string, string>;
+  /** The api's own variables (docs/api.md), on top of the production defaults. */
+  settings?: Record<string, string>;
   config?: Partial<ApiServerConfig>;
   readiness?: Partial<ReadinessTimings>;
   /** API keys and their rate limit; by default the dev switch: no key needed. */
@@ -107,7 +109,7 @@ export async function startTestApi(stack: TestStack, options: StartApiOptions = 
     destination: { write: (text: string) => { for (const line of text.split('\n')) if (line) logs.push(JSON.parse(line) as LogLine); } },
   });
   // The production defaults, on the stack's table and queue.
-  const settings = readApiConfig({ DDB_TABLE: stack.resources.tableName, SQS_QUEUE_URL: stack.resources.queueUrl });
+  const settings = readApiConfig({ DDB_TABLE: stack.resources.tableName, SQS_QUEUE_URL: stack.resources.queueUrl, ...options.settings });
   const transport = createApiTransport(settings);
   const aws = createApiAws({ env: { ...stack.env, ...options.env }, transport, config: settings });
   const dependencies = createApiDependencies({
