@@ -6,7 +6,7 @@ import { JobsysError } from '../lib/errors.ts';
  * Docker or the aws CLI answered.
  */
 
-/** Something an earlier step makes (make bootstrap, make build, make push) is not there. */
+/** Something an earlier step makes (make bootstrap, make build, make push), or the account has (a default VPC), is not there. */
 export class DeployMissingError extends JobsysError { static override readonly code = 'JOBSYS_DEPLOY_MISSING'; }
 
 /** What exists is not this stack's to change, or cannot be changed now (a tag that is taken, a service being deleted). */
@@ -18,7 +18,7 @@ export class DeployFailedError extends JobsysError { static override readonly co
 /** A change AWS finishes in the background did not finish in the time given. */
 export class DeployTimeoutError extends JobsysError { static override readonly code = 'JOBSYS_DEPLOY_TIMEOUT'; }
 
-/** EC2 is not as a deploy-ec2 run needs it: no default VPC, an instance that would not run, a group still in use. */
+/** EC2 is not as a deploy-ec2 run needs it: no default subnet offers the type, an instance would not run, a group is in use. */
 export class Ec2Error extends JobsysError { static override readonly code = 'JOBSYS_EC2'; }
 
 /** A docker command failed, or there is no docker to run. */

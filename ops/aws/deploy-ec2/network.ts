@@ -1,8 +1,8 @@
 import { ConfigError } from '../../../lib/errors.ts';
 import { Ec2Error } from '../../errors.ts';
 import { orAbsent } from '../core/calls.ts';
-import type { AwsCli } from '../core/cli.ts';
 import type { Stack } from '../core/stack.ts';
+import { defaultSubnets, defaultVpcId, type Subnet } from '../resources/network.ts';
 
 /**
  * Where the instance goes and what it boots: the region's default VPC, a default (public)
@@ -16,30 +16,21 @@ const ARCHITECTURE = 'x86_64';
 
 export interface Placement {
   vpcId: string;
-  subnet: { SubnetId: string; AvailabilityZone: string };
+  subnet: Subnet;
   image: { ImageId: string; RootDeviceName: string; Name?: string };
 }
 
-async function defaultVpc(cli: AwsCli): Promise<string> {
-  const { Vpcs } = await cli.call<{ Vpcs?: Array<{ VpcId: string }> }>('ec2', 'describe-vpcs', { Filters: [{ Name: 'is-default', Values: ['true'] }] });
-  const vpc = Vpcs?.[0];
-  if (vpc === undefined) throw new Ec2Error(`no default VPC in ${cli.region}: create one with aws ec2 create-default-vpc, then run this again`);
-  return vpc.VpcId;
-}
-
 /** A default subnet (public: it maps public IPs) in the first zone, by name, that offers the instance type. */
-async function subnetFor(cli: AwsCli, vpcId: string, instanceType: string): Promise<Placement['subnet']> {
-  const [{ Subnets }, { InstanceTypeOfferings }] = await Promise.all([
-    cli.call<{ Subnets?: Array<{ SubnetId: string; AvailabilityZone: string }> }>('ec2', 'describe-subnets', {
-      Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'default-for-az', Values: ['true'] }],
-    }),
-    cli.call<{ InstanceTypeOfferings?: Array<{ Location: string }> }>('ec2', 'describe-instance-type-offerings', {
+async function subnetFor(stack: Stack, vpcId: string, instanceType: string): Promise<Subnet> {
+  const [subnets, { InstanceTypeOfferings }] = await Promise.all([
+    defaultSubnets(stack, vpcId),
+    stack.cli.call<{ InstanceTypeOfferings?: Array<{ Location: string }> }>('ec2', 'describe-instance-type-offerings', {
       LocationType: 'availability-zone',
       Filters: [{ Name: 'instance-type', Values: [instanceType] }],
     }),
   ]);
   const zones = new Set((InstanceTypeOfferings ?? []).map((offering) => offering.Location));
-  const subnet = (Subnets ?? []).sort((a, b) => a.AvailabilityZone.localeCompare(b.AvailabilityZone)).find((candidate) => zones.has(candidate.AvailabilityZone));
+  const subnet = subnets.find((candidate) => zones.has(candidate.AvailabilityZone));
   if (subnet === undefined) {
     throw new Ec2Error(`no default subnet of ${vpcId} is in a zone that offers ${instanceType} (${[...zones].join(', ') || 'none'}): choose another INSTANCE_TYPE`);
   }
@@ -68,10 +59,9 @@ async function resolveImage({ cli }: Stack, amiId: string | undefined): Promise<
 
 /** The VPC, subnet and AMI for an instance of this type, the type itself checked to suit the images. */
 export async function findPlacement(stack: Stack, instanceType: string, amiId: string | undefined): Promise<Placement> {
-  const { cli } = stack;
   const [, network, image] = await Promise.all([
     checkInstanceType(stack, instanceType),
-    defaultVpc(cli).then(async (vpcId) => ({ vpcId, subnet: await subnetFor(cli, vpcId, instanceType) })),
+    defaultVpcId(stack).then(async (vpcId) => ({ vpcId, subnet: await subnetFor(stack, vpcId, instanceType) })),
     resolveImage(stack, amiId),
   ]);
   return { ...network, image };

@@ -29,17 +29,31 @@ interface IpPermission {
   UserIdGroupPairs?: unknown[];
 }
 
-export async function defaultVpc({ cli, names }: Stack): Promise<{ vpcId: string; subnets: string[] }> {
-  const { Vpcs: vpcs } = await cli.call<{ Vpcs: Array<{ VpcId: string }> }>('ec2', 'describe-vpcs', { Filters: [{ Name: 'is-default', Values: ['true'] }] });
-  const vpcId = vpcs[0]?.VpcId;
+/** The region's default VPC; what the ECS tasks and the EC2 instance both run in. */
+export async function defaultVpcId({ cli, names }: Stack): Promise<string> {
+  const { Vpcs: vpcs } = await cli.call<{ Vpcs?: Array<{ VpcId: string }> }>('ec2', 'describe-vpcs', { Filters: [{ Name: 'is-default', Values: ['true'] }] });
+  const vpcId = vpcs?.[0]?.VpcId;
   if (vpcId === undefined) {
-    throw new DeployMissingError(`${names.region} has no default VPC: create one with aws ec2 create-default-vpc --region ${names.region}`);
+    throw new DeployMissingError(`${names.region} has no default VPC: create one with aws ec2 create-default-vpc --region ${names.region}, then run this again`);
   }
-  const { Subnets: subnets } = await cli.call<{ Subnets: Array<{ SubnetId: string }> }>('ec2', 'describe-subnets', {
+  return vpcId;
+}
+
+export interface Subnet { SubnetId: string; AvailabilityZone: string }
+
+/** The VPC's default (public) subnets, one per availability zone, by zone. */
+export async function defaultSubnets({ cli }: Stack, vpcId: string): Promise<Subnet[]> {
+  const { Subnets: subnets } = await cli.call<{ Subnets?: Subnet[] }>('ec2', 'describe-subnets', {
     Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'default-for-az', Values: ['true'] }],
   });
-  if (subnets.length === 0) throw new DeployMissingError(`the default VPC ${vpcId} has no default subnets: aws ec2 create-default-subnet --availability-zone <zone>`);
-  return { vpcId, subnets: subnets.map((subnet) => subnet.SubnetId).sort() };
+  if (subnets === undefined || subnets.length === 0) throw new DeployMissingError(`the default VPC ${vpcId} has no default subnets: aws ec2 create-default-subnet --availability-zone <zone>`);
+  return subnets.sort((a, b) => a.AvailabilityZone.localeCompare(b.AvailabilityZone));
+}
+
+/** The default VPC and all its default subnets: where the ECS tasks run. */
+export async function defaultVpc(stack: Stack): Promise<{ vpcId: string; subnets: string[] }> {
+  const vpcId = await defaultVpcId(stack);
+  return { vpcId, subnets: (await defaultSubnets(stack, vpcId)).map((subnet) => subnet.SubnetId).sort() };
 }
 
 async function findGroup({ cli }: Stack, name: string, vpcId?: string): Promise<SecurityGroup | undefined> {
