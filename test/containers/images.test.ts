@@ -269,7 +269,7 @@ test('the worker image: no HEALTHCHECK; it polls the local stack and, on docker 
   assert.equal(stopped.exitCode, 0);
   assert.ok(stopped.seconds < 20, `${stopped.seconds} s: past the drain timeout`);
   const logs = await docker(['logs', name]);
-  assert.match(logs, /"signal":"SIGTERM".*"msg":"stopping"/);
+  assert.match(logs, /"signal":"SIGTERM".*"msg":"shutting down"/);
   assert.match(logs, /"msg":"stopped"/);
 });
 
