@@ -180,13 +180,14 @@ test('the built handler, imported in a fresh process, marks a job FAILED_FINAL w
   assert.ok(logs.some((line) => line.component === 'dlq-lambda' && line.jobId === job.jobId && line.messageId === messageId));
 });
 
-test('a cold start without DDB_TABLE fails at import, naming the variable', async () => {
+test('a cold start without DDB_TABLE fails at import, naming the variable, with the error\'s own class name despite minifying', async () => {
   const env = lambdaEnv({});
   delete env.DDB_TABLE;
 
   await assert.rejects(invokeBundle({ Records: [] }, env), (err: { code?: number; stderr?: string }) => {
     assert.notEqual(err.code, 0);
     assert.match(err.stderr ?? '', /DDB_TABLE is missing/);
+    assert.match(err.stderr ?? '', /ConfigError/);
     return true;
   });
 });

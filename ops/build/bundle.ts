@@ -87,6 +87,9 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
     outfile,
     bundle: true,
     minify: component.minify,
+    // Minified names would reach the logs: an error logged by its class name must say ConfigError,
+    // not the one letter the minifier gave the class.
+    keepNames: true,
     format: 'esm',
     platform: 'node',
     target: 'node24',
