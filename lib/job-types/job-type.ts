@@ -9,8 +9,9 @@ export interface JobContext {
 
 /**
  * A kind of work. The API validates a payload against `payloadSchema` (the OpenAPI document's
- * payload schemas are assembled from these, api/openapi/openapi-document.ts); the worker calls `run` with a
- * payload the API validated. A thrown error fails the attempt; the returned value is the job's result.
+ * payload schemas are assembled from these, api/openapi/openapi-document.ts); the worker calls
+ * `run` with a payload the API validated. A thrown error fails the attempt; the returned value is
+ * the job's result.
  */
 export interface JobType {
   readonly name: string;
