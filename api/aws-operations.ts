@@ -12,6 +12,10 @@ export const API_OPERATIONS = {
     PutItem: ['table'],
     // GET /jobs/{id}; and a duplicate POST reads the existing job when the failed condition returned none.
     GetItem: ['table'],
+    // POST /jobs/{id}/cancel and /retry move the job, conditionally (lib/jobs/store.ts cancel, retry).
+    UpdateItem: ['table'],
+    // GET /jobs pages through the list indexes (lib/jobs/list.ts).
+    Query: ['indexes'],
     // /readyz proves the table answers (api/readiness.ts).
     DescribeTable: ['table'],
   },

@@ -1,7 +1,7 @@
 import { ConfigError } from '../lib/errors.ts';
 import { flag, integer, LOG_LEVELS, oneOf, optional, readSettings, setting, text, url, type SettingsOf } from '../lib/config.ts';
 import type { AccessSettings } from './access/access.ts';
-import { parseApiKeyHashes } from './access/auth.ts';
+import { isClientName, parseApiKeyHashes, type ApiKeyHash } from './access/auth.ts';
 
 /** Where the api listens, what it serves from, and its limits. */
 export const API_SETTINGS = {
@@ -14,6 +14,10 @@ export const API_SETTINGS = {
   maxBodyBytes: setting('MAX_BODY_BYTES', integer('largest POST /jobs body accepted, in bytes', 65_536, 1_024, 262_144)),
   shutdownGraceMs: setting('SHUTDOWN_GRACE_MS', integer('how long in-flight requests may finish after SIGTERM before connections are cut', 10_000, 0, 600_000)),
   awsTimeoutMs: setting('AWS_TIMEOUT_MS', integer('time limit of one DynamoDB or SQS attempt, connecting included, in ms', 2_000, 100, 60_000)),
+  cursorSecret: setting('CURSOR_SECRET', optional(
+    text('the key that signs GET /jobs cursors, so a client cannot forge or alter one; the same on every api instance'),
+    'derived from API_KEY_HASHES, which every instance shares',
+  )),
   awsMaxAttempts: setting('AWS_MAX_ATTEMPTS', integer('attempts per DynamoDB or SQS call, the first included', 2, 1, 10)),
 };
 
@@ -22,6 +26,10 @@ export const ACCESS_SETTINGS = {
   keyHashes: setting('API_KEY_HASHES', optional(
     text('the API keys\' SHA-256 hashes, <client>:<hex>,...: `node api/keys.ts new <client>` makes a key and its entry'),
     'none: required unless AUTH_DISABLED=true',
+  )),
+  adminClients: setting('API_ADMIN_CLIENTS', optional(
+    text('clients (comma-separated names from API_KEY_HASHES, or dev with AUTH_DISABLED) that see and act on every client\'s jobs'),
+    'none: every client sees only its own jobs',
   )),
   authDisabled: setting('AUTH_DISABLED', flag('true serves /jobs without any API key: for development only, never in production', false)),
   perSecond: setting('RATE_LIMIT_PER_SECOND', integer('requests per second each client may make to /jobs, per api instance', 50, 1, 100_000)),
@@ -42,16 +50,24 @@ export function readApiConfig(env: Record<string, string | undefined>): ApiConfi
  */
 export function readAccessConfig(env: Record<string, string | undefined>): AccessSettings {
   const raw = readSettings(env, ACCESS_SETTINGS);
+  const admins = raw.adminClients === undefined ? [] : raw.adminClients.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const badAdmin = admins.find((name) => !isClientName(name));
+  if (badAdmin !== undefined) throw new ConfigError(`Invalid configuration:\n  - API_ADMIN_CLIENTS names "${badAdmin.slice(0, 64)}", which is not a client name (1 to 64 of A-Z a-z 0-9 . _ -)`);
+  const withAdmins = admins.length > 0 ? { admins } : {};
   if (raw.authDisabled) {
     if (raw.keyHashes !== undefined) throw new ConfigError('Invalid configuration:\n  - AUTH_DISABLED=true and API_KEY_HASHES are both set: keys are for production, the switch for development; set one');
-    return { disabled: true };
+    return { disabled: true, ...withAdmins };
   }
   if (raw.keyHashes === undefined) {
     throw new ConfigError('Invalid configuration:\n  - API_KEY_HASHES is missing: the api serves /jobs only to holders of an API key (`node api/keys.ts new <client>` makes one); AUTH_DISABLED=true turns authentication off, for development only');
   }
+  let keys: ApiKeyHash[];
   try {
-    return { disabled: false, keys: parseApiKeyHashes(raw.keyHashes), rateLimit: { perSecond: raw.perSecond, burst: raw.burst } };
+    keys = parseApiKeyHashes(raw.keyHashes);
   } catch (err) {
     throw new ConfigError(`Invalid configuration:\n  - API_KEY_HASHES ${(err as Error).message}`);
   }
+  const unknown = admins.find((name) => !keys.some((key) => key.client === name));
+  if (unknown !== undefined) throw new ConfigError(`Invalid configuration:\n  - API_ADMIN_CLIENTS names ${unknown}, which no key in API_KEY_HASHES belongs to`);
+  return { disabled: false, keys, rateLimit: { perSecond: raw.perSecond, burst: raw.burst }, ...withAdmins };
 }

@@ -24,7 +24,12 @@ void runComponent('api', () => {
     ...createApiDependencies({ dynamodb: aws.dynamodb, sqs: aws.sqs, table: config.table, queueUrl: config.queueUrl }),
     logger,
     access,
-    config: { maxBodyBytes: config.maxBodyBytes, shutdownGraceMs: config.shutdownGraceMs },
+    config: {
+      maxBodyBytes: config.maxBodyBytes,
+      shutdownGraceMs: config.shutdownGraceMs,
+      // Every instance reads the same API_KEY_HASHES, so a cursor one made another accepts.
+      cursorSecret: config.cursorSecret ?? process.env.API_KEY_HASHES,
+    },
   });
 
   async function stop(): Promise<void> {

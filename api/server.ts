@@ -6,11 +6,17 @@ import type { ApiDependencies } from './dependencies.ts';
 import { createHttpServer, DEFAULT_HTTP_TIMEOUTS, expectsContinue, type HttpTimeouts } from './http/http-server.ts';
 import { createRequestHandler } from './http/request-handler.ts';
 import { healthRoutes } from './routes/health.ts';
+import { jobControlRoutes } from './routes/job-control.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { createCursorCodec } from './routes/list-cursor.ts';
+import { listJobsHandler } from './routes/list-jobs.ts';
 import { openApiRoute } from './routes/openapi.ts';
 import { createValidators } from './openapi/validation.ts';
 
-export type ApiServerConfig = Pick<ApiConfig, 'maxBodyBytes' | 'shutdownGraceMs'> & Partial<HttpTimeouts>;
+export type ApiServerConfig = Pick<ApiConfig, 'maxBodyBytes' | 'shutdownGraceMs'> & Partial<HttpTimeouts> & {
+  /** Signs list cursors (CURSOR_SECRET, or what main.ts derives); a fixed development value by default. */
+  cursorSecret?: string;
+};
 
 export interface ApiOptions extends ApiDependencies {
   logger: Logger;
@@ -30,16 +36,24 @@ export interface Api {
   shutdown(): Promise<void>;
 }
 
+const DEV_CURSOR_SECRET = 'jobsys-development';
+
 /** The API's routes on their dependencies, served by a node:http server; no process globals: main.ts wires it to the process. */
 export function createApi(options: ApiOptions): Api {
   const { logger, config } = options;
-  const guarded = jobRoutes({
-    store: options.store,
-    publisher: options.publisher,
-    validators: createValidators(),
-    maxBodyBytes: config.maxBodyBytes,
-    expectsContinue: (ctx) => expectsContinue(ctx.req),
-  });
+  const validators = createValidators();
+  const guarded = [
+    // Before jobRoutes: its /jobs/{jobId} would take /jobs/{jobId}/cancel as an odd id.
+    ...jobControlRoutes({ store: options.store, publisher: options.publisher }),
+    ...jobRoutes({
+      store: options.store,
+      publisher: options.publisher,
+      validators,
+      maxBodyBytes: config.maxBodyBytes,
+      expectsContinue: (ctx) => expectsContinue(ctx.req),
+      listJobs: listJobsHandler({ store: options.store, validators, cursors: createCursorCodec(config.cursorSecret ?? DEV_CURSOR_SECRET) }),
+    }),
+  ];
   const routes = [
     ...guarded,
     ...healthRoutes({

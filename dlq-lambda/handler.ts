@@ -32,6 +32,8 @@ export const DLQ_OUTCOMES = {
   already_succeeded: 'done',
   /** The job is FAILED_FINAL already: the incident that made it so exists. */
   already_final: 'done',
+  /** A client cancelled the job: a cancelled job's leftover message records nothing and changes nothing. */
+  already_cancelled: 'done',
   /** A worker still runs the job under a live lease: it may yet succeed. */
   lease_live: 'retry',
   /** The job is marked FAILED_FINAL, its incident written. */
@@ -40,6 +42,8 @@ export const DLQ_OUTCOMES = {
   final_meanwhile: 'done',
   /** The job succeeded between the read and the write; its incident stays as a record. */
   succeeded_meanwhile: 'done',
+  /** A client cancelled the job between the read and the write; its incident stays as a record. */
+  cancelled_meanwhile: 'done',
   /** A worker leased the job between the read and the write. */
   leased_meanwhile: 'retry',
   /** The job vanished between the read and the write; the incident records the message. */
@@ -107,6 +111,7 @@ export function createHandler(dependencies: HandlerDependencies): DlqHandler {
     if (job.status === 'SUCCEEDED') return outcome(log, 'already_succeeded', 'info', 'job succeeded already: a leftover duplicate message');
     // The incident that made it final exists already: writing ours would leave two for one job.
     if (job.status === 'FAILED_FINAL') return outcome(log, 'already_final', 'info', 'job is FAILED_FINAL already', { incidentId: job.incidentId });
+    if (job.status === 'CANCELLED') return outcome(log, 'already_cancelled', 'info', 'job was cancelled: nothing to record');
     // Checked before the incident is written, so a job that may yet succeed gets no incident.
     if (isLeaseLive(job, now())) {
       return outcome(log, 'lease_live', 'warn', 'a worker still runs the job: retry later', { leaseExpiresAt: job.leaseExpiresAt });
@@ -116,13 +121,15 @@ export function createHandler(dependencies: HandlerDependencies): DlqHandler {
     const error = job.error ?? neverFailedError(job);
     // The incident first: a FAILED_FINAL job's incidentId then always names an incident that exists.
     await store.putIncident({ ...incidentBase(record, incidentId), jobId: job.jobId, reason: RETRIES_EXHAUSTED, error, traceId: message.traceId });
-    switch (await store.failFinal(job.jobId, incidentId, error)) {
+    switch (await store.failFinal(job, incidentId, error)) {
       case 'marked':
         return outcome(log, 'job_failed_final', 'warn', 'job marked FAILED_FINAL', { incidentId, error: { code: error.code, attempt: error.attempt } });
       case 'already-final':
         return outcome(log, 'final_meanwhile', 'info', 'job became FAILED_FINAL meanwhile');
       case 'succeeded':
         return outcome(log, 'succeeded_meanwhile', 'warn', 'job succeeded meanwhile; its incident stays as a record', { incidentId });
+      case 'cancelled':
+        return outcome(log, 'cancelled_meanwhile', 'warn', 'job was cancelled meanwhile; its incident stays as a record', { incidentId });
       case 'running':
         return outcome(log, 'leased_meanwhile', 'warn', 'a worker took the job meanwhile: retry later', { incidentId });
       case 'missing':

@@ -36,3 +36,13 @@ export class RetriesExhaustedError extends JobsysError {
     super('the message reached the DLQ without a failed attempt');
   }
 }
+
+/** A job changed under every one of a cancel's conditional writes: the client may try again. */
+export class JobContendedError extends JobsysError {
+  static override readonly code = 'JOBSYS_JOB_CONTENDED';
+  override readonly retryable = true;
+
+  constructor(jobId: string) {
+    super(`job ${jobId} kept changing while it was being cancelled`);
+  }
+}

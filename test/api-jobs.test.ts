@@ -55,7 +55,8 @@ test('POST /jobs answers 202 with the PENDING job and its Location, stores it, a
   assert.match(job.jobId, UUID);
   assert.equal(res.headers.location, `/jobs/${job.jobId}`);
   assert.equal(res.headers['idempotent-replayed'], undefined);
-  assert.deepEqual(Object.keys(job).sort(), ['attempts', 'createdAt', 'jobId', 'status', 'traceId', 'type', 'updatedAt']);
+  assert.deepEqual(Object.keys(job).sort(), ['attempts', 'createdAt', 'history', 'jobId', 'owner', 'retries', 'status', 'traceId', 'type', 'updatedAt']);
+  assert.deepEqual([job.owner, job.retries, job.history], ['dev', 0, []], 'with authentication off every job is the dev client\'s');
   assert.equal(job.type, 'transform');
   assert.equal(job.status, 'PENDING');
   assert.equal(job.attempts, 0);
@@ -103,7 +104,7 @@ test('the same Idempotency-Key and request twice give the same job, the second m
   const second = await post(body, { 'idempotency-key': key });
   assert.equal(first.status, 202);
   assert.equal(second.status, 202);
-  assert.equal(first.json.jobId, jobIdForIdempotencyKey(key));
+  assert.equal(first.json.jobId, jobIdForIdempotencyKey('dev', key));
   assert.deepEqual(second.json, first.json);
   assert.equal(first.headers['idempotent-replayed'], undefined);
   assert.equal(second.headers['idempotent-replayed'], 'true');
@@ -124,7 +125,7 @@ test('an Idempotency-Key as a quoted string is the same key as bare, and key ord
   assert.equal(again.json.jobId, first.json.jobId);
   assert.equal(again.headers['idempotent-replayed'], 'true');
   const escaped = await post({ type: 'transform', payload: { text: 'escapes' } }, { 'idempotency-key': '"a\\"b\\\\c"' });
-  assert.equal(escaped.json.jobId, jobIdForIdempotencyKey('a"b\\c'));
+  assert.equal(escaped.json.jobId, jobIdForIdempotencyKey('dev', 'a"b\\c'));
   await drainQueue(stack);
 }));
 
@@ -134,10 +135,10 @@ test('20 concurrent requests with one Idempotency-Key make exactly one job and o
   const body = { type: 'transform', payload: payloadOf('race') };
   const responses = await Promise.all(Array.from({ length: 20 }, () => post(body, { 'idempotency-key': key })));
   assert.deepEqual(new Set(responses.map((r) => r.status)), new Set([202]));
-  assert.deepEqual(new Set(responses.map((r) => r.json.jobId)), new Set([jobIdForIdempotencyKey(key)]));
+  assert.deepEqual(new Set(responses.map((r) => r.json.jobId)), new Set([jobIdForIdempotencyKey('dev', key)]));
   assert.equal(responses.filter((r) => r.headers['idempotent-replayed'] === undefined).length, 1, 'exactly one created it');
   const messages = await drainQueue(stack);
-  assert.deepEqual(messages.map((m) => m.jobId), [jobIdForIdempotencyKey(key)]);
+  assert.deepEqual(messages.map((m) => m.jobId), [jobIdForIdempotencyKey('dev', key)]);
 }));
 
 test('the same Idempotency-Key with another request answers 422 and changes nothing', checkingConformance(async () => {
@@ -272,7 +273,8 @@ test('unknown routes answer 404, other methods on a known route 405 with Allow',
   assertProblem(await api.request('GET', '/jobs/'), 404, 'not-found', /No such resource/);
   assertProblem(await api.request('GET', '/JOBS'), 404, 'not-found', /No such resource/);
   const cases: Array<[string, string, string]> = [
-    ['GET', '/jobs', 'POST'], ['DELETE', '/jobs/3f0e7a52-9c1b-4d2e-8f6a-0b1c2d3e4f50', 'GET'], ['POST', '/healthz', 'GET'],
+    ['PUT', '/jobs', 'GET, POST'], ['DELETE', '/jobs/3f0e7a52-9c1b-4d2e-8f6a-0b1c2d3e4f50', 'GET'],
+    ['GET', '/jobs/3f0e7a52-9c1b-4d2e-8f6a-0b1c2d3e4f50/cancel', 'POST'], ['PUT', '/jobs/3f0e7a52-9c1b-4d2e-8f6a-0b1c2d3e4f50/retry', 'POST'], ['POST', '/healthz', 'GET'],
     ['PUT', '/readyz', 'GET'], ['DELETE', '/openapi.json', 'GET'],
   ];
   for (const [method, path, allow] of cases) {

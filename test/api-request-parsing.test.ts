@@ -70,7 +70,7 @@ test('readApiConfig: defaults, and every bad variable at once', () => {
   const config = readApiConfig({ DDB_TABLE: 'jobs', SQS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs' });
   assert.deepEqual(config, {
     port: 8080, host: '0.0.0.0', table: 'jobs', queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs', logLevel: 'info',
-    maxBodyBytes: 65_536, shutdownGraceMs: 10_000, awsTimeoutMs: 2_000, awsMaxAttempts: 2,
+    maxBodyBytes: 65_536, shutdownGraceMs: 10_000, awsTimeoutMs: 2_000, awsMaxAttempts: 2, cursorSecret: undefined,
   });
   assert.throws(() => readApiConfig({ SQS_QUEUE_URL: 'not a url', LOG_LEVEL: 'loud', SHUTDOWN_GRACE_MS: '-1', AWS_MAX_ATTEMPTS: '0' }), (err: unknown) => {
     assert.ok(err instanceof ConfigError);
@@ -88,7 +88,7 @@ test('the conformance check itself catches an undocumented status, a body or hea
     { method: 'GET', path: '/healthz', status: 200, headers: { 'content-type': 'application/json' }, text: '{"status":"ok"}' },
     { method: 'POST', path: '/jobs', status: 202, headers: { ...ok, location: '/elsewhere' }, text: '{}' },
     { method: 'GET', path: '/readyz', status: 503, headers: { 'x-request-id': 'r1', 'content-type': 'application/problem+json' }, text: problem(503) },
-    { method: 'GET', path: '/jobs', status: 405, headers: { 'x-request-id': 'r1', 'content-type': 'application/problem+json' }, text: problem(405) },
+    { method: 'PUT', path: '/jobs', status: 405, headers: { 'x-request-id': 'r1', 'content-type': 'application/problem+json' }, text: problem(405) },
     { method: 'POST', path: '/jobs', status: 202, headers: { ...ok, location: '/jobs/3f0e7a52-9c1b-4d2e-8f6a-0b1c2d3e4f50' }, text: '{"jobId":"3f0e7a52-9c1b-4d2e-8f6a-0b1c2d3e4f50","type":"transform","status":"PENDING","createdAt":"2024-01-01T00:00:00.000Z","updatedAt":"2024-01-01T00:00:00.000Z","attempts":0,"traceId":"4bf92f3577b34da6a3ce929d0e0e4736"}', requestBody: '{"type":"transform","payload":{}}' },
   ]);
   const expected = [
@@ -98,7 +98,7 @@ test('the conformance check itself catches an undocumented status, a body or hea
     /POST \/jobs → 202: body does not match/,
     /POST \/jobs → 202: header Location/,
     /GET \/readyz → 503: required header Retry-After missing/,
-    /GET \/jobs → 405: 405 without Allow/,
+    /PUT \/jobs → 405: 405 without Allow/,
     /POST \/jobs → 202: accepted a body CreateJobRequest refuses/,
   ];
   for (const pattern of expected) assert.ok(problems.some((p) => pattern.test(p)), `${pattern} not in:\n${problems.join('\n')}`);

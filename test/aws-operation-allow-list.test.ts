@@ -230,6 +230,7 @@ async function exercise(system: Awaited<ReturnType<typeof startRecordedSystem>>)
   await system.store.create({
     jobId: lostJobId, type: 'transform', status: 'PENDING', payload, payloadHash: sha256Hex(canonicalJson(payload)),
     requestHash: sha256Hex(canonicalJson({ type: 'transform', payload })), traceId: 'a'.repeat(32), createdAt: at, updatedAt: at, attempts: 0,
+    owner: 'dev', runs: 0, retries: 0, attemptsBeforeRetry: 0, history: [],
   });
   assert.equal((await fetch(`${system.apiUrl}/readyz`)).status, 200);
 
@@ -237,6 +238,10 @@ async function exercise(system: Awaited<ReturnType<typeof startRecordedSystem>>)
   assert.equal((await waitForStatus(system.apiUrl, String(flaky.body.jobId), ['SUCCEEDED', 'FAILED_FINAL'])).status, 'SUCCEEDED');
   assert.equal((await waitForStatus(system.apiUrl, lostJobId, ['SUCCEEDED', 'FAILED_FINAL'])).status, 'SUCCEEDED');
   assert.equal((await waitForStatus(system.apiUrl, String(doomed.body.jobId), ['SUCCEEDED', 'FAILED_FINAL'], 60_000)).status, 'FAILED_FINAL');
+  // Job control: a list (Query on the list indexes), then a retry and a cancel (conditional UpdateItems).
+  assert.equal((await fetch(`${system.apiUrl}/jobs?limit=5`)).status, 200);
+  assert.equal((await fetch(`${system.apiUrl}/jobs/${String(doomed.body.jobId)}/retry`, { method: 'POST' })).status, 202);
+  assert.ok([200, 202].includes((await fetch(`${system.apiUrl}/jobs/${String(doomed.body.jobId)}/cancel`, { method: 'POST' })).status));
   await system.waitFor(() => system.logs.some(({ component, line }) => component === 'worker' && String(line.msg).startsWith('poison message')), 'the worker dead-lettering the poison message');
   // Deletes come after the outcome is written.
   await system.waitFor(() => system.seen.worker.has('DeleteMessageBatch'), 'the worker deleting a finished message');

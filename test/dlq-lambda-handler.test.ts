@@ -239,11 +239,11 @@ test('a DynamoDB failure for one record reports exactly that record; the others 
   const [ok, broken] = [await jobIn('RETRYING'), await jobIn('RETRYING')];
   const throttling: JobStore = {
     ...store,
-    failFinal: (jobId, incidentId, error) => (jobId === broken.jobId
+    failFinal: (job, incidentId, error) => (job.jobId === broken.jobId
       ? Promise.reject(new AwsServiceError('Rate of requests exceeds the allowed throughput', {
         awsCode: 'ProvisionedThroughputExceededException', statusCode: 400, service: 'dynamodb', operation: 'UpdateItem', retryable: true,
       }))
-      : store.failFinal(jobId, incidentId, error)),
+      : store.failFinal(job, incidentId, error)),
   };
   const [okRecord, brokenRecord] = [recordFor(ok), recordFor(broken)];
 

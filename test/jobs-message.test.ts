@@ -25,10 +25,11 @@ test('anything else is a poison message, with the reason', () => {
   }
 });
 
-test('an idempotency key always names the same job id, a valid UUID distinct per key', () => {
-  const a = jobIdForIdempotencyKey('order-42');
-  assert.equal(a, jobIdForIdempotencyKey('order-42'));
-  assert.notEqual(a, jobIdForIdempotencyKey('order-43'));
+test('an idempotency key always names the same job id for one client, a valid UUID distinct per key and per client', () => {
+  const a = jobIdForIdempotencyKey('client-a', 'order-42');
+  assert.equal(a, jobIdForIdempotencyKey('client-a', 'order-42'));
+  assert.notEqual(a, jobIdForIdempotencyKey('client-a', 'order-43'));
+  assert.notEqual(a, jobIdForIdempotencyKey('client-b', 'order-42'));
   assert.ok(isJobId(a));
   assert.equal(a[14], '8', 'UUID version 8');
   assert.ok(isJobId(newJobId()));

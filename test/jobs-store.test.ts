@@ -32,9 +32,24 @@ function newJob(overrides: Partial<Job> = {}): Job {
   return {
     jobId: newJobId(), type: 'transform', status: 'PENDING', payload: { text: 'hi', n: 2 ** 60 },
     payloadHash: 'a'.repeat(64), requestHash: 'b'.repeat(64), traceId: 'c'.repeat(32),
-    createdAt: at, updatedAt: at, attempts: 0, ...overrides,
+    createdAt: at, updatedAt: at, attempts: 0, owner: 'client-a', runs: 0, retries: 0, attemptsBeforeRetry: 0, history: [], ...overrides,
   };
 }
+
+/** acquireLease on the job as it is stored now, as a worker reads it just before. */
+async function lease(jobId: string, worker: string, leaseMs: number, maxAttempts: number) {
+  const read = await store.get(jobId, { consistent: true });
+  if (!read) throw new Error(`no job ${jobId}`);
+  return store.acquireLease(read, worker, leaseMs, maxAttempts);
+}
+
+/** The handle of the job's newest run, as its lease holder has it. */
+async function held(jobId: string) {
+  const read = await store.get(jobId, { consistent: true });
+  return { jobId, owner: read?.owner ?? 'client-a', run: read?.runs ?? 0 };
+}
+
+const keyOf = (jobId: string) => ({ jobId, owner: 'client-a' });
 
 const failure = (attempt: number): JobError => ({ message: 'boom', code: 'JOBSYS_JOB_FAILED', attempt, at: new Date(clock).toISOString() });
 
@@ -50,7 +65,7 @@ test('create writes once; a second create of the same id returns the existing jo
 test('two workers race for a lease: exactly one wins, attempts counts 1', async () => {
   const job = newJob();
   await store.create(job);
-  const [a, b] = await Promise.all([store.acquireLease(job.jobId, 'w1', 30_000, 3), store.acquireLease(job.jobId, 'w2', 30_000, 3)]);
+  const [a, b] = await Promise.all([lease(job.jobId, 'w1', 30_000, 3), lease(job.jobId, 'w2', 30_000, 3)]);
   assert.equal([a, b].filter((o) => o.acquired).length, 1);
   const loser = a.acquired ? b : a;
   assert.equal(!loser.acquired && loser.current?.status, 'RUNNING');
@@ -62,12 +77,12 @@ test('two workers race for a lease: exactly one wins, attempts counts 1', async 
 test('an expired lease can be taken over, and the old owner then loses its writes', async () => {
   const job = newJob();
   await store.create(job);
-  assert.ok((await store.acquireLease(job.jobId, 'slow', 1_000, 3)).acquired);
+  assert.ok((await lease(job.jobId, 'slow', 1_000, 3)).acquired);
   clock += 2_000;
-  assert.ok((await store.acquireLease(job.jobId, 'fresh', 30_000, 3)).acquired);
-  assert.equal(await store.succeed(job.jobId, 'slow', { late: true }), false);
-  assert.equal(await store.extendLease(job.jobId, 'slow', 30_000), false);
-  assert.equal(await store.succeed(job.jobId, 'fresh', { output: 'OK' }), true);
+  assert.ok((await lease(job.jobId, 'fresh', 30_000, 3)).acquired);
+  assert.equal(await store.succeed(await held(job.jobId), 'slow', { late: true }), 'lost');
+  assert.equal(await store.extendLease(await held(job.jobId), 'slow', 30_000), 'lost');
+  assert.equal(await store.succeed(await held(job.jobId), 'fresh', { output: 'OK' }), 'done');
   const done = await store.get(job.jobId, { consistent: true });
   assert.equal(done?.status, 'SUCCEEDED');
   assert.deepEqual(done?.result, { output: 'OK' });
@@ -77,24 +92,24 @@ test('an expired lease can be taken over, and the old owner then loses its write
 test('at the instant a lease expires it is over for every write: another worker may take it, and failFinal may end the job', async () => {
   const job = newJob();
   await store.create(job);
-  const taken = await store.acquireLease(job.jobId, 'first', 1_000, 3);
+  const taken = await lease(job.jobId, 'first', 1_000, 3);
   assert.ok(taken.acquired && isLeaseLive(taken.job, clock));
   clock += 1_000;
   assert.equal(isLeaseLive(taken.job, clock), false);
-  assert.ok((await store.acquireLease(job.jobId, 'second', 1_000, 3)).acquired, 'taken over at the instant of expiry');
-  assert.equal(await store.failFinal(job.jobId, 'inc-live', failure(1)), 'running', 'the new lease is live');
+  assert.ok((await lease(job.jobId, 'second', 1_000, 3)).acquired, 'taken over at the instant of expiry');
+  assert.equal(await store.failFinal(keyOf(job.jobId), 'inc-live', failure(1)), 'running', 'the new lease is live');
   clock += 1_000;
-  assert.equal(await store.failFinal(job.jobId, 'inc-live', failure(1)), 'marked', 'ended at the instant of expiry');
+  assert.equal(await store.failFinal(keyOf(job.jobId), 'inc-live', failure(1)), 'marked', 'ended at the instant of expiry');
 });
 
 test('a failed attempt goes to RETRYING with the error; attempts stop at the limit', async () => {
   const job = newJob();
   await store.create(job);
   for (let attempt = 1; attempt <= 2; attempt++) {
-    assert.ok((await store.acquireLease(job.jobId, 'w', 30_000, 2)).acquired);
-    assert.equal(await store.failAttempt(job.jobId, 'w', failure(attempt)), true);
+    assert.ok((await lease(job.jobId, 'w', 30_000, 2)).acquired);
+    assert.equal(await store.failAttempt(await held(job.jobId), 'w', failure(attempt)), 'done');
   }
-  const outcome = await store.acquireLease(job.jobId, 'w', 30_000, 2);
+  const outcome = await lease(job.jobId, 'w', 30_000, 2);
   assert.equal(outcome.acquired, false);
   const stored = await store.get(job.jobId, { consistent: true });
   assert.equal(stored?.status, 'RETRYING');
@@ -105,38 +120,38 @@ test('a failed attempt goes to RETRYING with the error; attempts stop at the lim
 test('release gives the attempt back and lets another worker start at once', async () => {
   const job = newJob();
   await store.create(job);
-  await store.acquireLease(job.jobId, 'leaving', 30_000, 3);
-  assert.equal(await store.release(job.jobId, 'leaving'), true);
+  await lease(job.jobId, 'leaving', 30_000, 3);
+  assert.equal(await store.release(await held(job.jobId), 'leaving'), 'done');
   const released = await store.get(job.jobId, { consistent: true });
   assert.equal(released?.status, 'RETRYING');
   assert.equal(released?.attempts, 0);
-  assert.ok((await store.acquireLease(job.jobId, 'next', 30_000, 3)).acquired);
+  assert.ok((await lease(job.jobId, 'next', 30_000, 3)).acquired);
 });
 
 test('a terminal state is never overwritten', async () => {
   const job = newJob();
   await store.create(job);
-  await store.acquireLease(job.jobId, 'w', 30_000, 3);
-  await store.succeed(job.jobId, 'w', { ok: 1 });
-  assert.equal((await store.acquireLease(job.jobId, 'w2', 30_000, 3)).acquired, false);
-  assert.equal(await store.failAttempt(job.jobId, 'w', failure(1)), false);
-  assert.equal(await store.failFinal(job.jobId, 'inc-1', failure(1)), 'succeeded');
+  await lease(job.jobId, 'w', 30_000, 3);
+  await store.succeed(await held(job.jobId), 'w', { ok: 1 });
+  assert.equal((await lease(job.jobId, 'w2', 30_000, 3)).acquired, false);
+  assert.equal(await store.failAttempt(await held(job.jobId), 'w', failure(1)), 'lost');
+  assert.equal(await store.failFinal(keyOf(job.jobId), 'inc-1', failure(1)), 'succeeded');
   assert.equal((await store.get(job.jobId, { consistent: true }))?.status, 'SUCCEEDED');
 });
 
 test('failFinal marks once, keeps the last error, and waits for a live lease', async () => {
   const job = newJob();
   await store.create(job);
-  await store.acquireLease(job.jobId, 'w', 30_000, 3);
-  assert.equal(await store.failFinal(job.jobId, 'inc-2', failure(9)), 'running');
-  await store.failAttempt(job.jobId, 'w', failure(1));
-  assert.equal(await store.failFinal(job.jobId, 'inc-2', failure(9)), 'marked');
-  assert.equal(await store.failFinal(job.jobId, 'inc-2', failure(9)), 'already-final');
+  await lease(job.jobId, 'w', 30_000, 3);
+  assert.equal(await store.failFinal(keyOf(job.jobId), 'inc-2', failure(9)), 'running');
+  await store.failAttempt(await held(job.jobId), 'w', failure(1));
+  assert.equal(await store.failFinal(keyOf(job.jobId), 'inc-2', failure(9)), 'marked');
+  assert.equal(await store.failFinal(keyOf(job.jobId), 'inc-2', failure(9)), 'already-final');
   const final = await store.get(job.jobId, { consistent: true });
   assert.equal(final?.status, 'FAILED_FINAL');
   assert.equal(final?.incidentId, 'inc-2');
   assert.equal(final?.error?.attempt, 1);
-  assert.equal(await store.failFinal(newJobId(), 'inc-3', failure(1)), 'missing');
+  assert.equal(await store.failFinal(keyOf(newJobId()), 'inc-3', failure(1)), 'missing');
 });
 
 test('incidents are written once and read back', async () => {
@@ -151,7 +166,7 @@ test('stalePending lists only jobs still PENDING from before the cutoff, and cla
   const fresh = newJob();
   const started = newJob({ createdAt: new Date(clock - 120_000).toISOString() });
   for (const job of [old, fresh, started]) await store.create(job);
-  await store.acquireLease(started.jobId, 'w', 30_000, 3);
+  await lease(started.jobId, 'w', 30_000, 3);
   const stale = await store.stalePending(new Date(clock - 60_000).toISOString(), 100);
   const ids = stale.map((job) => job.jobId);
   assert.ok(ids.includes(old.jobId));

@@ -27,6 +27,7 @@ test('readWorkerConfig: the documented defaults', () => {
     waitTimeSeconds: 20,
     visibilityTimeoutSeconds: undefined,
     leaseMs: undefined,
+    heartbeatMaxMs: 5_000,
     retryBaseSeconds: 2,
     retryMaxSeconds: 300,
     maxAttempts: undefined,
@@ -41,12 +42,12 @@ test('readWorkerConfig: the documented defaults', () => {
 test('readWorkerConfig: every variable can be set', () => {
   const config = readWorkerConfig({
     ...required, LOG_LEVEL: 'debug', WORKER_ID: 'w-1', WORKER_CONCURRENCY: '3', WAIT_TIME_SECONDS: '1', VISIBILITY_TIMEOUT_SECONDS: '30',
-    LEASE_MS: '25000', RETRY_BASE_SECONDS: '1', RETRY_MAX_SECONDS: '60', MAX_ATTEMPTS: '5', SWEEP_INTERVAL_MS: '200',
+    LEASE_MS: '25000', HEARTBEAT_MAX_MS: '2000', RETRY_BASE_SECONDS: '1', RETRY_MAX_SECONDS: '60', MAX_ATTEMPTS: '5', SWEEP_INTERVAL_MS: '200',
     STALE_PENDING_MS: '1000', DRAIN_TIMEOUT_MS: '3000',
   });
   assert.deepEqual(config, {
     queueUrl: required.SQS_QUEUE_URL, dlqUrl: required.DLQ_URL, table: 'jobs', logLevel: 'debug', workerId: 'w-1', concurrency: 3,
-    waitTimeSeconds: 1, visibilityTimeoutSeconds: 30, leaseMs: 25_000, retryBaseSeconds: 1, retryMaxSeconds: 60, maxAttempts: 5,
+    waitTimeSeconds: 1, visibilityTimeoutSeconds: 30, leaseMs: 25_000, heartbeatMaxMs: 2_000, retryBaseSeconds: 1, retryMaxSeconds: 60, maxAttempts: 5,
     sweepIntervalMs: 200, stalePendingMs: 1_000, drainTimeoutMs: 3_000,
   });
 });

@@ -1,3 +1,4 @@
+import { leaseAs } from './support/jobs.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -50,9 +51,10 @@ test('a heartbeat beats every third of the shorter of the visibility timeout and
   const beats: boolean[] = [];
   const heartbeat = startHeartbeat({
     sqs: { changeMessageVisibility: async (input) => { visibility.push(input.VisibilityTimeout); } },
-    store: { extendLease: async (_jobId, _owner, leaseMs) => { leases.push(leaseMs); return true; } },
-    queueUrl: 'q', receiptHandle: 'r', jobId: 'j', owner: 'o', visibilityTimeoutSeconds: 30, leaseMs: 12_000,
+    store: { extendLease: async (_held, _worker, leaseMs) => { leases.push(leaseMs); return 'done'; } },
+    queueUrl: 'q', receiptHandle: 'r', held: { jobId: 'j', owner: 'o', run: 1 }, worker: 'w', visibilityTimeoutSeconds: 30, leaseMs: 12_000, maxIntervalMs: 60_000,
     onBeat: (extended) => beats.push(extended), onLost: () => assert.fail('lost'), onError: (err) => assert.fail(String(err)),
+    onCancelRequested: () => assert.fail('no cancel was asked for'),
   });
   const settle = () => new Promise((resolve) => setImmediate(resolve));
   for (let n = 1; n <= 3; n++) {
@@ -67,6 +69,32 @@ test('a heartbeat beats every third of the shorter of the visibility timeout and
   t.mock.timers.tick(10_000);
   await settle();
   assert.deepEqual([beats, visibility, leases], [[true, true, true], [30, 30, 30], [12_000, 12_000, 12_000]], 'none after stop()');
+});
+
+test('a heartbeat beats at least every maxIntervalMs, and reports a requested cancel once while it goes on beating', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const beats: boolean[] = [];
+  let cancels = 0;
+  const heartbeat = startHeartbeat({
+    sqs: { changeMessageVisibility: async () => undefined },
+    store: { extendLease: async () => (beats.length >= 1 ? 'cancel-requested' : 'done') },
+    queueUrl: 'q', receiptHandle: 'r', held: { jobId: 'j', owner: 'o', run: 1 }, worker: 'w', visibilityTimeoutSeconds: 600, leaseMs: 600_000, maxIntervalMs: 5_000,
+    onBeat: (extended) => beats.push(extended), onLost: () => assert.fail('lost'), onError: (err) => assert.fail(String(err)),
+    onCancelRequested: () => { cancels++; },
+  });
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+  t.mock.timers.tick(4_999);
+  await settle();
+  assert.equal(beats.length, 0, 'not before maxIntervalMs, though a third of the lease is 200 s');
+  t.mock.timers.tick(1);
+  await settle();
+  assert.deepEqual([beats.length, cancels], [1, 0]);
+  for (let n = 0; n < 3; n++) {
+    t.mock.timers.tick(5_000);
+    await settle();
+  }
+  assert.deepEqual([beats.length, cancels], [4, 1], 'the cancel is reported once; beats go on, so the lease stays live until the job is written');
+  await heartbeat.stop();
 });
 
 test('a heartbeat that finds the lease lost aborts the job\'s signal, and nothing is written', async (t) => {
@@ -86,7 +114,7 @@ test('a heartbeat that finds the lease lost aborts the job\'s signal, and nothin
   // Another worker, whose clock says this lease ran out, takes the job.
   const later = createJobStore({ dynamodb: suite.aws.dynamodb, table: res.table, now: () => Date.now() + 3_600_000 });
   const lost = nextEvent(consumer.events, 'lease_lost', (e) => e.jobId === job.jobId);
-  assert.ok((await later.acquireLease(job.jobId, 'other-worker', 3_600_000 * 2, 5)).acquired);
+  assert.ok((await leaseAs(later, job.jobId, 'other-worker', 3_600_000 * 2, 5)).acquired);
 
   const event = await lost;
   assert.deepEqual([event.stage, event.deleted], ['heartbeat', false]);

@@ -1,3 +1,4 @@
+import { heldNow, leaseAs } from './support/jobs.ts';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,10 +75,10 @@ test('a duplicate of a SUCCEEDED or FAILED_FINAL job is deleted without running 
   const consumer = startConsumer(t, suite.aws, res, { jobTypes: new Map([['transform', counted]]) });
 
   const succeededJob = await createJob(res.store, { text: 'done' });
-  await res.store.acquireLease(succeededJob.jobId, 'earlier-worker', 10_000, 3);
-  await res.store.succeed(succeededJob.jobId, 'earlier-worker', { output: 'DONE' });
+  await leaseAs(res.store, succeededJob.jobId, 'earlier-worker', 10_000, 3);
+  await res.store.succeed(await heldNow(res.store, succeededJob.jobId), 'earlier-worker', { output: 'DONE' });
   const finalJob = await createJob(res.store, { text: 'given up' });
-  await res.store.failFinal(finalJob.jobId, 'incident-1', { message: 'gave up', code: 'JOBSYS_JOB_FAILED', attempt: 3, at: new Date().toISOString() });
+  await res.store.failFinal(finalJob, 'incident-1', { message: 'gave up', code: 'JOBSYS_JOB_FAILED', attempt: 3, at: new Date().toISOString() });
 
   for (const [job, status] of [[succeededJob, 'SUCCEEDED'], [finalJob, 'FAILED_FINAL']] as const) {
     const before = await res.store.get(job.jobId, { consistent: true });
@@ -96,7 +97,7 @@ test('a job another worker holds a live lease on: the message is hidden for the 
   // A long visibility timeout: without the lease-based hiding the message would not be back for 60 s.
   const consumer = startConsumer(t, suite.aws, res, { jobTypes: new Map([['transform', counted]]), config: { visibilityTimeoutSeconds: 60, leaseMs: 60_000 } });
   const job = await createJob(res.store, { text: 'theirs' });
-  const lease = await res.store.acquireLease(job.jobId, 'other-worker', 1_500, 3);
+  const lease = await leaseAs(res.store, job.jobId, 'other-worker', 1_500, 3);
   assert.ok(lease.acquired);
 
   const busy = nextEvent(consumer.events, 'lease_busy', (e) => e.jobId === job.jobId);
@@ -106,7 +107,7 @@ test('a job another worker holds a live lease on: the message is hidden for the 
   assert.ok(busyEvent.retryInSeconds >= 2 && busyEvent.retryInSeconds <= 3, `retryInSeconds ${busyEvent.retryInSeconds}: the lease's rest plus 1 s`);
   // Expected back in 2 to 3 s, the failure is 60 s: 20 s is far from both, however slow the machine.
   const duplicate = nextEvent(consumer.events, 'duplicate', (e) => e.jobId === job.jobId, 20_000);
-  await res.store.succeed(job.jobId, 'other-worker', { output: 'THEIRS' });
+  await res.store.succeed(await heldNow(res.store, job.jobId), 'other-worker', { output: 'THEIRS' });
 
   assert.equal((await duplicate).receiveCount, 2, 'received once more, when the hiding ran out');
   // Measured from after the hiding began, so a slow machine only makes it longer.
@@ -120,7 +121,7 @@ test('the clock passed to the consumer stamps a failed attempt\'s error and meas
   const res = await freshResources(suite.aws);
   const job = await createJob(res.store, { text: 'x', simulate: { failAlways: true } });
   const theirs = await createJob(res.store, { text: 'theirs' });
-  const lease = await res.store.acquireLease(theirs.jobId, 'other-worker', 60_000, 3);
+  const lease = await leaseAs(res.store, theirs.jobId, 'other-worker', 60_000, 3);
   assert.ok(lease.acquired);
   const now = lease.job.leaseExpiresAt! - 10_000;
   const consumer = createConsumer({
@@ -163,9 +164,9 @@ test('succeed finds the lease gone and the job finished elsewhere: nothing is wr
   const other = laterStore(res.table);
   const stealing = testJobType('transform', async (_payload, context) => {
     const job = (await other.get(jobId))!;
-    const taken = await other.acquireLease(job.jobId, 'other-worker', 60_000, 5);
+    const taken = await leaseAs(other, job.jobId, 'other-worker', 60_000, 5);
     assert.ok(taken.acquired);
-    await other.succeed(job.jobId, 'other-worker', { output: 'THEIRS' });
+    await other.succeed(await heldNow(other, job.jobId), 'other-worker', { output: 'THEIRS' });
     return { output: `MINE ${context.attempt}` };
   });
   const captured = captureLogger('info');
@@ -190,7 +191,7 @@ test('succeed or failAttempt finds the lease taken by a worker still running the
   const outcomes = new Map<string, () => unknown>([['ok', () => ({ output: 'MINE' })], ['fail', () => { throw new JobFailedError('boom'); }]]);
   const stealing = testJobType('transform', async (payload) => {
     const { text } = payload as { text: string };
-    const taken = await other.acquireLease(jobIds.get(text)!, 'other-worker', 60_000, 5);
+    const taken = await leaseAs(other, jobIds.get(text)!, 'other-worker', 60_000, 5);
     assert.ok(taken.acquired);
     return outcomes.get(text)!();
   });

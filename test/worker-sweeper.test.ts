@@ -1,3 +1,4 @@
+import { leaseAs } from './support/jobs.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sha256Hex } from '../lib/canonical-json.ts';
@@ -35,7 +36,7 @@ test('a sweep leaves alone a PENDING job younger than STALE_PENDING_MS, and jobs
   const res = await freshResources(suite.aws, 'sweep');
   await createJob(res.store, { text: 'fresh' });
   const started = await createJob(res.store, { text: 'running' }, { createdAt: ago(60_000), updatedAt: ago(60_000) });
-  assert.ok((await res.store.acquireLease(started.jobId, 'w', 60_000, 3)).acquired);
+  assert.ok((await leaseAs(res.store, started.jobId, 'w', 60_000, 3)).acquired);
   assert.equal(await sweeperFor(res, { sweepIntervalMs: 100, stalePendingMs: 5_000 }).sweep(), 0);
   const { Messages } = await suite.aws.sqs.receiveMessage({ QueueUrl: res.queueUrl, WaitTimeSeconds: 1 });
   assert.deepEqual(Messages, []);

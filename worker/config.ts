@@ -31,6 +31,7 @@ const WORKER_RUN_SETTINGS = {
     integer('how long a job\'s lease lasts between heartbeats', undefined, 1_000, MAX_VISIBILITY_SECONDS * 1000),
     'the visibility timeout',
   )),
+  heartbeatMaxMs: setting('HEARTBEAT_MAX_MS', integer('the longest time between a running job\'s heartbeats, which is how soon a cancel of it is noticed', 5_000, 100, 600_000)),
   retryBaseSeconds: setting('RETRY_BASE_SECONDS', integer('the backoff before the second attempt of a failed job (doubling after)', 2, 0, MAX_VISIBILITY_SECONDS)),
   retryMaxSeconds: setting('RETRY_MAX_SECONDS', integer('the longest backoff between attempts', 300, 0, MAX_VISIBILITY_SECONDS)),
   maxAttempts: setting('MAX_ATTEMPTS', optional(

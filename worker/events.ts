@@ -23,7 +23,7 @@ export interface WorkerEventMap {
   job_succeeded: [JobRef & { attempt: number }];
   /** The attempt is recorded (RETRYING) and the message hidden for `retryDelaySeconds`. */
   job_failed: [JobRef & { attempt: number; error: JobError; retryDelaySeconds: number }];
-  /** The job was already SUCCEEDED or FAILED_FINAL: the message was deleted, nothing run. */
+  /** The job was already SUCCEEDED, FAILED_FINAL or CANCELLED: the message was deleted, nothing run. */
   duplicate: [JobRef & { status: JobStatus }];
   /** Sent to the DLQ as it was, with the reason, and deleted from the queue. */
   poison: [MessageRef & { reason: string; jobId?: string | undefined }];
@@ -32,7 +32,12 @@ export interface WorkerEventMap {
   /** No attempts left: the message is left for SQS to dead-letter. */
   attempts_exhausted: [JobRef & { attempts: number }];
   /** This worker no longer holds the lease: nothing was written. `deleted` when the job had ended elsewhere. */
-  lease_lost: [JobRef & { stage: 'heartbeat' | 'succeed' | 'fail'; deleted: boolean }];
+  lease_lost: [JobRef & { stage: 'heartbeat' | 'succeed' | 'fail' | 'cancel'; deleted: boolean }];
+  /**
+   * A client cancelled the job: `stage` running (its work was stopped, the job is CANCELLED) or
+   * waiting (asked while it ran on a worker that is gone; cancelled now). The message is deleted.
+   */
+  job_cancelled: [JobRef & { stage: 'running' | 'waiting' }];
   /** Shutdown gave the job back: RETRYING, the attempt not counted, the message visible at once. */
   job_released: [JobRef];
   heartbeat: [JobRef & { leaseExtended: boolean }];

@@ -4,7 +4,7 @@ import type { JobType } from '../lib/job-types/job-type.ts';
 import { isLeaseLive, leaseRemainingMs } from '../lib/jobs/lease.ts';
 import { parseJobMessage, type JobMessage } from '../lib/jobs/message.ts';
 import { TERMINAL_STATUSES, type Job, type JobError } from '../lib/jobs/model.ts';
-import type { JobStore } from '../lib/jobs/store.ts';
+import type { Held, JobStore } from '../lib/jobs/store.ts';
 import type { Logger } from '../lib/log.ts';
 import { retryDelaySeconds } from './backoff.ts';
 import { MAX_VISIBILITY_SECONDS, type WorkerSettings } from './config.ts';
@@ -55,12 +55,15 @@ export async function processMessage(ctx: ProcessContext, message: Message, shut
   if (job === undefined) return poison(ctx, log, message, receiveCount, 'no job has this jobId', parsed.jobId);
   if (job.payloadHash !== parsed.payloadHash) return poison(ctx, log, message, receiveCount, 'payloadHash does not match the job\'s', parsed.jobId);
   if (TERMINAL_STATUSES.has(job.status)) return duplicate(ctx, log, message, jobRef, job);
-  const lease = await ctx.store.acquireLease(job.jobId, ctx.config.workerId, ctx.config.leaseMs, ctx.config.maxAttempts);
+  const lease = await ctx.store.acquireLease(job, ctx.config.workerId, ctx.config.leaseMs, ctx.config.maxAttempts);
   if (!lease.acquired) {
     const current = lease.current;
     if (current === undefined) return poison(ctx, log, message, receiveCount, 'no job has this jobId', parsed.jobId);
     if (TERMINAL_STATUSES.has(current.status)) return duplicate(ctx, log, message, jobRef, current);
-    if (!isLeaseLive(current, ctx.now()) && current.attempts >= ctx.config.maxAttempts) {
+    const live = isLeaseLive(current, ctx.now());
+    // Asked to cancel while it ran on a worker that stopped holding it: nobody else will end it.
+    if (!live && current.cancelRequested) return cancelWaiting(ctx, log, message, jobRef, current);
+    if (!live && current.attempts >= current.attemptsBeforeRetry + ctx.config.maxAttempts) {
       logAndEmit(ctx.events, log, 'attempts_exhausted', { ...jobRef, attempts: current.attempts },
         { level: 'warn', msg: 'no attempts left: leaving the message to be dead-lettered', fields: { attempts: current.attempts } });
       return;
@@ -71,7 +74,7 @@ export async function processMessage(ctx: ProcessContext, message: Message, shut
   // a rolling deploy a newer worker may take a retry, and otherwise the job still ends, FAILED_FINAL.
   const type = ctx.jobTypes.get(job.type);
   if (type === undefined) {
-    return fail(ctx, log, message, jobRef, lease.job.attempts, new UnknownJobTypeError(job.type));
+    return fail(ctx, log, message, jobRef, { jobId: job.jobId, owner: job.owner, run: lease.job.runs }, lease.job, new UnknownJobTypeError(job.type));
   }
   return run(ctx, log, message, jobRef, lease.job, type, shutdown);
 }
@@ -90,10 +93,11 @@ function settle(work: () => Promise<unknown>, signal: AbortSignal): Promise<Sett
 }
 
 async function run(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, job: Job, type: JobType, shutdown: AbortSignal): Promise<void> {
-  const owner = ctx.config.workerId;
+  const held: Held = { jobId: job.jobId, owner: job.owner, run: job.runs };
   const attempt = job.attempts;
   const work = new AbortController();
   let leaseLost = false;
+  let cancelRequested = false;
   const onShutdown = () => work.abort(new AbortedError('the worker is shutting down'));
   if (shutdown.aborted) onShutdown();
   shutdown.addEventListener('abort', onShutdown, { once: true });
@@ -102,14 +106,19 @@ async function run(ctx: ProcessContext, log: Logger, message: Message, ref: JobR
     store: ctx.store,
     queueUrl: ctx.queueUrl,
     receiptHandle: message.ReceiptHandle,
-    jobId: job.jobId,
-    owner,
+    held,
+    worker: ctx.config.workerId,
     visibilityTimeoutSeconds: ctx.config.visibilityTimeoutSeconds,
     leaseMs: ctx.config.leaseMs,
+    maxIntervalMs: ctx.config.heartbeatMaxMs,
     onBeat: (leaseExtended) => ctx.events.emit('heartbeat', { ...ref, leaseExtended }),
     onLost: () => {
       leaseLost = true;
       work.abort(new AbortedError('the job\'s lease was lost'));
+    },
+    onCancelRequested: () => {
+      cancelRequested = true;
+      work.abort(new AbortedError('the job was cancelled'));
     },
     onError: (err, what) => reportError(ctx.events, log, err, what),
   });
@@ -128,13 +137,15 @@ async function run(ctx: ProcessContext, log: Logger, message: Message, ref: JobR
       { level: 'warn', msg: 'lease lost while running: stopped the job, wrote nothing', fields: { attempt, stage: 'heartbeat' } });
     return;
   }
-  if (outcome.kind === 'aborted' || work.signal.aborted) return release(ctx, log, message, ref);
-  if (outcome.kind === 'returned') return succeed(ctx, log, message, ref, attempt, outcome.result);
-  return fail(ctx, log, message, ref, attempt, outcome.error);
+  // Work that finished before it noticed the cancel has succeeded: the result stands.
+  if (outcome.kind === 'returned') return succeed(ctx, log, message, ref, held, attempt, outcome.result);
+  if (cancelRequested) return cancelRunning(ctx, log, message, ref, held, attempt);
+  if (outcome.kind === 'aborted' || work.signal.aborted) return release(ctx, log, message, ref, held, attempt);
+  return fail(ctx, log, message, ref, held, job, outcome.error);
 }
 
-async function succeed(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, attempt: number, result: unknown): Promise<void> {
-  if (await ctx.store.succeed(ref.jobId, ctx.config.workerId, result)) {
+async function succeed(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, held: Held, attempt: number, result: unknown): Promise<void> {
+  if (await ctx.store.succeed(held, ctx.config.workerId, result) === 'done') {
     await ctx.deletes.delete(message.ReceiptHandle);
     logAndEmit(ctx.events, log, 'job_succeeded', { ...ref, attempt }, { level: 'info', msg: 'job succeeded', fields: { attempt } });
     return;
@@ -148,29 +159,54 @@ async function succeed(ctx: ProcessContext, log: Logger, message: Message, ref: 
     { level: 'warn', msg: 'lease lost before the result was written: wrote nothing', fields: { attempt, status: current?.status, stage: 'succeed' } });
 }
 
-async function fail(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, attempt: number, thrown: unknown): Promise<void> {
+async function fail(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, held: Held, job: Job, thrown: unknown): Promise<void> {
+  const attempt = job.attempts;
   const error: JobError = {
     message: thrown instanceof Error ? thrown.message : String(thrown),
     code: errorCode(thrown),
     attempt,
     at: new Date(ctx.now()).toISOString(),
   };
-  if (!(await ctx.store.failAttempt(ref.jobId, ctx.config.workerId, error))) {
+  const written = await ctx.store.failAttempt(held, ctx.config.workerId, error);
+  if (written === 'cancel-requested') return cancelRunning(ctx, log, message, ref, held, attempt);
+  if (written === 'lost') {
     logAndEmit(ctx.events, log, 'lease_lost', { ...ref, stage: 'fail', deleted: false },
       { level: 'warn', msg: 'lease lost before the failure was recorded: wrote nothing', fields: { attempt, stage: 'fail' } });
     return;
   }
   // Not deleted: SQS delivers it again after the backoff, and dead-letters it after maxReceiveCount.
-  const delay = retryDelaySeconds(attempt, ctx.config.retryBaseSeconds, ctx.config.retryMaxSeconds, ctx.random);
+  // The backoff starts again with each retry's budget, as its attempts do.
+  const delay = retryDelaySeconds(attempt - job.attemptsBeforeRetry, ctx.config.retryBaseSeconds, ctx.config.retryMaxSeconds, ctx.random);
   await ctx.sqs.changeMessageVisibility({ QueueUrl: ctx.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: delay });
   logAndEmit(ctx.events, log, 'job_failed', { ...ref, attempt, error, retryDelaySeconds: delay },
     { level: 'warn', msg: 'job attempt failed', fields: { attempt, code: error.code, error: error.message, retryDelaySeconds: delay } });
 }
 
-async function release(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef): Promise<void> {
-  const released = await ctx.store.release(ref.jobId, ctx.config.workerId);
+async function release(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, held: Held, attempt: number): Promise<void> {
+  const written = await ctx.store.release(held, ctx.config.workerId);
+  if (written === 'cancel-requested') return cancelRunning(ctx, log, message, ref, held, attempt);
+  const released = written === 'done';
   await ctx.sqs.changeMessageVisibility({ QueueUrl: ctx.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 });
   logAndEmit(ctx.events, log, 'job_released', ref, { level: 'warn', msg: 'shutting down: gave the job back unfinished', fields: { released } });
+}
+
+/** The work stopped for a cancel: the job ends CANCELLED, and its message has nothing left to do. */
+async function cancelRunning(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, held: Held, attempt: number): Promise<void> {
+  if (!(await ctx.store.finishCancelled(held, ctx.config.workerId))) {
+    logAndEmit(ctx.events, log, 'lease_lost', { ...ref, stage: 'cancel', deleted: false },
+      { level: 'warn', msg: 'lease lost before the cancel was recorded: wrote nothing', fields: { attempt, stage: 'cancel' } });
+    return;
+  }
+  await ctx.deletes.delete(message.ReceiptHandle);
+  logAndEmit(ctx.events, log, 'job_cancelled', { ...ref, stage: 'running' }, { level: 'info', msg: 'job cancelled: its work was stopped', fields: { attempt } });
+}
+
+async function cancelWaiting(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, job: Job): Promise<void> {
+  const cancelled = await ctx.store.cancel(job);
+  if (cancelled.outcome === 'requested') return leaseBusy(ctx, log, message, ref, cancelled.job);
+  if (cancelled.outcome === 'missing') return poison(ctx, log, message, ref.receiveCount, 'no job has this jobId', ref.jobId);
+  await ctx.deletes.delete(message.ReceiptHandle);
+  logAndEmit(ctx.events, log, 'job_cancelled', { ...ref, stage: 'waiting' }, { level: 'info', msg: 'job cancelled before it could run again', fields: { status: cancelled.job.status } });
 }
 
 async function duplicate(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, job: Job): Promise<void> {

@@ -94,6 +94,7 @@ export function createRequestHandler(options: RequestHandlerOptions): (req: Inco
           if (!req.complete) res.setHeader('connection', 'close');
           throw access.refusal;
         }
+        ctx.caller = access.caller;
       }
       await handler(ctx);
     } catch (err) {

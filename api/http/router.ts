@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../lib/log.ts';
+import type { Caller } from '../access/access.ts';
 import { HttpError } from '../errors.ts';
 
 export interface RequestContext {
@@ -10,6 +11,8 @@ export interface RequestContext {
   log: Logger;
   /** Raw (still percent-encoded) path parameters. */
   params: Record<string, string>;
+  /** Who the request is from, once a guarded route admitted it. */
+  caller?: Caller | undefined;
   /** Set by a handler once it knows the job, for the access log line. */
   jobId?: string | undefined;
 }
@@ -36,6 +39,20 @@ export function paramRoute(prefix: string, name: string, methods: Route['methods
   return {
     template: `${prefix}{${name}}`,
     match: (candidate) => (candidate.startsWith(prefix) && candidate.length > prefix.length ? { [name]: candidate.slice(prefix.length) } : undefined),
+    methods,
+  };
+}
+
+/**
+ * `prefix`, one parameter, then `suffix` (`/jobs/{jobId}/cancel`). The parameter stops at the last
+ * `suffix`, so odd ids reach the handler whole, as paramRoute's do.
+ */
+export function actionRoute(prefix: string, name: string, suffix: string, methods: Route['methods']): Route {
+  return {
+    template: `${prefix}{${name}}${suffix}`,
+    match: (candidate) => (candidate.startsWith(prefix) && candidate.endsWith(suffix) && candidate.length > prefix.length + suffix.length
+      ? { [name]: candidate.slice(prefix.length, candidate.length - suffix.length) }
+      : undefined),
     methods,
   };
 }

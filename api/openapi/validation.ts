@@ -54,10 +54,44 @@ export interface JobRequest {
   payload: JsonObject;
 }
 
+/** GET /jobs's query, as the document declares it: a repeated or comma-separated status is one list. */
+export interface ListParameters {
+  status?: string[];
+  type?: string;
+  createdAfter?: string;
+  createdBefore?: string;
+  owner?: string;
+  limit: number;
+  cursor?: string;
+}
+
 export interface Validators {
   /** Throws HttpError 'validation-failed' naming every place that is wrong. */
   jobRequest(body: unknown): JobRequest;
   idempotencyKey(raw: string): boolean;
+  /** Throws HttpError 'invalid-query' naming every parameter that is wrong. */
+  listParameters(query: URLSearchParams): ListParameters;
+}
+
+interface QueryParameter {
+  name: string;
+  in: string;
+  schema: { type?: string | string[]; default?: unknown };
+}
+
+/**
+ * One schema for an operation's query parameters, from its declarations: an object of them, no
+ * others allowed. Ajv coerces only the numbers (a query carries text); an array parameter gets
+ * every value it was given, so a repeated single-valued one fails as "must be string".
+ */
+function queryValidator(schemas: SchemaSet, parameters: unknown[]): { validate: ValidateFunction; declared: QueryParameter[] } {
+  const declared = parameters.filter((parameter): parameter is QueryParameter => (parameter as QueryParameter).in === 'query');
+  const validate = schemas.compile({
+    type: 'object',
+    additionalProperties: false,
+    properties: Object.fromEntries(declared.map((parameter) => [parameter.name, parameter.schema])),
+  });
+  return { validate, declared };
 }
 
 /**
@@ -72,6 +106,7 @@ export function createValidators(doc: OpenApiDocument = OPENAPI): Validators {
   const keySchema = doc.components.parameters.IdempotencyKey?.schema;
   if (keySchema === undefined) throw new Error('api/openapi.json has no IdempotencyKey parameter');
   const idempotencyKey = schemas.compile(keySchema);
+  const list = queryValidator(schemas, (doc.paths['/jobs']?.get as { parameters: unknown[] }).parameters);
 
   return {
     jobRequest(body) {
@@ -83,6 +118,22 @@ export function createValidators(doc: OpenApiDocument = OPENAPI): Validators {
       return { type, payload };
     },
     idempotencyKey: (raw) => idempotencyKey(raw),
+    listParameters(query) {
+      const value: Record<string, unknown> = {};
+      for (const name of new Set(query.keys())) {
+        const values = query.getAll(name);
+        const parameter = list.declared.find((declared) => declared.name === name);
+        if (parameter?.schema.type === 'array') value[name] = values.flatMap((item) => item.split(','));
+        else if (parameter?.schema.type === 'integer' && values.length === 1 && /^-?[0-9]{1,15}$/.test(values[0]!)) value[name] = Number(values[0]);
+        else value[name] = values.length === 1 ? values[0] : values;
+      }
+      if (!list.validate(value)) {
+        const errors = fieldErrors(list.validate.errors ?? [], '').map((error) => ({ ...error, path: `query${error.path.replace(/^\/([^/]*).*/, '.$1')}` }));
+        throw new HttpError('invalid-query', `Invalid query: ${errors.slice(0, MAX_ERRORS).map((e) => `${e.path}: ${e.message}`).join('; ')}`, { errors: errors.slice(0, MAX_ERRORS) });
+      }
+      const defaults = Object.fromEntries(list.declared.filter((parameter) => parameter.schema.default !== undefined).map((parameter) => [parameter.name, parameter.schema.default]));
+      return { ...defaults, ...value } as unknown as ListParameters;
+    },
   };
 }
 

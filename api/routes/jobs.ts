@@ -1,15 +1,15 @@
 import { canonicalJson, sha256Hex } from '../../lib/canonical-json.ts';
 import { encodeJobMessage } from '../../lib/jobs/message.ts';
-import { isJobId, jobIdForIdempotencyKey, newJobId, publicJob, type Job } from '../../lib/jobs/model.ts';
+import { jobIdForIdempotencyKey, newJobId, publicJob, type Job } from '../../lib/jobs/model.ts';
 import type { JobStore } from '../../lib/jobs/store.ts';
 import { readIdempotencyKey } from '../http/idempotency-key-header.ts';
 import { parseJsonBody } from '../http/json-body.ts';
 import { requireJson } from '../http/media-type.ts';
 import { HttpError } from '../errors.ts';
-import { excerpt } from '../http/problem.ts';
 import { readBody } from '../http/read-body.ts';
 import { sendJson } from '../http/respond.ts';
-import { exactRoute, paramRoute, type RequestContext, type Route } from '../http/router.ts';
+import { exactRoute, paramRoute, type Handler, type RequestContext, type Route } from '../http/router.ts';
+import { callerOf, findOwnJob } from './own-job.ts';
 import type { Publisher } from '../publisher.ts';
 import type { Validators } from '../openapi/validation.ts';
 
@@ -20,6 +20,8 @@ export interface JobRoutesOptions {
   maxBodyBytes: number;
   /** Whether this request's client waits for `100 Continue` before sending its body. */
   expectsContinue(ctx: RequestContext): boolean;
+  /** GET /jobs, which shares the path (list-jobs.ts). */
+  listJobs: Handler;
 }
 
 export function jobRoutes(options: JobRoutesOptions): Route[] {
@@ -34,14 +36,15 @@ export function jobRoutes(options: JobRoutesOptions): Route[] {
       sendContinue: options.expectsContinue(ctx) ? () => res.writeContinue() : undefined,
     });
     const { type, payload } = validators.jobRequest(parseJsonBody(body));
+    const owner = callerOf(ctx).client;
     const payloadHash = sha256Hex(canonicalJson(payload));
     const requestHash = sha256Hex(canonicalJson({ type, payload }));
-    const jobId = key === undefined ? newJobId() : jobIdForIdempotencyKey(key);
+    const jobId = key === undefined ? newJobId() : jobIdForIdempotencyKey(owner, key);
     ctx.jobId = jobId;
     const at = new Date().toISOString();
     const job: Job = {
-      jobId, type, status: 'PENDING', payload, payloadHash, requestHash, idempotencyKey: key,
-      traceId: ctx.traceId, createdAt: at, updatedAt: at, attempts: 0,
+      jobId, owner, type, status: 'PENDING', payload, payloadHash, requestHash, idempotencyKey: key,
+      traceId: ctx.traceId, createdAt: at, updatedAt: at, attempts: 0, runs: 0, retries: 0, attemptsBeforeRetry: 0, history: [],
     };
     const location = `/jobs/${jobId}`;
 
@@ -66,19 +69,13 @@ export function jobRoutes(options: JobRoutesOptions): Route[] {
   }
 
   async function getJob(ctx: RequestContext): Promise<void> {
-    const jobId = ctx.params.jobId ?? '';
-    if (!isJobId(jobId)) {
-      throw new HttpError('invalid-job-id', `"${excerpt(jobId)}" is not a job id: job ids are lower-case UUIDs such as 3f0e7a52-9c1b-4d2e-8f6a-0b1c2d3e4f50`);
-    }
-    ctx.jobId = jobId;
     // Strongly consistent: a client polling right after its POST must see the job it was given.
-    const job = await store.get(jobId, { consistent: true });
-    if (!job) throw new HttpError('job-not-found', `There is no job ${jobId}`);
+    const job = await findOwnJob(ctx, store);
     sendJson(ctx.res, 200, publicJob(job), { 'cache-control': 'no-store' });
   }
 
   return [
-    exactRoute('/jobs', { POST: createJob }),
+    exactRoute('/jobs', { GET: options.listJobs, POST: createJob }),
     paramRoute('/jobs/', 'jobId', { GET: getJob }),
   ];
 }

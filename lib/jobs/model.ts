@@ -2,12 +2,23 @@ import { createHash, randomUUID } from 'node:crypto';
 
 /**
  * A job's life: PENDING (accepted) → RUNNING (a worker holds its lease) → SUCCEEDED; a failed
- * attempt goes to RETRYING until SQS's redrive limit, when the DLQ Lambda makes it FAILED_FINAL.
- * The two terminal states are never left.
+ * attempt goes to RETRYING until its attempts run out, when the DLQ Lambda makes it FAILED_FINAL.
+ * A client may cancel a job that has not ended: CANCELLED. The three terminal states are left only
+ * by a client's retry of a FAILED_FINAL or CANCELLED job, which makes it PENDING again with a new
+ * budget of attempts (docs/architecture.md has the diagram).
  */
-export const JOB_STATUSES = ['PENDING', 'RUNNING', 'RETRYING', 'SUCCEEDED', 'FAILED_FINAL'] as const;
+export const JOB_STATUSES = ['PENDING', 'RUNNING', 'RETRYING', 'SUCCEEDED', 'FAILED_FINAL', 'CANCELLED'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
-export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['SUCCEEDED', 'FAILED_FINAL']);
+export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['SUCCEEDED', 'FAILED_FINAL', 'CANCELLED']);
+/** The states a client's retry starts again from. */
+export const RETRYABLE_STATUSES: ReadonlySet<JobStatus> = new Set(['FAILED_FINAL', 'CANCELLED']);
+
+/** How an attempt ended. `lost`: its worker stopped holding the job without saying how (a crash). */
+export const ATTEMPT_OUTCOMES = ['succeeded', 'failed', 'released', 'cancelled', 'lost'] as const;
+export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
+
+/** The newest this many attempts are kept in a job's history. */
+export const HISTORY_LIMIT = 25;
 
 export interface JobError {
   message: string;
@@ -16,8 +27,23 @@ export interface JobError {
   at: string;
 }
 
+/** One attempt: written when it starts and when it ends, by the writes that move the job. */
+export interface AttemptRecord {
+  /** Leases taken so far, this one included: the order of the history (attempt numbers repeat after a release). */
+  run: number;
+  attempt: number;
+  worker: string;
+  startedAt: string;
+  endedAt?: string | undefined;
+  /** Absent while the attempt runs. */
+  outcome?: AttemptOutcome | undefined;
+  error?: JobError | undefined;
+}
+
 export interface Job {
   jobId: string;
+  /** The client that created it: only it (and admins) may see or act on it. */
+  owner: string;
   type: string;
   status: JobStatus;
   payload: unknown;
@@ -28,7 +54,17 @@ export interface Job {
   traceId: string;
   createdAt: string;
   updatedAt: string;
+  /** Attempts started, over the job's whole life: they keep counting across retries. */
   attempts: number;
+  /** Leases taken, releases included: the key of the newest history entry. */
+  runs: number;
+  /** Times a client retried it. */
+  retries: number;
+  /** `attempts` when it was last retried: its current budget is maxAttempts more than that. */
+  attemptsBeforeRetry: number;
+  /** A client asked to cancel it while it ran: its worker stops it at its next heartbeat. */
+  cancelRequested?: boolean | undefined;
+  history: AttemptRecord[];
   result?: unknown;
   error?: JobError | undefined;
   incidentId?: string | undefined;
@@ -74,22 +110,42 @@ export function uuidFromName(namespace: string, name: string): string {
  * conditional put decides a race between two requests carrying it, with no transaction and no
  * second table.
  */
-export function jobIdForIdempotencyKey(key: string): string {
-  return uuidFromName('idempotency', key);
+export function jobIdForIdempotencyKey(owner: string, key: string): string {
+  // Per client, as the IETF draft scopes keys: two clients' equal keys name two jobs. Client names
+  // have no ':', so the pair is unambiguous.
+  return uuidFromName('idempotency', `${owner}:${key}`);
 }
 
-/** The view of a job that the API returns: never the payload, the lease or the hashes. */
-export function publicJob(job: Job): Record<string, unknown> {
+/**
+ * The attempts as a client reads them, oldest first. An attempt with no outcome that is not the
+ * one running now was lost: its worker died or its lease ran out, and nobody could say how it ended.
+ */
+export function attemptHistory(job: Pick<Job, 'history' | 'runs' | 'status'>): Array<Omit<AttemptRecord, 'run'>> {
+  return job.history.map(({ run, ...entry }) => {
+    if (entry.outcome !== undefined || (job.status === 'RUNNING' && run === job.runs)) return entry;
+    return { ...entry, outcome: 'lost' as const };
+  });
+}
+
+/**
+ * The view of a job that the API returns: never the payload, the lease or the hashes. A list shows
+ * a summary (`detail: false`): what the list indexes project, without the result and the history.
+ */
+export function publicJob(job: Job, options: { detail: boolean } = { detail: true }): Record<string, unknown> {
   return {
     jobId: job.jobId,
     type: job.type,
     status: job.status,
+    owner: job.owner,
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
     attempts: job.attempts,
+    retries: job.retries,
     traceId: job.traceId,
-    ...(job.result === undefined ? {} : { result: job.result }),
+    ...(job.cancelRequested ? { cancelRequested: true } : {}),
+    ...(!options.detail || job.result === undefined ? {} : { result: job.result }),
     ...(job.error === undefined ? {} : { error: job.error }),
     ...(job.incidentId === undefined ? {} : { incidentId: job.incidentId }),
+    ...(options.detail ? { history: attemptHistory(job) } : {}),
   };
 }

@@ -1,13 +1,22 @@
 import { type AttributeMap, type AwsServiceError, type DynamoDb, isAwsError, marshall, unmarshall } from '../aws/index.ts';
-import { leaseLiveCondition } from './lease.ts';
-import type { Incident, Job, JobError, JobStatus } from './model.ts';
+import { JobContendedError } from '../errors.ts';
+import { isLeaseLive, leaseLiveCondition } from './lease.ts';
+import { fixedListKeys, statusListKeys, type Listed } from './list-index.ts';
+import { listJobs, type JobList, type ListQuery } from './list.ts';
+import { HISTORY_LIMIT, type AttemptOutcome, type AttemptRecord, type Incident, type Job, type JobError, type JobStatus } from './model.ts';
 
 /**
  * Jobs and incidents in one DynamoDB table (ops/resources/table.json). Every state change is one
  * conditional write, so a late or duplicate writer loses cleanly and a terminal state is never
  * overwritten. Keys: `PK = JOB#{jobId}` / `SK = JOB`, `PK = INCIDENT#{id}` / `SK = INCIDENT`.
  * GSI1 is sparse: `GSI1PK = PENDING` only while a job waits for its first run (what the sweeper
- * reads), `GSI1PK = INCIDENT` for incidents by time.
+ * reads), `GSI1PK = INCIDENT` for incidents by time. The list indexes are lib/jobs/list-index.ts's:
+ * each write that changes a job's status also moves it in the status indexes.
+ *
+ * A job's history is a map from run number to attempt (`r1`, `r2`, ...), not a list: the write
+ * that starts run n adds `rn` and removes `r(n-25)` in one expression, which a list cannot do
+ * (DynamoDB refuses an append and a removal on the same list), and the write that ends it sets
+ * `rn`'s outcome without knowing the list's length.
  */
 
 const JOB_SK = 'JOB';
@@ -17,10 +26,26 @@ const INCIDENT_INDEX = 'INCIDENT';
 const STATUS = { '#status': 'status' };
 /** The condition of every write by the worker that holds the lease (`:owner`). */
 const HELD_BY_OWNER = '#status = :running AND leaseOwner = :owner';
+/** A cancel races the job's own writes; each round sees a newer state, and this many are plenty. */
+const CANCEL_ROUNDS = 5;
 
 export type CreateOutcome = { created: true; job: Job } | { created: false; existing: Job };
 export type LeaseOutcome = { acquired: true; job: Job } | { acquired: false; current: Job | undefined };
-export type FinalOutcome = 'marked' | 'already-final' | 'succeeded' | 'running' | 'missing';
+export type FinalOutcome = 'marked' | 'already-final' | 'succeeded' | 'cancelled' | 'running' | 'missing';
+/** How a write by the lease holder went: done, the lease was not ours any more, or a cancel was asked for meanwhile. */
+export type HolderOutcome = 'done' | 'lost' | 'cancel-requested';
+export type CancelOutcome =
+  | { outcome: 'cancelled' | 'already-cancelled' | 'requested'; job: Job }
+  | { outcome: 'ended'; job: Job }
+  | { outcome: 'missing' };
+export type RetryOutcome = { retried: true; job: Job } | { retried: false; current: Job | undefined };
+
+/** What a write names a job by: its id, and the owner its list keys are made from. */
+export type JobKey = Pick<Job, 'jobId' | 'owner'>;
+/** The attempt a lease holder's write ends: its job, and the run it started. */
+export interface Held extends JobKey {
+  run: number;
+}
 
 export interface JobStoreOptions {
   dynamodb: DynamoDb;
@@ -33,15 +58,33 @@ export interface JobStoreOptions {
 export interface JobStore {
   create(job: Job): Promise<CreateOutcome>;
   get(jobId: string, options?: { consistent?: boolean }): Promise<Job | undefined>;
-  /** Starts an attempt: RUNNING under `owner` until `leaseMs` from now, attempts + 1. */
-  acquireLease(jobId: string, owner: string, leaseMs: number, maxAttempts: number): Promise<LeaseOutcome>;
-  extendLease(jobId: string, owner: string, leaseMs: number): Promise<boolean>;
-  succeed(jobId: string, owner: string, result: unknown): Promise<boolean>;
-  failAttempt(jobId: string, owner: string, error: JobError): Promise<boolean>;
+  /**
+   * Starts an attempt of `job` as read (consistently) just before: RUNNING under `worker` until
+   * `leaseMs` from now, attempts + 1, a new history entry. Fails if the job changed since it was
+   * read, if a live lease holds it, if it was asked to be cancelled, or if the attempts of its
+   * budget (`maxAttempts` since its last retry) are spent.
+   */
+  acquireLease(job: Job, worker: string, leaseMs: number, maxAttempts: number): Promise<LeaseOutcome>;
+  /** 'done': extended; 'cancel-requested': extended, and a client asked to cancel the job. */
+  extendLease(held: Held, worker: string, leaseMs: number): Promise<HolderOutcome>;
+  succeed(held: Held, worker: string, result: unknown): Promise<HolderOutcome>;
+  /** RETRYING with its error; 'cancel-requested' writes nothing: the job is to end cancelled instead. */
+  failAttempt(held: Held, worker: string, error: JobError): Promise<HolderOutcome>;
   /** Gives an unfinished attempt back (shutdown): it does not count, and another worker may take it at once. */
-  release(jobId: string, owner: string): Promise<boolean>;
-  /** FAILED_FINAL unless it succeeded, is final already, or a live lease is still running it. */
-  failFinal(jobId: string, incidentId: string, error: JobError): Promise<FinalOutcome>;
+  release(held: Held, worker: string): Promise<HolderOutcome>;
+  /** CANCELLED, by the lease holder that stopped the work because a cancel was asked for. */
+  finishCancelled(held: Held, worker: string): Promise<boolean>;
+  /** FAILED_FINAL unless it succeeded, is final or cancelled already, or a live lease is still running it. */
+  failFinal(job: JobKey, incidentId: string, error: JobError): Promise<FinalOutcome>;
+  /**
+   * A client's cancel: CANCELLED at once unless a live lease runs the job, then only asked for
+   * (`requested`), for its worker to stop it; `ended` for a job that succeeded or failed for good.
+   */
+  cancel(job: JobKey): Promise<CancelOutcome>;
+  /** A client's retry of a FAILED_FINAL or CANCELLED job: PENDING with a new budget of attempts. */
+  retry(job: JobKey): Promise<RetryOutcome>;
+  /** A page of jobs, newest first (lib/jobs/list.ts). */
+  list(query: ListQuery): Promise<JobList>;
   /** Idempotent: an incident with this id that exists already counts as recorded. */
   putIncident(incident: Incident): Promise<void>;
   getIncident(incidentId: string): Promise<Incident | undefined>;
@@ -53,6 +96,8 @@ export interface JobStore {
 
 const jobKey = (jobId: string): AttributeMap => ({ PK: { S: `JOB#${jobId}` }, SK: { S: JOB_SK } });
 const incidentKey = (id: string): AttributeMap => ({ PK: { S: `INCIDENT#${id}` }, SK: { S: INCIDENT_SK } });
+/** A history entry's attribute name in the history map. */
+const runName = (run: number): string => `r${run}`;
 
 /** A conditional write's answer: its output, or (condition failed) the item as it was, if asked for and any. */
 type Conditional<T> = { passed: true; output: T } | { passed: false; old: AttributeMap | undefined; error: AwsServiceError };
@@ -67,6 +112,34 @@ async function conditional<T>(write: Promise<T>): Promise<Conditional<T>> {
   }
 }
 
+interface Write {
+  /** `SET` clauses, without the keyword. */
+  set: string[];
+  remove?: string[];
+  condition: string;
+  names?: Record<string, string>;
+  values: Record<string, unknown>;
+  returnNew?: boolean;
+}
+
+/** The SET clauses and values that put a job in `status`, its list keys included. */
+function toStatus(job: JobKey, status: JobStatus, at: string): Pick<Write, 'set' | 'values'> {
+  const keys = statusListKeys(job, status);
+  return {
+    set: ['#status = :toStatus', 'updatedAt = :now', ...Object.keys(keys).map((name) => `${name} = :${name}`)],
+    values: { ':toStatus': status, ':now': at, ...Object.fromEntries(Object.entries(keys).map(([name, value]) => [`:${name}`, value])) },
+  };
+}
+
+/** The SET clauses that end history entry `run` with `outcome` (and the attempt's error). */
+function endRun(run: number, outcome: AttemptOutcome, error?: JobError): Pick<Write, 'set' | 'names' | 'values'> {
+  return {
+    set: ['#history.#run.endedAt = :now', '#history.#run.outcome = :outcome', ...(error ? ['#history.#run.#error = :error'] : [])],
+    names: { '#history': 'history', '#run': runName(run), ...(error ? { '#error': 'error' } : {}) },
+    values: { ':outcome': outcome, ...(error ? { ':error': error } : {}) },
+  };
+}
+
 export function createJobStore(options: JobStoreOptions): JobStore {
   const { dynamodb, table } = options;
   const now = options.now ?? Date.now;
@@ -74,35 +147,45 @@ export function createJobStore(options: JobStoreOptions): JobStore {
   const iso = () => new Date(now()).toISOString();
   const expiresAt = () => Math.floor(now() / 1000) + retentionSeconds;
 
-  /** A conditional update; false when the condition failed. */
-  async function transition(jobId: string, update: string, condition: string, values: Record<string, unknown>, names: Record<string, string> = STATUS): Promise<boolean> {
-    const { passed } = await conditional(dynamodb.updateItem({
-      TableName: table,
-      Key: jobKey(jobId),
-      UpdateExpression: update,
-      ConditionExpression: condition,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: marshall(values as Record<string, never>),
-    }));
-    return passed;
-  }
-
-  /**
-   * A conditional update that also requires that no lease on the job is live at `at` (the rule of
-   * lib/jobs/lease.ts); on failure, the item as it was.
-   */
-  function unlessLeaseLive(jobId: string, at: number, write: { update: string; condition: string; names?: Record<string, string>; values: Record<string, unknown>; returnNew?: boolean }) {
-    const live = leaseLiveCondition(at);
+  function update(jobId: string, write: Write) {
     return conditional(dynamodb.updateItem({
       TableName: table,
       Key: jobKey(jobId),
-      UpdateExpression: write.update,
-      ConditionExpression: `${write.condition} AND NOT ${live.expression}`,
-      ExpressionAttributeNames: { ...STATUS, ...live.names, ...write.names },
-      ExpressionAttributeValues: marshall({ ...live.values, ...write.values } as Record<string, never>),
+      UpdateExpression: `SET ${write.set.join(', ')}${write.remove?.length ? ` REMOVE ${write.remove.join(', ')}` : ''}`,
+      ConditionExpression: write.condition,
+      ExpressionAttributeNames: { ...STATUS, ...write.names },
+      ExpressionAttributeValues: marshall(write.values as Record<string, never>),
       ...(write.returnNew ? { ReturnValues: 'ALL_NEW' as const } : {}),
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     }));
+  }
+
+  /** `write`, on the condition that no lease on the job is live at `at` (the rule of lib/jobs/lease.ts). */
+  function unlessLeaseLive(jobId: string, at: number, write: Write) {
+    const live = leaseLiveCondition(at);
+    return update(jobId, {
+      ...write,
+      condition: `${write.condition} AND NOT ${live.expression}`,
+      names: { ...live.names, ...write.names },
+      values: { ...live.values, ...write.values },
+    });
+  }
+
+  /**
+   * A write by the lease holder of `held`'s run. When its condition fails, the item as it was
+   * says why: still ours but a cancel was asked for (only when the write refuses one), or lost.
+   */
+  async function asHolder(held: Held, worker: string, write: Omit<Write, 'condition'>, refuseCancelled: boolean): Promise<HolderOutcome> {
+    const written = await update(held.jobId, {
+      ...write,
+      condition: `${HELD_BY_OWNER} AND #runs = :run${refuseCancelled ? ' AND attribute_not_exists(cancelRequested)' : ''}`,
+      names: { ...write.names, '#runs': 'runs' },
+      values: { ...write.values, ':running': 'RUNNING', ':owner': worker, ':run': held.run },
+    });
+    if (written.passed) return 'done';
+    const old = written.old ? toJob(written.old) : undefined;
+    const stillOurs = old !== undefined && old.status === 'RUNNING' && old.leaseOwner === worker && old.runs === held.run;
+    return stillOurs && old.cancelRequested ? 'cancel-requested' : 'lost';
   }
 
   async function get(jobId: string, opts: { consistent?: boolean } = {}): Promise<Job | undefined> {
@@ -126,58 +209,156 @@ export function createJobStore(options: JobStoreOptions): JobStore {
 
     get,
 
-    async acquireLease(jobId, owner, leaseMs, maxAttempts) {
+    async acquireLease(job, worker, leaseMs, maxAttempts) {
       const at = now();
-      const update = await unlessLeaseLive(jobId, at, {
-        update: 'SET #status = :running, leaseOwner = :owner, leaseExpiresAt = :until, updatedAt = :now, attempts = attempts + :one REMOVE GSI1PK, GSI1SK',
-        condition: 'attempts < :max AND #status IN (:pending, :retrying, :running)',
+      const run = job.runs + 1;
+      const entry: AttemptRecord = { run, attempt: job.attempts + 1, worker, startedAt: new Date(at).toISOString() };
+      const status = toStatus(job, 'RUNNING', entry.startedAt);
+      const written = await unlessLeaseLive(job.jobId, at, {
+        set: [...status.set, 'leaseOwner = :owner', 'leaseExpiresAt = :until', 'attempts = :attempt', '#runs = :run', '#history.#run = :entry'],
+        remove: ['GSI1PK', 'GSI1SK', ...(run > HISTORY_LIMIT ? ['#history.#oldest'] : [])],
+        // Unchanged since it was read, so the entry's numbers are right; and within its budget.
+        condition: '#runs = :runs AND attempts = :attempts AND #retries = :retries AND attempts < :limit'
+          + ' AND #status IN (:pending, :retrying, :running) AND attribute_not_exists(cancelRequested)',
+        names: { '#runs': 'runs', '#retries': 'retries', '#history': 'history', '#run': runName(run), ...(run > HISTORY_LIMIT ? { '#oldest': runName(run - HISTORY_LIMIT) } : {}) },
         values: {
-          ':running': 'RUNNING', ':pending': 'PENDING', ':retrying': 'RETRYING', ':owner': owner,
-          ':until': at + leaseMs, ':now': new Date(at).toISOString(), ':one': 1, ':max': maxAttempts,
+          ...status.values, ':pending': 'PENDING', ':retrying': 'RETRYING', ':owner': worker, ':until': at + leaseMs,
+          ':attempt': entry.attempt, ':attempts': job.attempts, ':runs': job.runs, ':run': run, ':retries': job.retries,
+          ':limit': job.attemptsBeforeRetry + maxAttempts, ':entry': entry,
         },
         returnNew: true,
       });
-      if (update.passed) return { acquired: true, job: toJob(update.output.Attributes ?? {}) };
-      return { acquired: false, current: update.old ? toJob(update.old) : undefined };
+      if (written.passed) return { acquired: true, job: toJob(written.output.Attributes ?? {}) };
+      return { acquired: false, current: written.old ? toJob(written.old) : undefined };
     },
 
-    extendLease: (jobId, owner, leaseMs) => transition(jobId,
-      'SET leaseExpiresAt = :until',
-      HELD_BY_OWNER,
-      { ':until': now() + leaseMs, ':running': 'RUNNING', ':owner': owner }),
-
-    succeed: (jobId, owner, result) => transition(jobId,
-      'SET #status = :succeeded, #result = :result, updatedAt = :now REMOVE leaseOwner, leaseExpiresAt, #error',
-      HELD_BY_OWNER,
-      { ':succeeded': 'SUCCEEDED', ':result': JSON.stringify(result), ':now': iso(), ':running': 'RUNNING', ':owner': owner },
-      { ...STATUS, '#result': 'result', '#error': 'error' }),
-
-    failAttempt: (jobId, owner, error) => transition(jobId,
-      'SET #status = :retrying, #error = :error, updatedAt = :now REMOVE leaseOwner, leaseExpiresAt',
-      HELD_BY_OWNER,
-      { ':retrying': 'RETRYING', ':error': error as never, ':now': iso(), ':running': 'RUNNING', ':owner': owner },
-      { ...STATUS, '#error': 'error' }),
-
-    release: (jobId, owner) => transition(jobId,
-      'SET #status = :retrying, attempts = attempts - :one, updatedAt = :now REMOVE leaseOwner, leaseExpiresAt',
-      HELD_BY_OWNER,
-      { ':retrying': 'RETRYING', ':one': 1, ':now': iso(), ':running': 'RUNNING', ':owner': owner }),
-
-    async failFinal(jobId, incidentId, error) {
-      const at = now();
-      const update = await unlessLeaseLive(jobId, at, {
-        update: 'SET #status = :final, incidentId = :incident, updatedAt = :now, #error = if_not_exists(#error, :error) REMOVE leaseOwner, leaseExpiresAt, GSI1PK, GSI1SK',
-        condition: 'attribute_exists(PK) AND NOT #status IN (:succeeded, :final)',
-        names: { '#error': 'error' },
-        values: { ':final': 'FAILED_FINAL', ':succeeded': 'SUCCEEDED', ':incident': incidentId, ':now': new Date(at).toISOString(), ':error': error },
+    async extendLease(held, worker, leaseMs) {
+      const written = await update(held.jobId, {
+        set: ['leaseExpiresAt = :until'],
+        condition: `${HELD_BY_OWNER} AND #runs = :run`,
+        names: { '#runs': 'runs' },
+        values: { ':until': now() + leaseMs, ':running': 'RUNNING', ':owner': worker, ':run': held.run },
+        returnNew: true,
       });
-      if (update.passed) return 'marked';
-      const status = update.old ? (unmarshall(update.old).status as JobStatus) : undefined;
-      if (status === undefined) return 'missing';
-      if (status === 'SUCCEEDED') return 'succeeded';
-      if (status === 'FAILED_FINAL') return 'already-final';
+      if (!written.passed) return 'lost';
+      return unmarshall(written.output.Attributes ?? {}).cancelRequested === true ? 'cancel-requested' : 'done';
+    },
+
+    succeed(held, worker, result) {
+      const at = iso();
+      const status = toStatus(held, 'SUCCEEDED', at);
+      const ended = endRun(held.run, 'succeeded');
+      // A cancel asked for too late loses to the work that finished: the job succeeded.
+      return asHolder(held, worker, {
+        set: [...status.set, '#result = :result', ...ended.set],
+        remove: ['leaseOwner', 'leaseExpiresAt', '#topError', 'cancelRequested'],
+        names: { '#result': 'result', '#topError': 'error', ...ended.names },
+        values: { ...status.values, ...ended.values, ':result': JSON.stringify(result) },
+      }, false);
+    },
+
+    failAttempt(held, worker, error) {
+      const at = iso();
+      const status = toStatus(held, 'RETRYING', at);
+      const ended = endRun(held.run, 'failed', error);
+      return asHolder(held, worker, {
+        set: [...status.set, '#error = :error', ...ended.set],
+        remove: ['leaseOwner', 'leaseExpiresAt'],
+        names: ended.names,
+        values: { ...status.values, ...ended.values, ':error': error },
+      }, true);
+    },
+
+    release(held, worker) {
+      const at = iso();
+      const status = toStatus(held, 'RETRYING', at);
+      const ended = endRun(held.run, 'released');
+      return asHolder(held, worker, {
+        set: [...status.set, 'attempts = attempts - :one', ...ended.set],
+        remove: ['leaseOwner', 'leaseExpiresAt'],
+        names: ended.names,
+        values: { ...status.values, ...ended.values, ':one': 1 },
+      }, true);
+    },
+
+    async finishCancelled(held, worker) {
+      const at = iso();
+      const status = toStatus(held, 'CANCELLED', at);
+      const ended = endRun(held.run, 'cancelled');
+      return await asHolder(held, worker, {
+        set: [...status.set, ...ended.set],
+        remove: ['leaseOwner', 'leaseExpiresAt', 'cancelRequested'],
+        names: ended.names,
+        values: { ...status.values, ...ended.values },
+      }, false) === 'done';
+    },
+
+    async failFinal(job, incidentId, error) {
+      const at = now();
+      const status = toStatus(job, 'FAILED_FINAL', new Date(at).toISOString());
+      const written = await unlessLeaseLive(job.jobId, at, {
+        set: [...status.set, 'incidentId = :incident', '#error = if_not_exists(#error, :error)'],
+        remove: ['leaseOwner', 'leaseExpiresAt', 'GSI1PK', 'GSI1SK'],
+        condition: 'attribute_exists(PK) AND NOT #status IN (:succeeded, :final, :cancelled)',
+        names: { '#error': 'error' },
+        values: { ...status.values, ':final': 'FAILED_FINAL', ':succeeded': 'SUCCEEDED', ':cancelled': 'CANCELLED', ':incident': incidentId, ':error': error },
+      });
+      if (written.passed) return 'marked';
+      const old = written.old ? (unmarshall(written.old).status as JobStatus) : undefined;
+      if (old === undefined) return 'missing';
+      if (old === 'SUCCEEDED') return 'succeeded';
+      if (old === 'FAILED_FINAL') return 'already-final';
+      if (old === 'CANCELLED') return 'cancelled';
       return 'running';
     },
+
+    async cancel(key) {
+      for (let round = 0; round < CANCEL_ROUNDS; round++) {
+        const at = now();
+        const status = toStatus(key, 'CANCELLED', new Date(at).toISOString());
+        const immediate = await unlessLeaseLive(key.jobId, at, {
+          set: status.set,
+          remove: ['leaseOwner', 'leaseExpiresAt', 'GSI1PK', 'GSI1SK', 'cancelRequested'],
+          condition: '#status IN (:pending, :retrying, :running)',
+          values: { ...status.values, ':pending': 'PENDING', ':retrying': 'RETRYING' },
+          returnNew: true,
+        });
+        if (immediate.passed) return { outcome: 'cancelled', job: toJob(immediate.output.Attributes ?? {}) };
+        const current = immediate.old ? toJob(immediate.old) : undefined;
+        if (current === undefined) return { outcome: 'missing' };
+        if (current.status === 'CANCELLED') return { outcome: 'already-cancelled', job: current };
+        if (current.status === 'SUCCEEDED' || current.status === 'FAILED_FINAL') return { outcome: 'ended', job: current };
+        // A live lease: only its holder may end the job, so the cancel is asked of it, for that very run.
+        if (!isLeaseLive(current, at)) continue;
+        const asked = await update(key.jobId, {
+          set: ['cancelRequested = :true', 'updatedAt = :now'],
+          condition: '#status = :running AND leaseOwner = :owner AND #runs = :run',
+          names: { '#runs': 'runs' },
+          values: { ':true': true, ':now': new Date(at).toISOString(), ':running': 'RUNNING', ':owner': current.leaseOwner, ':run': current.runs },
+          returnNew: true,
+        });
+        if (asked.passed) return { outcome: 'requested', job: toJob(asked.output.Attributes ?? {}) };
+      }
+      throw new JobContendedError(key.jobId);
+    },
+
+    async retry(key) {
+      const at = iso();
+      const status = toStatus(key, 'PENDING', at);
+      const written = await update(key.jobId, {
+        // GSI1 again: a retried job whose message is lost is re-sent by the sweeper like a new one.
+        set: [...status.set, '#retries = #retries + :one', 'attemptsBeforeRetry = attempts', 'GSI1PK = :pendingIndex', 'GSI1SK = :since'],
+        remove: ['#error', 'incidentId', '#result', 'resentAt'],
+        condition: '#status IN (:final, :cancelled)',
+        names: { '#error': 'error', '#result': 'result', '#retries': 'retries' },
+        values: { ...status.values, ':one': 1, ':final': 'FAILED_FINAL', ':cancelled': 'CANCELLED', ':pendingIndex': PENDING_INDEX, ':since': `${at}#${key.jobId}` },
+        returnNew: true,
+      });
+      if (written.passed) return { retried: true, job: toJob(written.output.Attributes ?? {}) };
+      return { retried: false, current: written.old ? toJob(written.old) : undefined };
+    },
+
+    list: (query) => listJobs({ dynamodb, table }, query, toJob),
 
     async putIncident(incident) {
       await conditional(dynamodb.putItem({
@@ -208,18 +389,24 @@ export function createJobStore(options: JobStoreOptions): JobStore {
       return Items.map(toJob).filter((job) => job.status === 'PENDING');
     },
 
-    claimResend: (jobId, intervalMs) => transition(jobId,
-      'SET resentAt = :now',
-      '#status = :pending AND (attribute_not_exists(resentAt) OR resentAt < :cutoff)',
-      { ':now': now(), ':pending': 'PENDING', ':cutoff': now() - intervalMs }),
+    async claimResend(jobId, intervalMs) {
+      const written = await update(jobId, {
+        set: ['resentAt = :now'],
+        condition: '#status = :pending AND (attribute_not_exists(resentAt) OR resentAt < :cutoff)',
+        values: { ':now': now(), ':pending': 'PENDING', ':cutoff': now() - intervalMs },
+      });
+      return written.passed;
+    },
   };
 }
 
 function toItem(job: Job, expiresAt: number): AttributeMap {
+  const listed: Listed = job;
   return {
     ...jobKey(job.jobId),
     ...marshall({
       jobId: job.jobId,
+      owner: job.owner,
       type: job.type,
       status: job.status,
       payload: JSON.stringify(job.payload),
@@ -230,19 +417,30 @@ function toItem(job: Job, expiresAt: number): AttributeMap {
       createdAt: job.createdAt,
       updatedAt: job.updatedAt,
       attempts: job.attempts,
+      runs: job.runs,
+      retries: job.retries,
+      attemptsBeforeRetry: job.attemptsBeforeRetry,
+      history: Object.fromEntries(job.history.map((entry) => [runName(entry.run), entry])),
       expiresAt,
+      ...fixedListKeys(listed),
+      ...statusListKeys(listed, job.status),
       ...(job.status === 'PENDING' ? { GSI1PK: PENDING_INDEX, GSI1SK: `${job.createdAt}#${job.jobId}` } : {}),
-    }),
+    } as never),
   };
 }
 
+/** A job from its item, or from a list index's projection of it (no payload, result or history then). */
 function toJob(item: AttributeMap): Job {
   const raw = unmarshall(item) as Record<string, unknown>;
+  const history = Object.values((raw.history ?? {}) as Record<string, AttemptRecord>)
+    .map((entry) => ({ ...entry, run: Number(entry.run), attempt: Number(entry.attempt) }))
+    .sort((a, b) => a.run - b.run);
   return {
     jobId: raw.jobId as string,
+    owner: raw.owner as string,
     type: raw.type as string,
     status: raw.status as JobStatus,
-    payload: JSON.parse(raw.payload as string),
+    payload: typeof raw.payload === 'string' ? JSON.parse(raw.payload) : undefined,
     payloadHash: raw.payloadHash as string,
     requestHash: raw.requestHash as string,
     idempotencyKey: raw.idempotencyKey as string | undefined,
@@ -250,6 +448,11 @@ function toJob(item: AttributeMap): Job {
     createdAt: raw.createdAt as string,
     updatedAt: raw.updatedAt as string,
     attempts: Number(raw.attempts ?? 0),
+    runs: Number(raw.runs ?? 0),
+    retries: Number(raw.retries ?? 0),
+    attemptsBeforeRetry: Number(raw.attemptsBeforeRetry ?? 0),
+    cancelRequested: raw.cancelRequested === true ? true : undefined,
+    history,
     result: typeof raw.result === 'string' ? JSON.parse(raw.result) : undefined,
     error: raw.error as JobError | undefined,
     incidentId: raw.incidentId as string | undefined,

@@ -22,7 +22,7 @@ test('drill 6, lost publish: a job written but never enqueued still reaches SUCC
   await target.store.create({
     jobId, type: 'transform', status: 'PENDING', payload, payloadHash: sha256Hex(canonicalJson(payload)),
     requestHash: sha256Hex(canonicalJson({ type: 'transform', payload })), traceId: 'f'.repeat(32),
-    createdAt: at, updatedAt: at, attempts: 0,
+    createdAt: at, updatedAt: at, attempts: 0, owner: target.client, runs: 0, retries: 0, attemptsBeforeRetry: 0, history: [],
   });
   const done = await waitForStatus(target.apiUrl, jobId, ['SUCCEEDED', 'FAILED_FINAL'], 30_000);
   assert.equal(done.status, 'SUCCEEDED');
@@ -54,7 +54,7 @@ test('drill 6, lost publish: the API killed (SIGKILL) between its DynamoDB write
   await once(api, 'exit');
   assert.ok(await posted instanceof Error, 'the client never got an answer');
 
-  const jobId = jobIdForIdempotencyKey(key);
+  const jobId = jobIdForIdempotencyKey('dev', key);
   assert.ok(await target.store.get(jobId, { consistent: true }), 'the job was written before the kill');
   const done = await waitForStatus(target.apiUrl, jobId, ['SUCCEEDED', 'FAILED_FINAL'], 30_000);
   assert.equal(done.status, 'SUCCEEDED');

@@ -347,6 +347,9 @@ function deref<T>(value: unknown): T {
 }
 
 function templateOf(path: string): string | undefined {
+  for (const action of ['cancel', 'retry']) {
+    if (path.startsWith('/jobs/') && path.endsWith(`/${action}`) && path.length > `/jobs//${action}`.length) return `/jobs/{jobId}/${action}`;
+  }
   if (path.startsWith('/jobs/') && path.length > '/jobs/'.length) return '/jobs/{jobId}';
   return Object.hasOwn(doc.paths, path) ? path : undefined;
 }

@@ -14,6 +14,8 @@ import { startBackend, type Backend } from './backend.ts';
  */
 export interface DrillTarget {
   apiUrl: string;
+  /** The client the drills' requests are made as: the owner of the jobs they create. */
+  client: string;
   aws: Aws;
   store: JobStore;
   table: string;
@@ -47,6 +49,7 @@ export async function startDrillTarget(): Promise<DrillTarget> {
     const aws = createAws({ transport });
     return {
       apiUrl: deployment.replace(/\/$/, ''),
+      client: env.JOBSYS_CLIENT ?? 'dev',
       aws,
       store: createJobStore({ dynamodb: aws.dynamodb, table: env.DDB_TABLE! }),
       table: env.DDB_TABLE!,
@@ -70,6 +73,7 @@ export async function startDrillTarget(): Promise<DrillTarget> {
     const started = { stack, system };
     return {
       apiUrl: system.apiUrl,
+      client: 'dev',
       aws,
       store: createJobStore({ dynamodb: aws.dynamodb, table: resources.tableName }),
       table: resources.tableName,

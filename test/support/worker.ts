@@ -23,6 +23,7 @@ export function fastSettings(overrides: Partial<WorkerSettings> = {}): WorkerSet
     waitTimeSeconds: 1,
     visibilityTimeoutSeconds: 3,
     leaseMs: 3_000,
+    heartbeatMaxMs: 5_000,
     retryBaseSeconds: 1,
     retryMaxSeconds: 4,
     maxAttempts: 3,
@@ -48,6 +49,11 @@ export async function createJob(store: JobStore, payload: unknown, overrides: Pa
     createdAt: at,
     updatedAt: at,
     attempts: 0,
+    owner: 'client-a',
+    runs: 0,
+    retries: 0,
+    attemptsBeforeRetry: 0,
+    history: [],
     ...overrides,
   };
   const outcome = await store.create(job);

@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import type { JobStatus } from './model.ts';
+
+/**
+ * The four indexes that list jobs (ops/resources/table.json), and the keys an item carries for
+ * them. Each index's partition key spreads one client (or one status, or everything) over a fixed
+ * number of shards, by a hash of the job id, so that no single partition takes every write of a
+ * busy client: a partition takes about 1,000 writes/s. Every index sorts by the same `listKey`,
+ * `{createdAt}#{jobId}`, so a list is the newest-first merge of its shards' queries, and a position
+ * in one index's order is a position in every shard's.
+ */
+
+export interface ListIndex {
+  name: string;
+  /** The item attribute that is this index's partition key. */
+  attribute: string;
+  shards: number;
+}
+
+export const LIST_INDEXES = {
+  /** A client's jobs. */
+  byOwner: { name: 'by-owner', attribute: 'ownerKey', shards: 4 },
+  /** A client's jobs in one status. */
+  byOwnerStatus: { name: 'by-owner-status', attribute: 'ownerStatusKey', shards: 4 },
+  /** Every job: what an operator lists. Wider, since it takes every client's writes. */
+  all: { name: 'all', attribute: 'allKey', shards: 16 },
+  /** Every job in one status. */
+  byStatus: { name: 'by-status', attribute: 'statusKey', shards: 16 },
+} as const satisfies Record<string, ListIndex>;
+
+/** The sort key of every list index. */
+export const LIST_KEY = 'listKey';
+
+/** What decides a job's place in the lists: the parts of it that never change, and its status. */
+export interface Listed {
+  jobId: string;
+  owner: string;
+  createdAt: string;
+}
+
+export function listKey(job: Pick<Listed, 'jobId' | 'createdAt'>): string {
+  return `${job.createdAt}#${job.jobId}`;
+}
+
+/** The shard of a job in an index of `shards`: from its id, so every writer of the job agrees. */
+function shardOf(jobId: string, shards: number): number {
+  return createHash('sha256').update(jobId).digest().readUInt16BE(0) % shards;
+}
+
+/** One partition of an index: the value of its partition key. */
+function partition(parts: readonly string[], shard: number): string {
+  return `${parts.join('#')}#${shard}`;
+}
+
+/** The partition key values of an index for `parts`, one per shard: what a list queries. */
+export function partitions(index: ListIndex, parts: readonly string[]): string[] {
+  return Array.from({ length: index.shards }, (_, shard) => partition(parts, shard));
+}
+
+/** The keys that place a job in the indexes whose keys do not change with its status. */
+export function fixedListKeys(job: Listed): Record<string, string> {
+  return {
+    [LIST_INDEXES.byOwner.attribute]: partition([job.owner], shardOf(job.jobId, LIST_INDEXES.byOwner.shards)),
+    [LIST_INDEXES.all.attribute]: partition(['all'], shardOf(job.jobId, LIST_INDEXES.all.shards)),
+    [LIST_KEY]: listKey(job),
+  };
+}
+
+/** The keys that move a job to `status` in the status indexes: every write that changes its status sets them. */
+export function statusListKeys(job: Pick<Listed, 'jobId' | 'owner'>, status: JobStatus): Record<string, string> {
+  return {
+    [LIST_INDEXES.byOwnerStatus.attribute]: partition([job.owner, status], shardOf(job.jobId, LIST_INDEXES.byOwnerStatus.shards)),
+    [LIST_INDEXES.byStatus.attribute]: partition([status], shardOf(job.jobId, LIST_INDEXES.byStatus.shards)),
+  };
+}
