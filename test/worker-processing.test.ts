@@ -1,4 +1,3 @@
-import { heldNow, leaseAs } from './support/jobs.ts';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +9,7 @@ import { createJobStore } from '../lib/jobs/store.ts';
 import { createConsumer } from '../worker/consumer.ts';
 import { captureLogger, createJob, enqueue, fastSettings, nextEvent, queueCounts, record, silentLogger, startConsumer, testJobType, waitUntil } from './support/worker.ts';
 import { freshResources, useBackend } from './support/backend.ts';
+import { heldNow, leaseAs } from './support/jobs.ts';
 
 const suite = useBackend();
 
