@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { apiKeyHashEntry, newApiKey } from '../api/access/auth.ts';
 import { startLocalStack } from '../dev/local-stack.ts';
 import { createAws, createUndiciTransport } from '../lib/aws/index.ts';
 
@@ -150,4 +151,23 @@ test('make dev runs the whole system: a job POSTed to the printed api URL reache
   dev.child.kill('SIGINT');
   assert.equal(await exitWithin(dev.child, 15_000), 0, dev.output());
   assert.throws(() => process.kill(-dev.child.pid!, 0), /ESRCH/, 'no process of the group is left');
+});
+
+test('with API_KEY_HASHES (and API_ADMIN_CLIENTS) in the environment, make dev turns authentication on, as in production', async (t) => {
+  const [mine, ops] = [newApiKey(), newApiKey()];
+  const dev = await startDev(t, { API_KEY_HASHES: `${apiKeyHashEntry('alice', mine)},${apiKeyHashEntry('ops', ops)}`, API_ADMIN_CLIENTS: 'ops' });
+  const apiUrl = /api on (http:\/\/\S+);/.exec(dev.output())?.[1];
+  assert.ok(apiUrl, dev.output());
+  assert.doesNotMatch(dev.output(), /AUTH_DISABLED=true/, 'no warning of an open api');
+  const body = JSON.stringify({ type: 'transform', payload: { text: 'keyed' } });
+  const anonymous = await fetch(`${apiUrl}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  assert.equal(anonymous.status, 401);
+  const posted = await fetch(`${apiUrl}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${mine}` }, body });
+  assert.equal(posted.status, 202);
+  const { jobId, owner } = await posted.json() as { jobId: string; owner: string };
+  assert.equal(owner, 'alice');
+  const listed = await (await fetch(`${apiUrl}/jobs?owner=alice`, { headers: { authorization: `Bearer ${ops}` } })).json() as { items: Array<{ jobId: string }> };
+  assert.ok(listed.items.some((job) => job.jobId === jobId), 'the admin named in API_ADMIN_CLIENTS lists alice\'s jobs');
+  dev.child.kill('SIGINT');
+  assert.equal(await exitWithin(dev.child, 15_000), 0, dev.output());
 });
