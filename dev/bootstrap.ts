@@ -69,7 +69,7 @@ export function localTableExecutor(aws: Aws): TableExecutor {
         case 'set-billing-mode':
           throw new ConfigError(`table ${change.table} is billed ${change.from}, not ${change.to}: delete it and bootstrap again`);
         case 'add-index':
-          // dynalite answers UpdateTable's Create with success and makes no index, so it is refused before it is sent.
+          // Refused unsent: dynalite rejects this Create for want of a ProvisionedThroughput, and with one it answers 200 and makes no index.
           throw new ConfigError(`table ${change.table} lacks index ${change.index.IndexName} of ops/resources/table.json, and the local stack cannot add it `
             + `(dynalite ignores an index that UpdateTable adds after CreateTable): ${FRESH_DATA}`);
         case 'refuse':
