@@ -17,6 +17,13 @@ export interface BootstrapResult {
   dlqArn: string;
 }
 
+/**
+ * How the local stack's data starts afresh, so that CreateTable makes the table with every index
+ * of table.json: `make dev` keeps DynamoDB on disk only in JOBSYS_DATA_DIR (or --data-dir).
+ */
+const FRESH_DATA = 'start from fresh data: stop make dev, delete the directory JOBSYS_DATA_DIR (or --data-dir) names, and start make dev again '
+  + '(without one the data is in memory and every start is fresh); or delete the table and bootstrap again';
+
 /** AWS takes seconds to create a table; the emulator none. */
 const TABLE_ACTIVE_TIMEOUT_MS = 120_000;
 const TABLE_POLL_MS = 250;
@@ -61,8 +68,15 @@ export function localTableExecutor(aws: Aws): TableExecutor {
           return;
         case 'set-billing-mode':
           throw new ConfigError(`table ${change.table} is billed ${change.from}, not ${change.to}: delete it and bootstrap again`);
+        case 'add-index':
+          // Refused unsent: dynalite rejects this Create for want of a ProvisionedThroughput, and with one it answers 200 and makes no index.
+          throw new ConfigError(`table ${change.table} lacks index ${change.index.IndexName} of ops/resources/table.json, and the local stack cannot add it `
+            + `(dynalite ignores an index that UpdateTable adds after CreateTable): ${FRESH_DATA}`);
         case 'refuse':
           throw new ConfigError(`table ${change.table} ${change.reason}: delete it and bootstrap again`);
+        case 'refuse-index':
+          throw new ConfigError(`table ${change.table} has index ${change.indexes.join(', ')} with another key schema or projection than `
+            + `ops/resources/table.json, and an index cannot change in place: ${FRESH_DATA}`);
         case 'disable-ttl':
           await aws.dynamodb.updateTimeToLive({ TableName: change.table, TimeToLiveSpecification: { Enabled: false, AttributeName: change.attributeName } });
           return;

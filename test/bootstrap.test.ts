@@ -5,6 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { bootstrap } from '../dev/bootstrap.ts';
 import { startLocalStack } from '../dev/local-stack.ts';
 import { type Aws, createAws, createUndiciTransport } from '../lib/aws/index.ts';
+import { ConfigError } from '../lib/errors.ts';
+import { tableBeforeListIndexes } from './support/table-before-list-indexes.ts';
 
 type Context = { after(fn: () => Promise<void>): void };
 
@@ -26,7 +28,7 @@ function freshNames() {
   return { table: `jobs-${suffix}`, queue: `jobs-${suffix}`, dlq: `jobs-${suffix}-dlq` };
 }
 
-test('bootstrap creates the table of table.json with GSI1, ACTIVE, with TTL on expiresAt', async (t) => {
+test('bootstrap creates the table of table.json with every index, ACTIVE, with TTL on expiresAt', async (t) => {
   const aws = await localAws(t);
   const names = freshNames();
   const result = await bootstrap(aws, names);
@@ -40,6 +42,7 @@ test('bootstrap creates the table of table.json with GSI1, ACTIVE, with TTL on e
   assert.ok(gsi, 'GSI1 exists');
   assert.deepEqual(gsi.KeySchema, [{ AttributeName: 'GSI1PK', KeyType: 'HASH' }, { AttributeName: 'GSI1SK', KeyType: 'RANGE' }]);
   assert.equal(gsi.IndexStatus, 'ACTIVE');
+  assert.deepEqual(table.GlobalSecondaryIndexes?.map((index) => [index.IndexName, index.IndexStatus]), definition.GlobalSecondaryIndexes.map((index: { IndexName: string }) => [index.IndexName, 'ACTIVE']));
 
   const ttl = await aws.dynamodb.describeTimeToLive({ TableName: names.table });
   assert.deepEqual(ttl.TimeToLiveDescription, { TimeToLiveStatus: 'ENABLED', AttributeName: 'expiresAt' });
@@ -123,4 +126,21 @@ test('bootstrap sets only the queue attributes that differ, and nothing on a que
   };
   await bootstrap(aws, names);
   assert.deepEqual(set, [{ QueueUrl: first.queueUrl, Attributes: { VisibilityTimeout: (await resource('queues.json')).queue.Attributes.VisibilityTimeout } }]);
+});
+
+test('bootstrap refuses a table made before the list indexes: dynalite cannot add one, so it says to start from fresh data', async (t) => {
+  const aws = await localAws(t);
+  const names = freshNames();
+  await aws.dynamodb.createTable(tableBeforeListIndexes(names.table));
+  await assert.rejects(bootstrap(aws, names), (err: unknown) => {
+    assert.ok(err instanceof ConfigError, String(err));
+    assert.equal(err.code, ConfigError.code);
+    assert.equal(err.message, `table ${names.table} lacks index by-owner of ops/resources/table.json, and the local stack cannot add it `
+      + '(dynalite ignores an index that UpdateTable adds after CreateTable): start from fresh data: stop make dev, delete the directory '
+      + 'JOBSYS_DATA_DIR (or --data-dir) names, and start make dev again (without one the data is in memory and every start is fresh); '
+      + 'or delete the table and bootstrap again');
+    return true;
+  });
+  const { Table: table } = await aws.dynamodb.describeTable({ TableName: names.table });
+  assert.deepEqual(table.GlobalSecondaryIndexes?.map((index) => index.IndexName), ['GSI1'], 'nothing was sent that dynalite would ignore');
 });

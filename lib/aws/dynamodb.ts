@@ -83,7 +83,7 @@ export interface TableDescription {
   TableStatus: 'CREATING' | 'UPDATING' | 'DELETING' | 'ACTIVE' | 'ARCHIVING' | 'ARCHIVED' | 'INACCESSIBLE_ENCRYPTION_CREDENTIALS';
   TableArn?: string;
   KeySchema?: KeySchemaElement[];
-  GlobalSecondaryIndexes?: Array<{ IndexName: string; IndexStatus?: string; KeySchema: KeySchemaElement[] }>;
+  GlobalSecondaryIndexes?: Array<{ IndexName: string; IndexStatus?: string; KeySchema: KeySchemaElement[]; Projection: Projection }>;
   ItemCount?: number;
 }
 export interface CreateTableOutput { TableDescription: TableDescription }

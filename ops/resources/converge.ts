@@ -1,5 +1,7 @@
 import { readQueues, readTable, readTtl } from './definitions.ts';
-import { planQueue, planTable, planTtl, redrivePolicy, type QueueChange, type TableChange, type TableState, type TtlChange, type TtlState } from './plan.ts';
+import {
+  planQueue, planTable, planTtl, redrivePolicy, undeclaredIndexes, type QueueChange, type TableChange, type TableState, type TtlChange, type TtlState,
+} from './plan.ts';
 
 /**
  * Converging the table and the queues to ops/resources, the same steps whichever executor reads
@@ -11,7 +13,7 @@ import { planQueue, planTable, planTtl, redrivePolicy, type QueueChange, type Ta
 export interface TableExecutor {
   readTable(table: string): Promise<TableState | undefined>;
   readTtl(table: string): Promise<TtlState>;
-  /** Until the table and its indexes are ACTIVE: TTL cannot be set on a table still being made. */
+  /** Until the table and its indexes are ACTIVE: TTL cannot be set, nor the next index added, on a table still being changed. */
   waitForTable(table: string): Promise<void>;
   apply(change: TableChange | TtlChange): Promise<void>;
 }
@@ -43,14 +45,30 @@ export const tablePlan = async (executor: TableExecutor, table: string): Promise
 export const ttlPlan = async (executor: TableExecutor, table: string): Promise<TtlChange[]> =>
   planTtl(table, readTtl(), await executor.readTtl(table));
 
-/** The table, ACTIVE, then its TTL; returns what each needed. */
-export async function convergeTable(executor: TableExecutor, table: string): Promise<{ table: TableChange[]; ttl: TtlChange[] }> {
-  const tableChanges = await tablePlan(executor, table);
-  for (const change of tableChanges) await executor.apply(change);
-  await executor.waitForTable(table);
+export interface ConvergedTable {
+  table: TableChange[];
+  ttl: TtlChange[];
+  /** Indexes the table has and table.json does not declare: left alone, for the executor to mention. */
+  undeclaredIndexes: string[];
+}
+
+/**
+ * The table, ACTIVE, then its TTL; returns what each needed. Each table change waits for the
+ * table and every index to be ACTIVE again: DynamoDB takes the next UpdateTable (one index
+ * creation each) only then. With no change it still waits, for a table another run is making.
+ */
+export async function convergeTable(executor: TableExecutor, table: string): Promise<ConvergedTable> {
+  const desired = { ...readTable(), TableName: table };
+  const actual = await executor.readTable(table);
+  const tableChanges = planTable(desired, actual);
+  for (const change of tableChanges) {
+    await executor.apply(change);
+    await executor.waitForTable(table);
+  }
+  if (tableChanges.length === 0) await executor.waitForTable(table);
   const ttlChanges = await ttlPlan(executor, table);
   for (const change of ttlChanges) await executor.apply(change);
-  return { table: tableChanges, ttl: ttlChanges };
+  return { table: tableChanges, ttl: ttlChanges, undeclaredIndexes: undeclaredIndexes(desired, actual) };
 }
 
 /**

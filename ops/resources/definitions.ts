@@ -10,6 +10,8 @@ import { ConfigError } from '../../lib/errors.ts';
 
 export type TableDefinition = CreateTableInput & { BillingMode: NonNullable<CreateTableInput['BillingMode']> };
 export type TtlSpecification = UpdateTimeToLiveInput['TimeToLiveSpecification'];
+export type IndexDefinition = NonNullable<CreateTableInput['GlobalSecondaryIndexes']>[number];
+export type AttributeDefinition = CreateTableInput['AttributeDefinitions'][number];
 export interface QueueDefinition {
   QueueName: string;
   Attributes: Record<string, string>;

@@ -1,4 +1,4 @@
-import type { TableDefinition, TtlSpecification } from './definitions.ts';
+import type { AttributeDefinition, IndexDefinition, TableDefinition, TtlSpecification } from './definitions.ts';
 
 /**
  * The one rule for "desired versus actual" of the table and the queues: given what
@@ -7,10 +7,17 @@ import type { TableDefinition, TtlSpecification } from './definitions.ts';
  * (dev/bootstrap.ts), the aws CLI for AWS (ops/aws/resources/).
  */
 
+type KeySchemaState = ReadonlyArray<{ AttributeName: string; KeyType: string }>;
+/** What DescribeTable says of a global secondary index. */
+export interface IndexState {
+  IndexName: string;
+  KeySchema?: KeySchemaState;
+  Projection?: { ProjectionType?: string; NonKeyAttributes?: readonly string[] };
+}
 /** What DescribeTable says of a table's shape. */
 export interface TableState {
-  KeySchema?: ReadonlyArray<{ AttributeName: string; KeyType: string }>;
-  GlobalSecondaryIndexes?: ReadonlyArray<{ IndexName: string }>;
+  KeySchema?: KeySchemaState;
+  GlobalSecondaryIndexes?: ReadonlyArray<IndexState>;
   /** DescribeTable leaves BillingModeSummary out for a table that was always PROVISIONED. */
   BillingMode?: string;
 }
@@ -23,8 +30,15 @@ export interface TtlState {
 export type TableChange =
   | { action: 'create-table'; definition: TableDefinition }
   | { action: 'set-billing-mode'; table: string; from: string; to: string }
+  /** One index per UpdateTable: DynamoDB creates one at a time, on a table ACTIVE again after the last. */
+  | { action: 'add-index'; table: string; index: IndexDefinition; attributeDefinitions: AttributeDefinition[] }
   /** What cannot be changed in place; no executor deletes a table, with every job in it, to converge. */
-  | { action: 'refuse'; table: string; reason: string };
+  | { action: 'refuse'; table: string; reason: string }
+  /**
+   * Declared indexes that exist with another key schema or projection: an index cannot change in
+   * place, and no executor deletes one, which the readers of it would miss, to converge.
+   */
+  | { action: 'refuse-index'; table: string; indexes: string[] };
 export type TtlChange =
   | { action: 'disable-ttl'; table: string; attributeName: string }
   | { action: 'enable-ttl'; table: string; specification: TtlSpecification };
@@ -33,7 +47,15 @@ export type QueueChange =
   | { action: 'set-queue-attributes'; queue: string; attributes: Record<string, string> };
 export type Change = TableChange | TtlChange | QueueChange;
 
-const keys = (schema: TableState['KeySchema']) => JSON.stringify((schema ?? []).map(({ AttributeName, KeyType }) => [AttributeName, KeyType]));
+const keys = (schema: KeySchemaState | undefined) => JSON.stringify((schema ?? []).map(({ AttributeName, KeyType }) => [AttributeName, KeyType]));
+/** A projection is compared by meaning: the order of NonKeyAttributes is not DynamoDB's to keep. */
+const projection = (of: IndexState['Projection']) => JSON.stringify([of?.ProjectionType, [...(of?.NonKeyAttributes ?? [])].sort()]);
+
+/** The indexes on the table that ops/resources/table.json does not declare: converging leaves them alone. */
+export function undeclaredIndexes(desired: TableDefinition, actual: TableState | undefined): string[] {
+  const declared = new Set((desired.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  return (actual?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName).filter((name) => !declared.has(name));
+}
 
 export function planTable(desired: TableDefinition, actual: TableState | undefined): TableChange[] {
   const table = desired.TableName;
@@ -41,12 +63,21 @@ export function planTable(desired: TableDefinition, actual: TableState | undefin
   if (keys(actual.KeySchema) !== keys(desired.KeySchema)) {
     return [{ action: 'refuse', table, reason: 'exists with another key schema than ops/resources/table.json, and a key schema cannot change' }];
   }
-  // GSIs must come with CreateTable (dynalite drops one added later), so a missing one is not added.
-  const present = new Set((actual.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
-  const missing = (desired.GlobalSecondaryIndexes ?? []).filter((index) => !present.has(index.IndexName)).map((index) => index.IndexName);
-  if (missing.length > 0) return [{ action: 'refuse', table, reason: `exists without index ${missing.join(', ')}` }];
+  const present = new Map((actual.GlobalSecondaryIndexes ?? []).map((index) => [index.IndexName, index]));
+  const declared = desired.GlobalSecondaryIndexes ?? [];
+  const differing = declared.filter((index) => {
+    const found = present.get(index.IndexName);
+    return found !== undefined && (keys(found.KeySchema) !== keys(index.KeySchema) || projection(found.Projection) !== projection(index.Projection));
+  }).map((index) => index.IndexName);
+  if (differing.length > 0) return [{ action: 'refuse-index', table, indexes: differing }];
   const billing = actual.BillingMode ?? 'PROVISIONED';
-  return billing === desired.BillingMode ? [] : [{ action: 'set-billing-mode', table, from: billing, to: desired.BillingMode }];
+  // Billing first: an index created on a PROVISIONED table would need a throughput of its own, which table.json does not give.
+  const changes: TableChange[] = billing === desired.BillingMode ? [] : [{ action: 'set-billing-mode', table, from: billing, to: desired.BillingMode }];
+  for (const index of declared.filter((declaredIndex) => !present.has(declaredIndex.IndexName))) {
+    const named = new Set(index.KeySchema.map((key) => key.AttributeName));
+    changes.push({ action: 'add-index', table, index, attributeDefinitions: desired.AttributeDefinitions.filter((attribute) => named.has(attribute.AttributeName)) });
+  }
+  return changes;
 }
 
 /** TTL is on for one attribute at a time: on for another one means off first, then on for this one. */

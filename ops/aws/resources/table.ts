@@ -6,11 +6,12 @@ import { orAbsent, waitUntil } from '../core/calls.ts';
 import type { Change } from '../core/report.ts';
 import { tagList, type Stack } from '../core/stack.ts';
 
+type KeySchema = Array<{ AttributeName: string; KeyType: string }>;
 interface TableDescription {
   TableStatus: string;
-  KeySchema?: Array<{ AttributeName: string; KeyType: string }>;
+  KeySchema?: KeySchema;
   BillingModeSummary?: { BillingMode: string };
-  GlobalSecondaryIndexes?: Array<{ IndexName: string; IndexStatus: string }>;
+  GlobalSecondaryIndexes?: Array<{ IndexName: string; IndexStatus: string; KeySchema: KeySchema; Projection: { ProjectionType: string; NonKeyAttributes?: string[] } }>;
 }
 
 const NOT_FOUND = ['ResourceNotFoundException', 'ResourceNotFound'];
@@ -18,6 +19,14 @@ const TABLE_PATIENCE = { timeoutMs: 10 * 60_000 };
 
 const describe = async ({ cli }: Stack, table: string) =>
   (await orAbsent(cli.call<{ Table: TableDescription }>('dynamodb', 'describe-table', { TableName: table }), ...NOT_FOUND))?.Table;
+
+/** What to do about declared indexes that exist otherwise: DynamoDB changes no index in place. */
+function indexConflict(table: string, indexes: string[]): string {
+  const deletes = indexes.map((index) => `aws dynamodb update-table --table-name ${table} --global-secondary-index-updates '[{"Delete":{"IndexName":"${index}"}}]'`);
+  return `table ${table} has index ${indexes.join(', ')} with another key schema or projection than ops/resources/table.json, `
+    + 'and an index cannot change in place: give the new definition a new IndexName in table.json, or delete the index '
+    + `(${deletes.join(', then ')}; queries on it fail until it is back) and run make bootstrap again, which creates it as table.json defines it`;
+}
 
 /** ops/resources/plan.ts's table and TTL changes, through the aws CLI. */
 export function cliTableExecutor(stack: Stack): TableExecutor {
@@ -32,7 +41,7 @@ export function cliTableExecutor(stack: Stack): TableExecutor {
         .TimeToLiveDescription;
     },
     async waitForTable(table) {
-      await waitUntil(`table ${table} to become ACTIVE`, async () => {
+      await waitUntil(`table ${table} and its indexes to become ACTIVE`, async () => {
         const found = await describe(stack, table);
         const ready = found?.TableStatus === 'ACTIVE' && (found.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE');
         return ready ? true : undefined;
@@ -46,8 +55,17 @@ export function cliTableExecutor(stack: Stack): TableExecutor {
         case 'set-billing-mode':
           await cli.call('dynamodb', 'update-table', { TableName: change.table, BillingMode: change.to });
           return;
+        case 'add-index':
+          await cli.call('dynamodb', 'update-table', {
+            TableName: change.table,
+            AttributeDefinitions: change.attributeDefinitions,
+            GlobalSecondaryIndexUpdates: [{ Create: change.index }],
+          });
+          return;
         case 'refuse':
           throw new DeployConflictError(`table ${change.table} ${change.reason}: it is not this stack's; choose another STACK`);
+        case 'refuse-index':
+          throw new DeployConflictError(indexConflict(change.table, change.indexes));
         case 'disable-ttl':
           await cli.call('dynamodb', 'update-time-to-live', { TableName: change.table, TimeToLiveSpecification: { Enabled: false, AttributeName: change.attributeName } });
           return;
@@ -58,7 +76,10 @@ export function cliTableExecutor(stack: Stack): TableExecutor {
   };
 }
 
-/** The jobs table as ops/resources/table.json defines it, ACTIVE, with its TTL on. */
+/**
+ * The jobs table as ops/resources/table.json defines it, ACTIVE, with its TTL on. An index added
+ * to an existing table is its own line; an index table.json does not declare is left, and said.
+ */
 export async function ensureTable(stack: Stack): Promise<void> {
   const { names, report } = stack;
   const resource = `table ${names.table}`;
@@ -67,6 +88,8 @@ export async function ensureTable(stack: Stack): Promise<void> {
   if (changes.table.some((change) => change.action === 'create-table')) report.record('created', resource);
   else if (billing !== undefined) report.record('updated', resource, `billing ${billing.from} -> ${billing.to}`);
   else report.record('unchanged', resource);
+  for (const change of changes.table) if (change.action === 'add-index') report.record('created', `${resource} index ${change.index.IndexName}`);
+  for (const index of changes.undeclaredIndexes) report.note(`${resource} has index ${index}, which ops/resources/table.json does not declare: left alone`);
   const ttl = changes.ttl.find((change) => change.action === 'enable-ttl');
   const ttlChange: Change = ttl === undefined ? 'unchanged' : changes.ttl.length > 1 ? 'updated' : 'created';
   report.record(ttlChange, `table ${names.table} TTL on ${readTtl().AttributeName}`);
