@@ -217,7 +217,10 @@ test('retry: only a FAILED_FINAL or CANCELLED job, once of two concurrent retrie
   const stored = await api.store.get(failed.jobId, { consistent: true });
   assert.deepEqual([stored?.status, stored?.retries, stored?.attemptsBeforeRetry, stored?.history.length], ['PENDING', 1, 1, 1]);
   assert.equal(stored?.error, undefined);
-  assert.equal((await drainQueue(stack)).filter((message) => message.jobId === failed.jobId).length, 1, 'its message was sent once, at once');
+  // Other tests' messages share the queue; this job's is among them by the time the 202 came.
+  const sent: Array<Record<string, unknown>> = [];
+  for (let round = 0; round < 20 && !sent.some((message) => message.jobId === failed.jobId); round++) sent.push(...await drainQueue(stack));
+  assert.equal(sent.filter((message) => message.jobId === failed.jobId).length, 1, 'its message was sent once, at once');
   const read = await as('client-a', 'GET', `/jobs/${failed.jobId}`);
   assert.deepEqual((read.json.history as Array<Record<string, unknown>>).map((entry) => [entry.attempt, entry.outcome]), [[1, 'failed']]);
 }));
