@@ -22,6 +22,7 @@ const PROBLEMS = {
   'invalid-query': [400, 'Invalid query parameters'],
   'invalid-cursor': [400, 'Invalid cursor'],
   'unauthorized': [401, 'Unauthorized'],
+  'forbidden': [403, 'Forbidden'],
   'not-found': [404, 'Not Found'],
   'job-not-found': [404, 'Job not found'],
   'method-not-allowed': [405, 'Method Not Allowed'],

@@ -93,8 +93,8 @@ test('a client lists only its own jobs; an admin lists everyone\'s, or one owner
   const onlyB = await pages('ops', 'owner=client-b&limit=100');
   assert.ok(onlyB.length > 0 && onlyB.every((job) => job.owner === 'client-b'));
   const refused = await as('client-a', 'GET', '/jobs?owner=client-b');
-  assert.equal(refused.status, 400);
-  assert.equal(refused.json.type, 'urn:jobsys:problem:invalid-query');
+  assert.equal(refused.status, 403);
+  assert.equal(refused.json.type, 'urn:jobsys:problem:forbidden');
   assert.equal((await as('client-a', 'GET', '/jobs?owner=client-a&limit=100')).status, 200, 'naming oneself is allowed');
   const admin = await as('ops', 'GET', `/jobs/${mine}`);
   assert.equal(admin.json.owner, 'client-a', 'an admin reads any job');
@@ -149,6 +149,9 @@ test('filters: status (repeated or a comma list), type, createdAfter and created
   assert.ok(!window.has(pending.jobId) || pending.createdAt === running.createdAt);
   const empty = await as('client-a', 'GET', '/jobs?createdAfter=2030-01-01T00:00:00Z&createdBefore=2020-01-01T00:00:00Z');
   assert.deepEqual([empty.status, empty.json.items, empty.json.nextCursor], [200, [], null], 'an empty window is an empty list, not an error');
+  const leap = await as('client-a', 'GET', '/jobs?createdAfter=2016-12-31T23:59:60Z&limit=100');
+  assert.equal(leap.status, 200, `a leap second is an RFC 3339 instant: ${leap.text}`);
+  assert.ok(ids(leap.json.items).has(pending.jobId));
   for (const bad of ['limit=0', 'limit=101', 'limit=ten', 'status=DONE', 'type=nope', 'createdAfter=yesterday', 'colour=red', 'limit=5&limit=6']) {
     const res = await as('client-a', 'GET', `/jobs?${bad}`);
     assert.equal(res.status, 400, `${bad}: ${res.text}`);

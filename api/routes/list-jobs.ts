@@ -13,10 +13,16 @@ export interface ListJobsOptions {
   cursors: CursorCodec;
 }
 
-/** An RFC 3339 instant as the list keys write it (toISOString, UTC), or a 400 naming the parameter. */
+/** A leap second (hh:mm:60, fraction and all): RFC 3339 has them, Date.parse does not. */
+const LEAP_SECOND = /(\d\d:\d\d):60(?:\.\d+)?/;
+
+/**
+ * An RFC 3339 instant as the list keys write it (toISOString, UTC), or a 400 naming the parameter.
+ * A leap second compares as its minute's last millisecond, the nearest instant a list key holds.
+ */
 function instant(name: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  const ms = Date.parse(value);
+  const ms = Date.parse(value.replace(LEAP_SECOND, '$1:59.999'));
   if (Number.isNaN(ms)) throw new HttpError('invalid-query', `Invalid query: query.${name}: "${value.slice(0, 64)}" is not an instant this api can compare (RFC 3339, years 0000 to 9999)`);
   return new Date(ms).toISOString();
 }
@@ -28,7 +34,7 @@ export function listJobsHandler(options: ListJobsOptions): (ctx: RequestContext)
     const caller = callerOf(ctx);
     const query = validators.listParameters(new URL(ctx.req.url ?? '/', 'http://localhost').searchParams);
     if (query.owner !== undefined && query.owner !== caller.client && !caller.admin) {
-      throw new HttpError('invalid-query', 'Invalid query: query.owner: only admin clients (API_ADMIN_CLIENTS) list other clients\' jobs; without owner, a list is your own jobs');
+      throw new HttpError('forbidden', 'Only admin clients (API_ADMIN_CLIENTS) list other clients\' jobs: without owner, a list is your own jobs');
     }
     const owner = caller.admin ? query.owner : caller.client;
     const statuses = query.status === undefined ? undefined : ([...new Set(query.status)].sort() as JobStatus[]);
