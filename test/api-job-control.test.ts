@@ -140,6 +140,11 @@ test('filters: status (repeated or a comma list), type, createdAfter and created
   const repeated = ids(await pages('client-a', 'status=RUNNING&status=FAILED_FINAL&limit=100'));
   const comma = ids(await pages('client-a', 'status=RUNNING,FAILED_FINAL&limit=100'));
   assert.deepEqual(repeated, comma);
+  const everyStatus = 'PENDING,RUNNING,RETRYING,SUCCEEDED,FAILED_FINAL,CANCELLED';
+  const allOnce = await as('client-a', 'GET', `/jobs?status=${everyStatus},PENDING&status=${everyStatus}&limit=100`);
+  assert.equal(allOnce.status, 200, `the schema bounds the parameters sent, not the statuses a comma list names: ${allOnce.text}`);
+  const sevenTimes = await as('client-a', 'GET', `/jobs?${Array(7).fill('status=PENDING').join('&')}`);
+  assert.equal(sevenTimes.status, 400, 'status repeated more often than the schema\'s maxItems');
   assert.ok(repeated.has(running.jobId) && repeated.has(failed.jobId) && !repeated.has(pending.jobId));
   assert.ok((await pages('client-a', 'status=FAILED_FINAL&limit=100')).every((job) => job.status === 'FAILED_FINAL'));
   assert.equal((await pages('client-a', 'type=report&limit=100')).length, 0, 'no report jobs');

@@ -123,13 +123,17 @@ export function createValidators(doc: OpenApiDocument = OPENAPI): Validators {
       for (const name of new Set(query.keys())) {
         const values = query.getAll(name);
         const parameter = list.declared.find((declared) => declared.name === name);
-        if (parameter?.schema.type === 'array') value[name] = values.flatMap((item) => item.split(','));
+        if (parameter?.schema.type === 'array') value[name] = values;
         else if (parameter?.schema.type === 'integer' && values.length === 1 && /^-?[0-9]{1,15}$/.test(values[0]!)) value[name] = Number(values[0]);
         else value[name] = values.length === 1 ? values[0] : values;
       }
       if (!list.validate(value)) {
         const errors = fieldErrors(list.validate.errors ?? [], '').map((error) => ({ ...error, path: `query${error.path.replace(/^\/([^/]*).*/, '.$1')}` }));
         throw new HttpError('invalid-query', `Invalid query: ${errors.slice(0, MAX_ERRORS).map((e) => `${e.path}: ${e.message}`).join('; ')}`, { errors: errors.slice(0, MAX_ERRORS) });
+      }
+      // The schema judges the values as sent (each may be a comma list); the route wants them one by one.
+      for (const parameter of list.declared) {
+        if (parameter.schema.type === 'array' && value[parameter.name] !== undefined) value[parameter.name] = (value[parameter.name] as string[]).flatMap((item) => item.split(','));
       }
       const defaults = Object.fromEntries(list.declared.filter((parameter) => parameter.schema.default !== undefined).map((parameter) => [parameter.name, parameter.schema.default]));
       return { ...defaults, ...value } as unknown as ListParameters;
