@@ -73,9 +73,11 @@ export async function listJobs(
   let upper = query.after;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const pages = await Promise.all(target.values.map((value) => queryPartition(db, target.index, value, query, upper)));
-    // Everything above the highest "may be more" position has been read in every partition.
+    // Everything from the highest "may be more" position up has been read in every partition:
+    // the item at that position too, since it is the last one its partition returned. The next
+    // round reads below it.
     const frontier = pages.map((page) => page.more).filter((key) => key !== undefined).sort().at(-1);
-    for (const page of pages) found.push(...page.items.filter(({ key }) => frontier === undefined || key > frontier));
+    for (const page of pages) found.push(...page.items.filter(({ key }) => frontier === undefined || key >= frontier));
     found.sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
     if (found.length >= query.limit) {
       const items = found.slice(0, query.limit);
