@@ -11,7 +11,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DEPCRUISE = join(ROOT, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruiser.mjs');
 const CONFIG = join(ROOT, '.dependency-cruiser.json');
 /** What `npm run deps` checks: every folder with code. */
-const FOLDERS = ['api', 'worker', 'dlq-lambda', 'lib', 'dev', 'ops', 'bench', 'test'];
+const FOLDERS = ['api', 'worker', 'dlq-lambda', 'cli', 'lib', 'dev', 'ops', 'bench', 'test'];
 const run = promisify(execFile);
 
 /** The rules broken in `cwd`, by name, or none; dependency-cruiser exits non-zero when there are any. */
@@ -38,6 +38,7 @@ test('each rule catches the import it forbids', { timeout: 120_000 }, async (t) 
     'lib/jobs/model.ts': 'export {};\n',
     'api/route.ts': "import 'aws4';\nimport '../lib/aws/sqs.ts';\nimport '../worker/consumer.ts';\nimport '../ops/build/bundle.ts';\nimport '../dev/local-stack.ts';\n",
     'worker/consumer.ts': 'export {};\n',
+    'cli/main.ts': "import '../api/route.ts';\n",
     'ops/build/bundle.ts': 'export {};\n',
     'dev/local-stack.ts': "import '../test/support/api.ts';\n",
     'test/support/api.ts': 'export {};\n',
@@ -50,8 +51,9 @@ test('each rule catches the import it forbids', { timeout: 120_000 }, async (t) 
   await writeFile(join(dir, 'package.json'), '{"type":"module","devDependencies":{"aws4":"*"}}\n');
   await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
 
-  assert.deepEqual((await violations(dir, ['lib', 'api', 'worker', 'ops', 'dev', 'test'])).sort(), [
+  assert.deepEqual((await violations(dir, ['lib', 'api', 'worker', 'cli', 'ops', 'dev', 'test'])).sort(), [
     'components-are-independent: api/route.ts → worker/consumer.ts',
+    'components-are-independent: cli/main.ts → api/route.ts',
     'components-do-not-import-ops: api/route.ts → ops/build/bundle.ts',
     'lib-aws-self-contained: lib/aws/sqs.ts → lib/jobs/model.ts',
     'lib-aws-through-its-index: api/route.ts → lib/aws/sqs.ts',

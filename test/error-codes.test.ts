@@ -8,7 +8,7 @@ import { JobsysError } from '../lib/errors.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Where shipped and operated code lives: tests and benchmarks may name codes to check them. */
-const PRODUCTION = /^(api|worker|dlq-lambda|lib|ops|dev)\/.*\.ts$/;
+const PRODUCTION = /^(api|worker|dlq-lambda|cli|lib|ops|dev)\/.*\.ts$/;
 const CODE_LITERAL = /(['"`])(JOBSYS_[A-Z0-9_]+)\1/g;
 
 function trackedFiles(): string[] {
