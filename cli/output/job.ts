@@ -36,9 +36,12 @@ export function formatJob(job: Job): string {
 }
 
 function formatHistory(history: readonly JobAttempt[]): string {
-  return formatTable(['ATTEMPT', 'WORKER', 'STARTED', 'ENDED', 'OUTCOME', 'ERROR'], history.map((attempt) => [
-    String(attempt.attempt), attempt.worker, shortTime(attempt.startedAt), shortTime(attempt.endedAt),
-    attempt.outcome ?? 'running', attempt.error === undefined ? '' : `${attempt.error.code}: ${attempt.error.message}`,
+  // The error column only when an attempt has one: most histories are a single success.
+  const errors = history.some((attempt) => attempt.error !== undefined);
+  const headers = ['ATTEMPT', 'WORKER', 'STARTED', 'ENDED', 'OUTCOME', ...(errors ? ['ERROR'] : [])];
+  return formatTable(headers, history.map((attempt) => [
+    String(attempt.attempt), attempt.worker, shortTime(attempt.startedAt), shortTime(attempt.endedAt), attempt.outcome ?? 'running',
+    ...(attempt.error === undefined ? [] : [`${attempt.error.code}: ${attempt.error.message}`]),
   ]));
 }
 
