@@ -1,4 +1,5 @@
-import { ApiProblemError, ApiResponseError, ApiUnreachableError } from './errors.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApiProblemError, ApiResponseError, ApiUnreachableError, InterruptedError } from './errors.ts';
 import type { Job, JobPage, ListQuery, NewJob, Problem } from './job.ts';
 
 export interface ClientOptions {
@@ -7,6 +8,8 @@ export interface ClientOptions {
   apiKey?: string | undefined;
   /** Told of each wait before a retry, so the user sees why a command pauses. */
   onRetry?: (notice: RetryNotice) => void;
+  /** Ctrl-C: a request or a wait under way then ends at once with an InterruptedError. */
+  signal?: AbortSignal;
 }
 
 export interface RetryNotice {
@@ -20,6 +23,8 @@ export interface RetryNotice {
 export interface JobAnswer {
   status: number;
   job: Job;
+  /** Idempotent-Replayed: an earlier request with the same Idempotency-Key made this job. */
+  replayed: boolean;
 }
 
 export interface JobsClient {
@@ -81,28 +86,31 @@ function listSearch(query: ListQuery): string {
 
 interface Answer {
   status: number;
+  headers: Headers;
   body: unknown;
 }
 
 function jobAnswer(answer: Answer): JobAnswer {
   const job = answer.body as Partial<Job> | undefined;
   if (typeof job?.jobId !== 'string' || typeof job.status !== 'string') throw new ApiResponseError(`the api answered ${answer.status} without a job`);
-  return { status: answer.status, job: job as Job };
+  return { status: answer.status, job: job as Job, replayed: answer.headers.get('idempotent-replayed') === 'true' };
 }
 
 async function send(options: ClientOptions, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Answer> {
   const url = new URL(path, options.baseUrl);
   const allHeaders: Record<string, string> = { accept: 'application/json, application/problem+json', ...headers };
   if (options.apiKey !== undefined) allHeaders.authorization = `Bearer ${options.apiKey}`;
+  const failed = (err: unknown) => options.signal?.aborted === true ? new InterruptedError() : unreachable(options.baseUrl, err);
   for (let retry = 0; ; retry++) {
-    const response = await fetch(url, { method, headers: allHeaders, body: body ?? null, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
-      .catch((err: unknown) => { throw unreachable(options.baseUrl, err); });
-    const text = await response.text().catch((err: unknown) => { throw unreachable(options.baseUrl, err); });
-    if (response.ok) return { status: response.status, body: parseJson(text, response.status) };
+    const signals = [AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...(options.signal === undefined ? [] : [options.signal])];
+    const response = await fetch(url, { method, headers: allHeaders, body: body ?? null, signal: AbortSignal.any(signals) })
+      .catch((err: unknown) => { throw failed(err); });
+    const text = await response.text().catch((err: unknown) => { throw failed(err); });
+    if (response.ok) return { status: response.status, headers: response.headers, body: parseJson(text, response.status) };
     const waitMs = retryWait(response);
     if (waitMs !== undefined && retry < RETRIES && waitMs <= MAX_RETRY_WAIT_MS) {
       options.onRetry?.({ status: response.status, waitMs, retry: retry + 1, of: RETRIES });
-      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      await sleep(waitMs, undefined, { signal: options.signal }).catch(() => { throw new InterruptedError(); });
       continue;
     }
     throw new ApiProblemError(problemOf(response, text));

@@ -3,8 +3,8 @@ import type { Problem } from './job.ts';
 
 /**
  * The errors of the jobsys command-line client, one class per code. Which one is thrown decides
- * the exit status: a UsageError exits 2 (the command line itself is wrong, nothing was sent),
- * every other exits 1 (docs/cli.md).
+ * the exit status: a UsageError exits 2 (the command line itself is wrong, nothing was sent), an
+ * InterruptedError 130, every other 1 (docs/cli.md).
  */
 
 /** An unknown command or option, a missing argument, or a flag whose value is not usable (bad JSON, a bad URL). */
@@ -28,6 +28,15 @@ export class ApiProblemError extends JobsysError {
 
 /** No answer from the api: the connection failed, or no response came within the time allowed. */
 export class ApiUnreachableError extends JobsysError { static override readonly code = 'JOBSYS_CLI_UNREACHABLE'; override readonly retryable = true; }
+
+/** Ctrl-C ended the command while it waited for the api; exit status 130. */
+export class InterruptedError extends JobsysError {
+  static override readonly code = 'JOBSYS_CLI_INTERRUPTED';
+
+  constructor() {
+    super('interrupted');
+  }
+}
 
 /** A success status whose body is not what the api's contract promises (not JSON, no job). */
 export class ApiResponseError extends JobsysError { static override readonly code = 'JOBSYS_CLI_BAD_RESPONSE'; }

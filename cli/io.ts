@@ -11,6 +11,8 @@ export interface Io {
   stderr: Output;
   stdin: NodeJS.ReadableStream;
   env: NodeJS.ProcessEnv;
+  /** Aborted by the first Ctrl-C: the command stops, says how far it got, and exits 130. */
+  signal: AbortSignal;
 }
 
 /** A display that redraws itself only makes sense on a terminal that can move its cursor. */

@@ -3,7 +3,7 @@ import { createClient, type JobsClient } from './client.ts';
 import { EXIT, type Command, type ExitCode } from './command.ts';
 import { COMMANDS } from './commands/index.ts';
 import { clientConfig } from './config.ts';
-import { UsageError } from './errors.ts';
+import { InterruptedError, UsageError } from './errors.ts';
 import { writeLine, type Io } from './io.ts';
 import { describeFailure } from './output/failure.ts';
 
@@ -27,6 +27,7 @@ export async function run(args: readonly string[], io: Io): Promise<ExitCode> {
       client: () => client ??= createClient({
         ...clientConfig(values, io.env),
         onRetry: ({ status, waitMs, retry, of }) => writeLine(io.stderr, `jobsys: the api answered ${status}; trying again in ${waitMs / 1_000} s (${retry} of ${of})`),
+        signal: io.signal,
       }),
     });
   } catch (err) {
@@ -34,6 +35,10 @@ export async function run(args: readonly string[], io: Io): Promise<ExitCode> {
       writeLine(io.stderr, `jobsys: ${err.message}`);
       writeLine(io.stderr, `Run 'jobsys ${command === undefined ? '' : `${command.name} `}--help' for usage.`);
       return EXIT.usage;
+    }
+    if (err instanceof InterruptedError) {
+      writeLine(io.stderr, 'jobsys: interrupted');
+      return EXIT.interrupted;
     }
     writeLine(io.stderr, `jobsys: ${describeFailure(err)}`);
     return EXIT.failed;
@@ -65,7 +70,7 @@ function mainHelp(): string {
     optionsHelp({}),
     '',
     'Environment: JOBSYS_URL (default http://127.0.0.1:8080), JOBSYS_API_KEY.',
-    'Exit status: 0 all succeeded, 1 something failed, 2 the command line is wrong.',
+    'Exit status: 0 all succeeded, 1 something failed, 2 the command line is wrong, 130 Ctrl-C.',
     "Run 'jobsys <command> --help' for a command's options.",
   ].join('\n');
 }

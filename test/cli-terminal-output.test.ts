@@ -20,7 +20,7 @@ function pipe(): Output & { text: string } {
 }
 
 function io(env: Record<string, string>, stdout: Output, stderr: Output, input = ''): Io {
-  return { stdout, stderr, stdin: Readable.from([input]), env };
+  return { stdout, stderr, stdin: Readable.from([input]), env, signal: new AbortController().signal };
 }
 
 test('a table is aligned columns, two spaces apart, with no trailing blanks', () => {

@@ -9,7 +9,8 @@ const CONCURRENCY = 8;
 
 /**
  * One action on each job named, a few at once, each result printed in the order given: on stdout
- * what was done, on stderr why it was not. Exits 1 if the api refused any.
+ * what was done, on stderr why it was not. Exits 1 if the api refused any. After Ctrl-C the
+ * requests left fail at once, each saying so, and the exit status is 130.
  */
 export async function forEachJob(context: Context, action: (jobId: string) => Promise<JobAnswer>, describe: (answer: JobAnswer) => string): Promise<ExitCode> {
   const ids = [...new Set(context.positionals)];
@@ -34,5 +35,6 @@ export async function forEachJob(context: Context, action: (jobId: string) => Pr
     if (context.json) writeJsonLine(context.io.stdout, { jobId, ...failureJson(result.failure) });
     else writeLine(context.io.stderr, describeFailure(result.failure, jobId));
   });
+  if (context.io.signal.aborted) return EXIT.interrupted;
   return failed ? EXIT.failed : EXIT.ok;
 }

@@ -1,10 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { integerValue, stringValue } from '../args.ts';
 import { EXIT, type Command, type Context, type ExitCode } from '../command.ts';
-import { UsageError } from '../errors.ts';
+import { InterruptedError, UsageError } from '../errors.ts';
 import { readInput } from '../input.ts';
 import { isLiveTerminal, writeJsonLine, writeLine } from '../io.ts';
-import type { Job, NewJob } from '../job.ts';
+import type { Job } from '../job.ts';
+import { readJobLines } from '../job-lines.ts';
+import { isJsonObject } from '../json-object.ts';
 import { describeFailure, failureJson } from '../output/failure.ts';
 import { LiveBlock, progressBar } from '../output/live.ts';
 import { forEachLimited } from '../pool.ts';
@@ -14,12 +17,14 @@ const DEFAULT_CONCURRENCY = 8;
 export const submit: Command = {
   name: 'submit',
   summary: 'submit a job, or many from an NDJSON file',
-  usage: 'jobsys submit --type TYPE [--payload JSON|@FILE] [--idempotency-key KEY]\n       jobsys submit --file FILE|- [--concurrency N]',
+  usage: 'jobsys submit --type TYPE [--payload JSON|@FILE] [--idempotency-key KEY]\n       jobsys submit --file FILE|- [--concurrency N] [--batch NAME]',
   description: [
     'One job from flags, or one job per line of an NDJSON file (- for stdin), each line',
     '{"type": "...", "payload": {...}, "idempotencyKey": "..."} (the key optional).',
     'Lines are sent a few at once; on a terminal, stderr shows a progress bar. Then a summary,',
     'and each rejected line with its number and why. Exits 1 if any job was not accepted.',
+    'A line without a key gets one made from its job, so the same file sent again (after fixing',
+    'its rejected lines, say) makes no job twice; --batch NAME makes them new jobs all the same.',
     '',
     'Example:',
     '  jobsys submit --type transform --payload \'{"text":"hello"}\' --idempotency-key order-42',
@@ -28,8 +33,9 @@ export const submit: Command = {
   options: {
     type: { type: 'string', value: 'TYPE', description: 'the job type (transform, report, …)' },
     payload: { type: 'string', value: 'JSON|@FILE', description: 'the payload, a JSON object, or @file.json to read it (default {})' },
-    'idempotency-key': { type: 'string', value: 'KEY', description: 'the same key again gives the same job, never a second' },
+    'idempotency-key': { type: 'string', value: 'KEY', description: 'the same key again gives the same job, never a second (default: a new one)' },
     file: { type: 'string', value: 'FILE|-', description: 'submit every line of an NDJSON file, - for stdin' },
+    batch: { type: 'string', value: 'NAME', description: 'with --file: a new name submits lines sent before as new jobs (default: none)' },
     concurrency: { type: 'string', value: 'N', description: `requests in flight with --file (default ${DEFAULT_CONCURRENCY})` },
   },
   positionals: false,
@@ -46,11 +52,16 @@ export const submit: Command = {
 async function submitOne(context: Context): Promise<ExitCode> {
   const type = stringValue(context.values, 'type');
   if (type === undefined) throw new UsageError('--type is required (or --file for many jobs)');
-  if (context.values.concurrency !== undefined) throw new UsageError('--concurrency is for --file');
+  for (const flag of ['concurrency', 'batch']) {
+    if (context.values[flag] !== undefined) throw new UsageError(`--${flag} is for --file`);
+  }
   const payload = await payloadFlag(stringValue(context.values, 'payload'));
-  const { job } = await context.client().submit({ type, payload }, stringValue(context.values, 'idempotency-key'));
+  // A key even when none is given: the client tries a 503 again, and the api may have stored the
+  // job before it failed; with the same key the retry finds that job rather than making another.
+  const key = stringValue(context.values, 'idempotency-key') ?? `jobsys-cli-${randomUUID()}`;
+  const { job, replayed } = await context.client().submit({ type, payload }, key);
   if (context.json) writeJsonLine(context.io.stdout, job);
-  else writeLine(context.io.stdout, `accepted ${job.jobId} (${job.type}, ${job.status})`);
+  else writeLine(context.io.stdout, `accepted ${job.jobId} (${job.type}, ${job.status}${replayed ? ', already: this key made it before' : ''})`);
   return EXIT.ok;
 }
 
@@ -68,54 +79,57 @@ async function payloadFlag(text: string | undefined): Promise<Record<string, unk
   } catch (err) {
     throw new UsageError(`--payload is not JSON: ${(err as Error).message}`);
   }
-  if (!isObject(payload)) throw new UsageError('--payload must be a JSON object');
+  if (!isJsonObject(payload)) throw new UsageError('--payload must be a JSON object');
   return payload;
 }
 
-interface Line {
-  number: number;
-  job?: NewJob;
-  idempotencyKey?: string;
-  /** Why the line was never sent. */
-  invalid?: string;
-}
-
-type Outcome = { line: number; job: Job } | { line: number; failure: unknown } | { line: number; invalid: string };
+type Outcome = { line: number; job: Job; replayed: boolean } | { line: number; failure: unknown } | { line: number; invalid: string };
 
 async function submitMany(context: Context, file: string, concurrency: number): Promise<ExitCode> {
-  const lines = (await readInput(file, context.io.stdin)).split('\n')
-    .map((text, index) => ({ text: text.trim(), number: index + 1 }))
-    .filter(({ text }) => text !== '')
-    .map(({ text, number }) => parseLine(text, number));
-  const progress = isLiveTerminal(context.io.stderr, context.io.env) ? new LiveBlock(context.io.stderr) : undefined;
+  const { stdout, stderr, env, signal } = context.io;
+  const lines = readJobLines(await readInput(file, context.io.stdin), stringValue(context.values, 'batch') ?? '');
+  const progress = isLiveTerminal(stderr, env) ? new LiveBlock(stderr) : undefined;
   const outcomes: Outcome[] = [];
   const record = (outcome: Outcome) => {
     outcomes.push(outcome);
-    if (context.json) writeJsonLine(context.io.stdout, streamLine(outcome));
+    if (context.json) writeJsonLine(stdout, streamLine(outcome));
     progress?.draw([progressBar(outcomes.length, lines.length, 'submitted')]);
   };
   progress?.draw([progressBar(0, lines.length, 'submitted')]);
   await forEachLimited(lines, concurrency, async (line) => {
-    if (line.job === undefined) return record({ line: line.number, invalid: line.invalid ?? 'not a job' });
+    if ('invalid' in line) return record({ line: line.number, invalid: line.invalid });
     try {
-      const { job } = await context.client().submit(line.job, line.idempotencyKey);
-      record({ line: line.number, job });
+      const { job, replayed } = await context.client().submit(line.job, line.idempotencyKey);
+      record({ line: line.number, job, replayed });
     } catch (failure) {
-      record({ line: line.number, failure });
+      // Ctrl-C: whether the api took it is not known, and it is counted as unanswered, not rejected.
+      if (!(failure instanceof InterruptedError)) record({ line: line.number, failure });
     }
-  });
+  }, signal);
   progress?.clear();
   const rejected = outcomes.filter(isRejected).sort((a, b) => a.line - b.line);
-  const summary = `accepted ${outcomes.length - rejected.length}, rejected ${rejected.length}`;
-  if (context.json) writeLine(context.io.stderr, summary);
+  const summary = summaryLine(outcomes, rejected.length, lines.length - outcomes.length);
+  if (context.json) writeLine(stderr, summary);
   else {
     for (const outcome of rejected) {
       const subject = `line ${outcome.line}`;
-      writeLine(context.io.stdout, 'invalid' in outcome ? `${subject}: ${outcome.invalid}` : describeFailure(outcome.failure, subject));
+      writeLine(stdout, 'invalid' in outcome ? `${subject}: ${outcome.invalid}` : describeFailure(outcome.failure, subject));
     }
-    writeLine(context.io.stdout, summary);
+    writeLine(stdout, summary);
   }
+  if (signal.aborted) return EXIT.interrupted;
   return rejected.length === 0 ? EXIT.ok : EXIT.failed;
+}
+
+/** `accepted 3 (1 already, from an earlier run), rejected 1`, and after Ctrl-C how many lines had no answer. */
+function summaryLine(outcomes: readonly Outcome[], rejected: number, unanswered: number): string {
+  const accepted = outcomes.length - rejected;
+  const replayed = outcomes.filter((outcome) => 'replayed' in outcome && outcome.replayed).length;
+  return [
+    `accepted ${accepted}${replayed === 0 ? '' : ` (${replayed} already, from an earlier run)`}`,
+    `rejected ${rejected}`,
+    ...(unanswered === 0 ? [] : [`unanswered ${unanswered} (interrupted: the same command again sends them, and makes no job twice)`]),
+  ].join(', ');
 }
 
 function isRejected(outcome: Outcome): outcome is Exclude<Outcome, { job: Job }> {
@@ -123,31 +137,7 @@ function isRejected(outcome: Outcome): outcome is Exclude<Outcome, { job: Job }>
 }
 
 function streamLine(outcome: Outcome): object {
-  if ('job' in outcome) return { line: outcome.line, job: outcome.job };
+  if ('job' in outcome) return { line: outcome.line, job: outcome.job, replayed: outcome.replayed };
   if ('invalid' in outcome) return { line: outcome.line, error: { message: outcome.invalid } };
   return { line: outcome.line, ...failureJson(outcome.failure) };
-}
-
-const LINE_FIELDS = new Set(['type', 'payload', 'idempotencyKey']);
-
-/** A line that cannot be a job is rejected here, with the reason, and never sent. */
-function parseLine(text: string, number: number): Line {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    return { number, invalid: `not JSON: ${(err as Error).message}` };
-  }
-  if (!isObject(value)) return { number, invalid: 'not a JSON object' };
-  const unknown = Object.keys(value).filter((key) => !LINE_FIELDS.has(key));
-  if (unknown.length > 0) return { number, invalid: `unknown field ${unknown.map((key) => `"${key}"`).join(', ')} (a line has type, payload, idempotencyKey)` };
-  const { type, payload, idempotencyKey } = value;
-  if (typeof type !== 'string') return { number, invalid: '"type" must be a string' };
-  if (payload !== undefined && !isObject(payload)) return { number, invalid: '"payload" must be a JSON object' };
-  if (idempotencyKey !== undefined && typeof idempotencyKey !== 'string') return { number, invalid: '"idempotencyKey" must be a string' };
-  return { number, job: { type, payload: payload ?? {} }, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
