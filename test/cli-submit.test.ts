@@ -12,7 +12,7 @@ async function tempDir(t: TestContext): Promise<string> {
   return dir;
 }
 
-test('submit sends one job from --type and --payload, and prints its id and status', async (t) => {
+test('submit sends one job from --type and --payload with a fresh Idempotency-Key, and prints its id and status', async (t) => {
   const api = await fakeJobsApiFor(t);
   const run = await runCli(['submit', '--type', 'echo', '--payload', '{"text":"hello"}'], { env: { JOBSYS_URL: api.url } });
   assert.equal(run.code, 0, run.stderr);
@@ -21,7 +21,23 @@ test('submit sends one job from --type and --payload, and prints its id and stat
   assert.equal(api.requests.length, 1);
   assert.equal(api.requests[0]!.headers['content-type'], 'application/json');
   assert.deepEqual(JSON.parse(api.requests[0]!.body), { type: 'echo', payload: { text: 'hello' } });
-  assert.equal(api.requests[0]!.headers['idempotency-key'], undefined);
+  assert.match(String(api.requests[0]!.headers['idempotency-key']), /^jobsys-cli-[0-9a-f-]{36}$/);
+  const again = await runCli(['submit', '--type', 'echo', '--payload', '{"text":"hello"}'], { env: { JOBSYS_URL: api.url } });
+  assert.notEqual(api.requests[1]!.headers['idempotency-key'], api.requests[0]!.headers['idempotency-key']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(api.jobs.size, 2, 'the same flags again are a new job');
+});
+
+test('submit with an --idempotency-key the api has seen says the job is the one it made before', async (t) => {
+  const api = await fakeJobsApiFor(t);
+  const args = ['submit', '--type', 'echo', '--idempotency-key', 'order-7'];
+  const first = await runCli(args, { env: { JOBSYS_URL: api.url } });
+  const second = await runCli(args, { env: { JOBSYS_URL: api.url } });
+  assert.equal(second.code, 0, second.stderr);
+  const [job] = api.jobs.values();
+  assert.equal(first.stdout, `accepted ${job!.jobId} (echo, PENDING)\n`);
+  assert.equal(second.stdout, `accepted ${job!.jobId} (echo, PENDING, already: this key made it before)\n`);
+  assert.equal(api.jobs.size, 1);
 });
 
 test('submit reads --payload @file, sends --idempotency-key, and with --json prints the job as the api answered', async (t) => {
@@ -89,7 +105,7 @@ test('submit --file sends each NDJSON line, and reports a bad line and a rejecte
   assert.equal(lines.at(-1), 'accepted 2, rejected 3');
   // The lines that cannot be jobs are never sent.
   assert.equal(api.requests.length, 3);
-  assert.deepEqual(api.requests.map((r) => r.headers['idempotency-key']).filter((k) => k !== undefined), ['k-5']);
+  assert.equal(api.requests.find((r) => JSON.parse(r.body).type === 'report')?.headers['idempotency-key'], 'k-5');
   assert.doesNotMatch(run.stderr, /█/, 'no progress bar when stderr is not a terminal');
 });
 
@@ -113,4 +129,36 @@ test('submit --file --json gives a rejected line its problem and a bad line its 
   assert.equal(results[0]!.problem?.status, 400);
   assert.equal(results[0]!.problem?.type, 'urn:jobsys:problem:validation-failed');
   assert.match(results[1]!.error?.message ?? '', /^not JSON/);
+});
+
+test('submit --file sent again makes no job twice, and says how many it had made before', async (t) => {
+  const api = await fakeJobsApiFor(t);
+  const input = ['{"type":"echo","payload":{"n":1}}', '{"type":"echo","payload":{"n":1}}', '{"type":"nope","payload":{}}'].join('\n');
+  const first = await runCli(['submit', '--file', '-'], { env: { JOBSYS_URL: api.url }, input });
+  assert.equal(first.code, 1, first.stderr);
+  assert.equal(first.stdout.trimEnd().split('\n').at(-1), 'accepted 2, rejected 1');
+  assert.equal(api.jobs.size, 2, 'two equal lines are two jobs');
+  const fixed = input.replace('"nope"', '"report"');
+  const second = await runCli(['submit', '--file', '-'], { env: { JOBSYS_URL: api.url }, input: fixed });
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(second.stdout, 'accepted 3 (2 already, from an earlier run), rejected 0\n');
+  assert.equal(api.jobs.size, 3, 'only the fixed line made a new job');
+});
+
+test('submit --file with a new --batch name makes new jobs of lines sent before', async (t) => {
+  const api = await fakeJobsApiFor(t);
+  const input = '{"type":"echo","payload":{"n":1}}\n';
+  for (const batch of ['monday', 'tuesday']) {
+    const run = await runCli(['submit', '--file', '-', '--batch', batch], { env: { JOBSYS_URL: api.url }, input });
+    assert.equal(run.stdout, 'accepted 1, rejected 0\n', run.stderr);
+  }
+  assert.equal(api.jobs.size, 2);
+});
+
+test('submit --batch without --file is a usage error', async (t) => {
+  const api = await fakeJobsApiFor(t);
+  const run = await runCli(['submit', '--type', 'echo', '--batch', 'monday'], { env: { JOBSYS_URL: api.url } });
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /--batch is for --file/);
+  assert.equal(api.requests.length, 0);
 });

@@ -15,6 +15,8 @@ export interface CliOptions {
   /** Written to stdin, which is then closed; without it stdin is closed at once. */
   input?: string;
   cwd?: string;
+  /** Sends the child SIGINT, as Ctrl-C does, the first time its output so far satisfies this. */
+  interruptWhen?: (output: { stdout: string; stderr: string }) => boolean;
 }
 
 /** `node cli/main.ts …args` as a user runs it, its streams pipes (not a terminal), to its exit. */
@@ -27,8 +29,14 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    let interrupted = false;
+    const seen = () => {
+      if (interrupted || options.interruptWhen?.({ stdout, stderr }) !== true) return;
+      interrupted = true;
+      child.kill('SIGINT');
+    };
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; seen(); });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; seen(); });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(options.input);

@@ -132,7 +132,7 @@ export async function startFakeJobsApi(options: FakeJobsApiOptions = {}): Promis
       if (earlier !== undefined && earlier.body !== body) {
         return problem(res, 422, 'idempotency-key-reused', 'Idempotency-Key reused with a different request', 'This Idempotency-Key was already used for a request with another type or payload');
       }
-      if (earlier !== undefined) return send(res, 202, jobs.get(earlier.jobId)!, { location: `/jobs/${earlier.jobId}` });
+      if (earlier !== undefined) return send(res, 202, jobs.get(earlier.jobId)!, { location: `/jobs/${earlier.jobId}`, 'idempotent-replayed': 'true' });
     }
     const job = addJob({ type: request.type as string });
     if (typeof key === 'string') keys.set(key, { jobId: job.jobId, body });
