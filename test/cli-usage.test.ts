@@ -1,7 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, stat } from 'node:fs/promises';
-import { CLI, runCli } from './support/cli.ts';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runCli } from './support/cli.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 const COMMANDS = ['submit', 'get', 'list', 'watch', 'cancel', 'retry'];
 
@@ -50,9 +56,25 @@ test('no command, an unknown command, an unknown option or a stray argument is a
   }
 });
 
-test('package.json names cli/main.ts as the jobsys bin, and it runs by its #! line', async () => {
+test('the package.json bin runs by its #! line where npm link puts it, and jobsys --help exits 0', async (t) => {
   const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { bin: Record<string, string> };
-  assert.deepEqual(pkg.bin, { jobsys: 'cli/main.ts' });
-  assert.match(await readFile(CLI, 'utf8'), /^#!\/usr\/bin\/env node\n/);
-  assert.ok(((await stat(CLI)).mode & 0o111) !== 0, 'cli/main.ts is executable');
+  assert.deepEqual(Object.keys(pkg.bin), ['jobsys']);
+  // npm link's layout: <prefix>/lib/node_modules/jobsys is a link to the checkout, and
+  // <prefix>/bin/jobsys a link to the bin in it. Node resolves the main module to the checkout,
+  // outside node_modules, where it strips types.
+  const prefix = await mkdtemp(join(tmpdir(), 'jobsys-link-'));
+  t.after(() => rm(prefix, { recursive: true, force: true }));
+  await mkdir(join(prefix, 'lib', 'node_modules'), { recursive: true });
+  await mkdir(join(prefix, 'bin'));
+  await symlink(ROOT, join(prefix, 'lib', 'node_modules', 'jobsys'));
+  const bin = join(prefix, 'bin', 'jobsys');
+  await symlink(join('..', 'lib', 'node_modules', 'jobsys', pkg.bin.jobsys!), bin);
+  const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    execFile(bin, ['--help'], { env: { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` } }, (err, stdout, stderr) => {
+      if (err !== null && typeof err.code !== 'number') reject(err);
+      else resolve({ code: err === null ? 0 : Number(err.code), stdout, stderr });
+    });
+  });
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /^Usage: jobsys <command> \[options\]$/m);
 });
