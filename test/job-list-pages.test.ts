@@ -44,7 +44,9 @@ test('every page size from 1 up returns each of a client\'s jobs once, newest fi
   for (const limit of [1, 2, 3, 5, 13, 20]) {
     const pages = await everyPage(store, { owner: 'client-a', limit });
     assert.deepEqual(pages.flat().map((job) => job.jobId), newestFirst(jobs), `limit ${limit}`);
-    assert.ok(pages.every((page) => page.length > 0), `limit ${limit}: no empty page in an unfiltered list`);
+    // Only the last page may be empty: DynamoDB's LastEvaluatedKey says "maybe more" when a shard
+    // stops exactly at its Limit, so the page after the last job can be the one that finds none.
+    assert.ok(pages.slice(0, -1).every((page) => page.length > 0), `limit ${limit}: no empty page before the end in an unfiltered list`);
   }
   const [first] = await everyPage(store, { owner: 'client-a', limit: 1 });
   assert.deepEqual(first!.map((job) => job.jobId), [jobs.at(-1)!.jobId], 'limit 1 is the newest job');
