@@ -1,13 +1,12 @@
+import type { JobStatus } from '../lib/jobs/model.ts';
+
 /**
  * The api's contract as the CLI reads it (api/openapi.json): a client of the HTTP API, not of the
- * store, so these are the wire shapes, declared here once rather than taken from lib/jobs/model.ts,
- * whose Job is the stored item (payload, hashes, lease) and not what GET /jobs/{id} answers.
+ * store, so these are the wire shapes, declared here rather than taken from lib/jobs/model.ts,
+ * whose Job is the stored item (payload, hashes, lease) and not what GET /jobs/{id} answers. The
+ * statuses are the model's own: one list of states, one rule of which are terminal.
  */
-export const JOB_STATUSES = ['PENDING', 'RUNNING', 'RETRYING', 'SUCCEEDED', 'FAILED_FINAL', 'CANCELLED'] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
-
-/** A job in one of these is never left; watch stops at them. */
-export const TERMINAL_STATUSES: ReadonlySet<string> = new Set<JobStatus>(['SUCCEEDED', 'FAILED_FINAL', 'CANCELLED']);
+export { JOB_STATUSES, TERMINAL_STATUSES, type JobStatus } from '../lib/jobs/model.ts';
 
 export interface JobError {
   message: string;
