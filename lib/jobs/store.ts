@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type AttributeMap, type AwsServiceError, type DynamoDb, isAwsError, marshall, unmarshall } from '../aws/index.ts';
 import { JobContendedError } from '../errors.ts';
 import { isLeaseLive, leaseLiveCondition } from './lease.ts';
@@ -345,16 +346,21 @@ export function createJobStore(options: JobStoreOptions): JobStore {
     async retry(key) {
       const at = iso();
       const status = toStatus(key, 'PENDING', at);
+      // Names this retry's write, so that the write recognises itself: when its reply is lost and
+      // the client sends the UpdateItem again, the second finds the job PENDING, its condition
+      // fails, and only the token tells that the job was retried by this very call.
+      const token = randomUUID();
       const written = await update(key.jobId, {
         // GSI1 again: a retried job whose message is lost is re-sent by the sweeper like a new one.
-        set: [...status.set, '#retries = #retries + :one', 'attemptsBeforeRetry = attempts', 'GSI1PK = :pendingIndex', 'GSI1SK = :since'],
+        set: [...status.set, '#retries = #retries + :one', 'attemptsBeforeRetry = attempts', 'retryToken = :token', 'GSI1PK = :pendingIndex', 'GSI1SK = :since'],
         remove: ['#error', 'incidentId', '#result', 'resentAt'],
         condition: '#status IN (:final, :cancelled)',
         names: { '#error': 'error', '#result': 'result', '#retries': 'retries' },
-        values: { ...status.values, ':one': 1, ':final': 'FAILED_FINAL', ':cancelled': 'CANCELLED', ':pendingIndex': PENDING_INDEX, ':since': `${at}#${key.jobId}` },
+        values: { ...status.values, ':one': 1, ':token': token, ':final': 'FAILED_FINAL', ':cancelled': 'CANCELLED', ':pendingIndex': PENDING_INDEX, ':since': `${at}#${key.jobId}` },
         returnNew: true,
       });
       if (written.passed) return { retried: true, job: toJob(written.output.Attributes ?? {}) };
+      if (written.old !== undefined && unmarshall(written.old).retryToken === token) return { retried: true, job: toJob(written.old) };
       return { retried: false, current: written.old ? toJob(written.old) : undefined };
     },
 
