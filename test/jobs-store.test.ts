@@ -159,6 +159,16 @@ test('failFinal marks once, keeps the last error, and waits for a live lease', a
   assert.equal(await store.failFinal(keyOf(newJobId()), 'inc-3', failure(1)), 'missing');
 });
 
+test('failFinal leaves alone a job that a client retried since it was read: that message spoke for its earlier life', async () => {
+  const job = newJob({ status: 'CANCELLED' });
+  await store.create(job);
+  const readBefore = { ...keyOf(job.jobId), retries: job.retries };
+  assert.equal((await store.retry(keyOf(job.jobId))).retried, true);
+  assert.equal(await store.failFinal(readBefore, 'inc-retried', failure(1)), 'retried');
+  const now = await store.get(job.jobId, { consistent: true });
+  assert.deepEqual([now?.status, now?.incidentId, now?.retries], ['PENDING', undefined, 1]);
+});
+
 test('a retry whose reply was lost, its UpdateItem sent again, knows its own write: retried, once', async () => {
   // What lib/aws does when a reply is lost on the way back: the same request again. Here every
   // UpdateItem arrives twice and only the second reply is read.
