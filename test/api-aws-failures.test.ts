@@ -2,6 +2,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReadiness } from '../api/readiness.ts';
 import { AwsServiceError, CredentialsError, type DynamoDb, type Sqs, TimeoutError } from '../lib/aws/index.ts';
+import { canonicalJson, sha256Hex } from '../lib/canonical-json.ts';
+import { startConsumer, waitForJob } from './support/worker.ts';
 import {
   checkingConformance, closedPortUrl, drainQueue, startBlackHole, startTestApi, startTestStack, type ApiResponse, type TestStack,
 } from './support/api.ts';
@@ -71,7 +73,7 @@ test('with SQS refusing connections, POST still answers 202, the job is PENDING 
   assert.deepEqual(await drainQueue(stack), []);
 }));
 
-test('an Idempotency-Key replay of a job whose publish failed sends nothing either: the sweeper owns it', checkingConformance(async (t) => {
+test('a replay of a job whose publish failed sends its message at once, once for a burst of replays; the job then runs, with no sweeper', checkingConformance(async (t) => {
   const sent: string[] = [];
   const wrapSqs = (sqs: Sqs): Sqs => ({ ...sqs, sendMessageBatch: (input, options) => { sent.push(...input.Entries.map((e) => e.MessageBody)); return sqs.sendMessageBatch(input, options); } });
   const broken = await startTestApi(stack, { env: { AWS_ENDPOINT_URL_SQS: await closedPortUrl() } });
@@ -80,11 +82,17 @@ test('an Idempotency-Key replay of a job whose publish failed sends nothing eith
   t.after(() => healthy.close());
   const key = `unpublished-${Date.now()}`;
   const first = await broken.request('POST', '/jobs', { body: job, headers: { 'idempotency-key': key } });
-  const replay = await healthy.request('POST', '/jobs', { body: job, headers: { 'idempotency-key': key } });
-  assert.equal(replay.status, 202);
-  assert.equal(replay.json.jobId, first.json.jobId);
-  assert.equal(replay.headers['idempotent-replayed'], 'true');
-  assert.deepEqual(sent, []);
+  assert.equal(first.status, 202);
+
+  const replays = await Promise.all(Array.from({ length: 5 }, () => healthy.request('POST', '/jobs', { body: job, headers: { 'idempotency-key': key } })));
+  assert.deepEqual(replays.map((r) => [r.status, r.json.jobId, r.headers['idempotent-replayed']]), replays.map(() => [202, first.json.jobId, 'true']));
+  assert.deepEqual(sent.map((body) => JSON.parse(body) as unknown), [{ jobId: first.json.jobId, payloadHash: sha256Hex(canonicalJson(job.payload)), traceId: first.json.traceId, retries: 0 }]);
+
+  // Only a worker's consumer, no sweeper: the job runs only because the replay sent its message.
+  const store = healthy.store;
+  startConsumer(t, stack.aws, { table: stack.resources.tableName, queueUrl: stack.resources.queueUrl, dlqUrl: stack.resources.dlqUrl, store });
+  const done = await waitForJob(store, first.json.jobId, (stored) => stored?.status === 'SUCCEEDED', 20_000);
+  assert.equal(done?.attempts, 1);
 }));
 
 test('readyz answers 200 when both answer, and 503 naming the service that does not', checkingConformance(async (t) => {
