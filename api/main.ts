@@ -27,6 +27,7 @@ void runComponent('api', () => {
     config: {
       maxBodyBytes: config.maxBodyBytes,
       shutdownGraceMs: config.shutdownGraceMs,
+      maxConnections: config.maxConnections,
       // Every instance reads the same API_KEY_HASHES, so a cursor one made another accepts.
       cursorSecret: config.cursorSecret ?? process.env.API_KEY_HASHES,
     },

@@ -13,7 +13,7 @@ import { listJobsHandler } from './routes/list-jobs.ts';
 import { openApiRoute } from './routes/openapi.ts';
 import { createValidators } from './openapi/validation.ts';
 
-export type ApiServerConfig = Pick<ApiConfig, 'maxBodyBytes' | 'shutdownGraceMs'> & Partial<HttpTimeouts> & {
+export type ApiServerConfig = Pick<ApiConfig, 'maxBodyBytes' | 'shutdownGraceMs' | 'maxConnections'> & Partial<HttpTimeouts> & {
   /** Signs list cursors (CURSOR_SECRET, or what main.ts derives); a fixed development value by default. */
   cursorSecret?: string;
 };
