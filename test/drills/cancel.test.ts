@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Job } from '../../lib/jobs/model.ts';
 import {
-  call, publish, queueDepth, queueDrained, startDrillTarget, submit, waitForStatus, writeUnpublishedJob, type DrillTarget,
+  control, publish, queueDepth, queueDrained, startDrillTarget, submit, waitForStatus, writeUnpublishedJob, type DrillTarget,
 } from '../support/drill-target.ts';
 
 // Drill 7: POST /jobs/{id}/cancel stops a job in whatever state it is, and a cancelled job never
@@ -16,13 +16,9 @@ after(async () => { await target?.stop(); });
 const LONG_SLEEP_MS = 90_000;
 /** What a loaded machine may add to the heartbeat before a cancel is written and read back. */
 const SLACK_MS = 10_000;
-/** Keeps the sweeper off a job written PENDING: only the drill sends its message. */
-const unswept = () => new Date(Date.now() + 3_600_000);
 const DRILL_WORKER = 'drill-7';
 
-async function cancel(jobId: string) {
-  return call(target, 'POST', `/jobs/${jobId}/cancel`);
-}
+const cancel = (jobId: string) => control(target, jobId, 'cancel');
 
 /**
  * Cancels `job`, which has no message on the queue, then sends its message as SQS would deliver
@@ -66,7 +62,7 @@ test('drill 7, cancel: a RUNNING job answers 202 cancelRequested, ends CANCELLED
 });
 
 test('drill 7, cancel: a RETRYING job is CANCELLED at once (200), and when its message comes back it does not run', async () => {
-  const job = await writeUnpublishedJob(target, 'failed once', { createdAt: unswept() });
+  const job = await writeUnpublishedJob(target, 'failed once', { swept: false });
   // Its first attempt failed, recorded through the store as a worker records one; its message,
   // waiting out the backoff, is the one cancelThenDeliver sends.
   const lease = await target.store.acquireLease(job, DRILL_WORKER, 60_000, 3);
@@ -81,13 +77,13 @@ test('drill 7, cancel: a RETRYING job is CANCELLED at once (200), and when its m
 });
 
 test('drill 7, cancel: a PENDING job that never ran is CANCELLED at once (200), and its message is deleted unrun', async () => {
-  const job = await writeUnpublishedJob(target, 'never ran', { createdAt: unswept() });
+  const job = await writeUnpublishedJob(target, 'never ran', { swept: false });
   await cancelThenDeliver(job);
   assert.equal((await target.store.get(job.jobId, { consistent: true }))?.attempts, 0);
 });
 
 test('drill 7, cancel: cancelling a CANCELLED job again is 200 and changes nothing', async () => {
-  const job = await writeUnpublishedJob(target, 'cancelled twice', { createdAt: unswept() });
+  const job = await writeUnpublishedJob(target, 'cancelled twice', { swept: false });
   const first = await cancel(job.jobId);
   assert.equal(first.status, 200);
   const again = await cancel(job.jobId);

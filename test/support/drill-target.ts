@@ -76,6 +76,9 @@ export const FAST_WORKER = {
  */
 const DEPLOYMENT_HEARTBEAT_MAX_MS = 10_000;
 
+/** How far ahead writeUnpublishedJob dates a job the sweeper must leave alone. */
+const UNSWEPT_AHEAD_MS = 3_600_000;
+
 /** The variables a deployment run names its clients and keys in: [client name, API key]. */
 export const CLIENT_VARIABLES = {
   first: ['JOBSYS_CLIENT', 'JOBSYS_API_KEY'],
@@ -235,13 +238,13 @@ export async function queueDepth(aws: Aws, queueUrl: string): Promise<number> {
 
 /**
  * A transform job written straight to the table, PENDING and never published, as the api writes
- * one before its SendMessage: what a drill needs when the moment the job's message is sent must
- * be its own. `createdAt` in the future keeps the sweeper (which re-sends PENDING jobs older than
- * STALE_PENDING_MS) away from it for as long as the drill needs.
+ * one before its SendMessage. The sweeper re-sends such a job once it is STALE_PENDING_MS old;
+ * with `swept: false` it is dated an hour ahead, which keeps the sweeper away for as long as a
+ * drill needs, so that when (and whether) its message is sent is the drill's own choice.
  */
-export async function writeUnpublishedJob(target: DrillTarget, text: string, options: { createdAt?: Date; owner?: string } = {}): Promise<Job> {
+export async function writeUnpublishedJob(target: DrillTarget, text: string, options: { swept?: boolean; owner?: string } = {}): Promise<Job> {
   const payload = { text };
-  const at = (options.createdAt ?? new Date()).toISOString();
+  const at = new Date(Date.now() + (options.swept === false ? UNSWEPT_AHEAD_MS : 0)).toISOString();
   const job: Job = {
     jobId: newJobId(), type: 'transform', status: 'PENDING', payload, payloadHash: sha256Hex(canonicalJson(payload)),
     requestHash: sha256Hex(canonicalJson({ type: 'transform', payload })), traceId: newTraceId(),
@@ -249,6 +252,11 @@ export async function writeUnpublishedJob(target: DrillTarget, text: string, opt
   };
   await target.store.create(job);
   return job;
+}
+
+/** POST /jobs/{jobId}/cancel or /retry, as `as` (the first client by default). */
+export function control(api: DrillApi, jobId: string, action: 'cancel' | 'retry', as?: DrillClient): Promise<DrillResponse> {
+  return call(api, 'POST', `/jobs/${jobId}/${action}`, { as });
 }
 
 /** Sends `job`'s message to the jobs queue, as the api or the sweeper would. */
