@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { deviates } from '../support/backend.ts';
 import { control, queueDrained, startDrillTarget, submit, waitForStatus, writeUnpublishedJob, type DrillTarget } from '../support/drill-target.ts';
 
 // Drill 8: POST /jobs/{id}/retry gives an ended job a new budget of attempts; attempt numbers go
@@ -28,7 +29,6 @@ async function assertSucceededOnAttempt4(jobId: string, text: string): Promise<v
   const done = await waitForStatus(target, jobId, ['SUCCEEDED', 'FAILED_FINAL']);
   assert.equal(done.status, 'SUCCEEDED');
   assert.equal(done.attempts, 4);
-  assert.equal(done.retries, 1);
   assert.equal((done.result as { output?: string }).output, text.toUpperCase());
   const history = done.history as Array<{ attempt: number; outcome?: string }>;
   assert.deepEqual(history.map((entry) => [entry.attempt, entry.outcome]), [[1, 'failed'], [2, 'failed'], [3, 'failed'], [4, 'succeeded']]);
@@ -43,6 +43,7 @@ test('drill 8, retry: failAttempts 3 ends FAILED_FINAL; a retry (202 PENDING, re
   assert.equal(retried.body.retries, 1);
   assert.equal(retried.body.incidentId, undefined, 'the retried job is no longer failed');
   await assertSucceededOnAttempt4(jobId, 'third time unlucky');
+  assert.equal((await target.store.get(jobId, { consistent: true }))?.retries, 1);
 
   const refused = await control(target, jobId, 'retry');
   assert.equal(refused.status, 409);
@@ -54,13 +55,17 @@ test('drill 8, retry: two retries of a FAILED_FINAL job at once are one 202 and 
   const jobId = await failedFinalJob('retried at once');
 
   const answers = await Promise.all([1, 2].map(() => control(target, jobId, 'retry')));
-  assert.deepEqual(answers.map((answer) => answer.status).sort(), [202, 409]);
+  const statuses = answers.map((answer) => answer.status).sort();
+  // On moto both retries' conditional writes may pass (docs/conformance.md): the run count below still holds there.
+  const racy = target.backend !== undefined && deviates(target.backend, 'dynamodb-concurrent-conditional-writes-can-both-pass');
+  if (racy) assert.ok(statuses[0] === 202 && statuses.every((status) => status === 202 || status === 409), `answers: ${statuses}`);
+  else assert.deepEqual(statuses, [202, 409]);
   await assertSucceededOnAttempt4(jobId, 'retried at once');
   // Had both retries published a message, the second would still be on its way: let it arrive.
   assert.ok(await queueDrained(target.aws, target.queueUrl), 'every message of the job was deleted');
   const after = await target.store.get(jobId, { consistent: true });
   assert.equal(after?.attempts, 4, 'one retry, one run');
-  assert.equal(after?.retries, 1);
+  if (!racy) assert.equal(after?.retries, 1);
 });
 
 test('drill 8, retry: a CANCELLED job that never ran is retried and SUCCEEDS', async () => {

@@ -50,6 +50,8 @@ export interface DrillTarget extends DrillApi {
   dlqUrl: string;
   /** The longest time between a running job's heartbeats: how soon its worker notices a cancel. */
   heartbeatMaxMs: number;
+  /** The emulator a local target runs on; none for a deployment, which is AWS's behaviour. */
+  backend?: Backend;
   /** Environment to start another api process against the same resources, with the drill's own keys (local targets only). */
   env?: Record<string, string>;
   system?: System;
@@ -167,6 +169,7 @@ export async function startDrillTarget(options: { worker?: Record<string, string
       queueUrl: resources.queueUrl,
       dlqUrl: resources.dlqUrl,
       heartbeatMaxMs: Number(worker.HEARTBEAT_MAX_MS),
+      backend: stack,
       env,
       system,
       async stop() {
