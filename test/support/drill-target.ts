@@ -262,12 +262,9 @@ export function control(api: DrillApi, jobId: string, action: 'cancel' | 'retry'
   return call(api, 'POST', `/jobs/${jobId}/${action}`, { as });
 }
 
-/** Sends `job`'s message to the jobs queue, as the api or the sweeper would. */
-export async function publish(target: DrillTarget, job: Pick<Job, 'jobId' | 'payloadHash' | 'traceId'>): Promise<void> {
-  await target.aws.sqs.sendMessage({
-    QueueUrl: target.queueUrl,
-    MessageBody: encodeJobMessage({ jobId: job.jobId, payloadHash: job.payloadHash, traceId: job.traceId }),
-  });
+/** Sends `job`'s message, as it is now, to the jobs queue, as the api or the sweeper would. */
+export async function publish(target: DrillTarget, job: Job): Promise<void> {
+  await target.aws.sqs.sendMessage({ QueueUrl: target.queueUrl, MessageBody: encodeJobMessage(job) });
 }
 
 /** Every job GET /jobs lists for `as` with `query`, following nextCursor to the last page. */
