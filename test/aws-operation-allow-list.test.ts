@@ -217,11 +217,11 @@ const declared = (operations: AwsOperations) => [...Object.keys(operations.dynam
 async function exercise(system: Awaited<ReturnType<typeof startRecordedSystem>>): Promise<void> {
   const key = `allow-list-${randomBytes(4).toString('hex')}`;
   // Longer than a heartbeat interval (a third of the 6 s visibility timeout), so a heartbeat runs.
-  const long = await submit(system.apiUrl, { type: 'transform', payload: { text: 'long', simulate: { sleepMs: 2_500 } } }, { 'idempotency-key': key });
-  const replay = await submit(system.apiUrl, { type: 'transform', payload: { text: 'long', simulate: { sleepMs: 2_500 } } }, { 'idempotency-key': key });
+  const long = await submit(system, { type: 'transform', payload: { text: 'long', simulate: { sleepMs: 2_500 } } }, { headers: { 'idempotency-key': key } });
+  const replay = await submit(system, { type: 'transform', payload: { text: 'long', simulate: { sleepMs: 2_500 } } }, { headers: { 'idempotency-key': key } });
   assert.equal(replay.body.jobId, long.body.jobId);
-  const flaky = await submit(system.apiUrl, { type: 'transform', payload: { text: 'flaky', simulate: { failAttempts: 1 } } });
-  const doomed = await submit(system.apiUrl, { type: 'transform', payload: { text: 'doomed', simulate: { failAlways: true } } });
+  const flaky = await submit(system, { type: 'transform', payload: { text: 'flaky', simulate: { failAttempts: 1 } } });
+  const doomed = await submit(system, { type: 'transform', payload: { text: 'doomed', simulate: { failAlways: true } } });
   // A message the worker cannot read goes to the DLQ; a job written but never published is the sweeper's.
   await system.aws.sqs.sendMessage({ QueueUrl: system.resources.queueUrl, MessageBody: 'not a job message' });
   const at = new Date().toISOString();
@@ -234,10 +234,10 @@ async function exercise(system: Awaited<ReturnType<typeof startRecordedSystem>>)
   });
   assert.equal((await fetch(`${system.apiUrl}/readyz`)).status, 200);
 
-  assert.equal((await waitForStatus(system.apiUrl, String(long.body.jobId), ['SUCCEEDED', 'FAILED_FINAL'])).status, 'SUCCEEDED');
-  assert.equal((await waitForStatus(system.apiUrl, String(flaky.body.jobId), ['SUCCEEDED', 'FAILED_FINAL'])).status, 'SUCCEEDED');
-  assert.equal((await waitForStatus(system.apiUrl, lostJobId, ['SUCCEEDED', 'FAILED_FINAL'])).status, 'SUCCEEDED');
-  assert.equal((await waitForStatus(system.apiUrl, String(doomed.body.jobId), ['SUCCEEDED', 'FAILED_FINAL'], 60_000)).status, 'FAILED_FINAL');
+  assert.equal((await waitForStatus(system, String(long.body.jobId), ['SUCCEEDED', 'FAILED_FINAL'])).status, 'SUCCEEDED');
+  assert.equal((await waitForStatus(system, String(flaky.body.jobId), ['SUCCEEDED', 'FAILED_FINAL'])).status, 'SUCCEEDED');
+  assert.equal((await waitForStatus(system, lostJobId, ['SUCCEEDED', 'FAILED_FINAL'])).status, 'SUCCEEDED');
+  assert.equal((await waitForStatus(system, String(doomed.body.jobId), ['SUCCEEDED', 'FAILED_FINAL'], 60_000)).status, 'FAILED_FINAL');
   // Job control: a list (Query on the list indexes), then a retry and a cancel (conditional UpdateItems).
   assert.equal((await fetch(`${system.apiUrl}/jobs?limit=5`)).status, 200);
   assert.equal((await fetch(`${system.apiUrl}/jobs/${String(doomed.body.jobId)}/retry`, { method: 'POST' })).status, 202);
@@ -265,8 +265,8 @@ test('control: a worker whose declaration lacks DeleteMessageBatch still finishe
   const declaration = new URL('../worker/aws-operations.ts', import.meta.url).href;
   await writeFile(preload, `import { WORKER_OPERATIONS } from ${JSON.stringify(declaration)};\ndelete WORKER_OPERATIONS.sqs.DeleteMessageBatch;\n`);
   const system = await startRecordedSystem(t, { worker: { NODE_OPTIONS: `--import=${pathToFileURL(preload).href}` } });
-  const job = await submit(system.apiUrl, { type: 'transform', payload: { text: 'undeletable' } });
-  assert.equal((await waitForStatus(system.apiUrl, String(job.body.jobId), ['SUCCEEDED', 'FAILED_FINAL'])).status, 'SUCCEEDED');
+  const job = await submit(system, { type: 'transform', payload: { text: 'undeletable' } });
+  assert.equal((await waitForStatus(system, String(job.body.jobId), ['SUCCEEDED', 'FAILED_FINAL'])).status, 'SUCCEEDED');
   await system.waitFor(() => false, 'a refusal in the logs');
   assert.match(system.refusals[0]!, /^worker: .*sqs\.DeleteMessageBatch/);
   assert.ok(!system.seen.worker.has('DeleteMessageBatch'), 'the refused call never reached the backend');

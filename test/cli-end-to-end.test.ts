@@ -10,8 +10,7 @@ before(async () => { target = await startDrillTarget(); });
 after(async () => { await target?.stop(); });
 
 function jobsys(...args: string[]): Promise<CliRun> {
-  const key = process.env.JOBSYS_API_KEY;
-  return runCli(args, { env: { JOBSYS_URL: target.apiUrl, ...(key ? { JOBSYS_API_KEY: key } : {}) } });
+  return runCli(args, { env: { JOBSYS_URL: target.apiUrl, JOBSYS_API_KEY: target.clients.first.key } });
 }
 
 async function submitted(payload: object): Promise<string> {

@@ -75,9 +75,9 @@ test('a report job posted to the api is run by the worker, in paced steps, and e
   const target = await startDrillTarget();
   t.after(() => target.stop());
   const payload = { title: 'Q3 sales', rows: [...rows(30), { group: 'north', amount: 1200 }], simulate: { stepMs: 200 } };
-  const accepted = await submit(target.apiUrl, { type: 'report', payload });
+  const accepted = await submit(target, { type: 'report', payload });
   assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
-  const done = await waitForStatus(target.apiUrl, String(accepted.body.jobId), ['SUCCEEDED', 'FAILED_FINAL']);
+  const done = await waitForStatus(target, String(accepted.body.jobId), ['SUCCEEDED', 'FAILED_FINAL']);
   assert.equal(done.status, 'SUCCEEDED', JSON.stringify(done));
   assert.equal(done.attempts, 1);
   assert.deepEqual(done.result, {

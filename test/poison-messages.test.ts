@@ -124,9 +124,9 @@ test('not JSON, not an object, missing fields, an unknown job, 256 KiB: each bec
 
   await waitFor('both queues empty', async () => (await queueDepth(aws, resources.queueUrl)) + (await queueDepth(aws, resources.dlqUrl)) === 0 ? true : undefined);
   assertAlive();
-  const submitted = await submit(system.apiUrl, { type: 'transform', payload: { text: 'after the poison' } });
+  const submitted = await submit(system, { type: 'transform', payload: { text: 'after the poison' } });
   assert.equal(submitted.status, 202);
-  const done = await waitForStatus(system.apiUrl, String(submitted.body.jobId), ['SUCCEEDED', 'FAILED_FINAL']);
+  const done = await waitForStatus(system, String(submitted.body.jobId), ['SUCCEEDED', 'FAILED_FINAL']);
   assert.equal(done.status, 'SUCCEEDED', 'the worker still processes jobs');
 });
 

@@ -20,7 +20,7 @@ import { hostGatewayAddress } from '../support/docker-bridge.ts';
 import { composeCommand, dockerCommand, imageExists, imageHealthcheck, inspectContainer, run } from '../support/docker-cli.ts';
 import { sampleMemory } from '../support/docker-stats.ts';
 import { makefileImages } from '../support/makefile.ts';
-import { FAST_WORKER, submit, waitForStatus } from '../support/drill-target.ts';
+import { accessEnv, clientsEnv, FAST_WORKER, newDrillClients, submit, waitForStatus, type DrillApi } from '../support/drill-target.ts';
 
 // ops/ec2's compose file, run here as on an instance: the images `make build` made, the local
 // AWS stack in place of AWS (reached through the host), and the services issue's drills against
@@ -72,6 +72,8 @@ let stack: LocalStack;
 let resources: BootstrapResult;
 let project: ComposeProject;
 let apiUrl: string;
+/** The deployment's api and the three clients it admits, as the drills call it. */
+let deployment: Required<DrillApi>;
 /** From `compose up -d` until Docker reports the api healthy. */
 let healthyMs: number;
 const containers = {} as Record<Service, string>;
@@ -102,6 +104,7 @@ before(async () => {
   cleanups.push(() => rm(directory, { recursive: true, force: true }));
   const apiPort = await freeLoopbackPort();
   apiUrl = `http://127.0.0.1:${apiPort}`;
+  deployment = { apiUrl, clients: newDrillClients('compose') };
   const dotEnv = {
     API_IMAGE: images.api,
     WORKER_IMAGE: images.worker,
@@ -122,7 +125,8 @@ before(async () => {
     DDB_TABLE: resources.tableName,
     SQS_QUEUE_URL: resources.queueUrl,
     DLQ_URL: resources.dlqUrl,
-    AUTH_DISABLED: 'true',
+    // Authentication on, as in production: the drills call it as two clients and an admin.
+    ...accessEnv(deployment.clients),
     ...FAST_WORKER,
   }));
   // Only here, not in production's file: on AWS the services reach AWS, not this host.
@@ -230,6 +234,7 @@ test('the services issue\'s drills pass against the compose deployment', async (
     ...process.env,
     ...stack.env,
     JOBSYS_URL: apiUrl,
+    ...clientsEnv(deployment.clients),
     DDB_TABLE: resources.tableName,
     SQS_QUEUE_URL: resources.queueUrl,
     DLQ_URL: resources.dlqUrl,
@@ -238,7 +243,8 @@ test('the services issue\'s drills pass against the compose deployment', async (
   delete env.NODE_TEST_CONTEXT;
   const sampler = sampleMemory(docker, [containers.api, containers.worker]);
   const startedAt = Date.now();
-  const drills = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=4', '--test-timeout=120000', 'test/drills/*.test.ts'], {
+  // One file at a time: the drills share this deployment's queues, and several assert what is on them.
+  const drills = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', '--test-timeout=120000', 'test/drills/*.test.ts'], {
     cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -263,9 +269,9 @@ test('the services issue\'s drills pass against the compose deployment', async (
 });
 
 test('compose stop: SIGTERM drains the worker, which finishes its running job and exits 0 within its grace, and the api exits 0', async (t) => {
-  const accepted = await submit(apiUrl, { type: 'transform', payload: { text: 'drained', simulate: { sleepMs: 2_000 } } });
+  const accepted = await submit(deployment, { type: 'transform', payload: { text: 'drained', simulate: { sleepMs: 2_000 } } });
   const jobId = String(accepted.body.jobId);
-  await waitForStatus(apiUrl, jobId, ['RUNNING'], 20_000);
+  await waitForStatus(deployment, jobId, ['RUNNING'], 20_000);
 
   for (const service of ['worker', 'api'] as const) {
     const stoppingAt = Date.now();

@@ -1,8 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { encodeJobMessage } from '../../lib/jobs/message.ts';
-import { queueDepth, startDrillTarget, submit, waitForStatus, type DrillTarget } from '../support/drill-target.ts';
+import { publish, queueDepth, startDrillTarget, submit, waitForStatus, type DrillTarget } from '../support/drill-target.ts';
 
 // Drill 5: SQS delivers at least once, so the same message can arrive again, even twice at once.
 let target: DrillTarget;
@@ -10,14 +9,13 @@ before(async () => { target = await startDrillTarget(); });
 after(async () => { await target?.stop(); });
 
 test('drill 5, duplicate delivery: the same message sent again, twice at once, runs the work once and leaves the queue empty', async () => {
-  const accepted = await submit(target.apiUrl, { type: 'transform', payload: { text: 'dup', simulate: { sleepMs: 1_500 } } });
+  const accepted = await submit(target, { type: 'transform', payload: { text: 'dup', simulate: { sleepMs: 1_500 } } });
   const jobId = String(accepted.body.jobId);
   const job = await target.store.get(jobId, { consistent: true });
   assert.ok(job);
-  const body = encodeJobMessage(job);
-  await Promise.all([1, 2].map(() => target.aws.sqs.sendMessage({ QueueUrl: target.queueUrl, MessageBody: body })));
+  await Promise.all([1, 2].map(() => publish(target, job)));
 
-  const done = await waitForStatus(target.apiUrl, jobId, ['SUCCEEDED', 'FAILED_FINAL']);
+  const done = await waitForStatus(target, jobId, ['SUCCEEDED', 'FAILED_FINAL']);
   assert.equal(done.status, 'SUCCEEDED');
   assert.equal(done.attempts, 1, 'one lease, one run');
   assert.equal((done.result as { output?: string }).output, 'DUP');

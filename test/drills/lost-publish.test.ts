@@ -5,9 +5,8 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { jobIdForIdempotencyKey, newJobId } from '../../lib/jobs/model.ts';
-import { canonicalJson, sha256Hex } from '../../lib/canonical-json.ts';
 import { startHoldProxy } from '../support/hold-proxy.ts';
-import { startDrillTarget, waitForStatus, type DrillTarget } from '../support/drill-target.ts';
+import { startDrillTarget, waitForStatus, writeUnpublishedJob, type DrillTarget } from '../support/drill-target.ts';
 
 // Drill 6: the API's two writes (PutItem, then SendMessage) are not atomic. A job written but
 // never published must still reach a terminal state: the worker's sweeper re-sends it.
@@ -16,15 +15,8 @@ before(async () => { target = await startDrillTarget(); });
 after(async () => { await target?.stop(); });
 
 test('drill 6, lost publish: a job written but never enqueued still reaches SUCCEEDED', async () => {
-  const payload = { text: 'never published' };
-  const at = new Date().toISOString();
-  const jobId = newJobId();
-  await target.store.create({
-    jobId, type: 'transform', status: 'PENDING', payload, payloadHash: sha256Hex(canonicalJson(payload)),
-    requestHash: sha256Hex(canonicalJson({ type: 'transform', payload })), traceId: 'f'.repeat(32),
-    createdAt: at, updatedAt: at, attempts: 0, owner: target.client, runs: 0, retries: 0, attemptsBeforeRetry: 0, history: [],
-  });
-  const done = await waitForStatus(target.apiUrl, jobId, ['SUCCEEDED', 'FAILED_FINAL'], 30_000);
+  const { jobId } = await writeUnpublishedJob(target, 'never published');
+  const done = await waitForStatus(target, jobId, ['SUCCEEDED', 'FAILED_FINAL'], 30_000);
   assert.equal(done.status, 'SUCCEEDED');
   assert.equal((done.result as { output?: string }).output, 'NEVER PUBLISHED');
 });
@@ -45,8 +37,9 @@ test('drill 6, lost publish: the API killed (SIGKILL) between its DynamoDB write
     if (parsed.msg === 'listening' && parsed.url) { apiUrl = parsed.url; break; }
   }
   const key = `lost-publish-${newJobId()}`;
+  const client = target.clients.first;
   const posted = fetch(`${apiUrl}/jobs`, {
-    method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key },
+    method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key, authorization: `Bearer ${client.key}` },
     body: JSON.stringify({ type: 'transform', payload: { text: 'killed mid-publish' } }),
   }).catch((err: unknown) => err);
   await proxy.held();
@@ -54,9 +47,9 @@ test('drill 6, lost publish: the API killed (SIGKILL) between its DynamoDB write
   await once(api, 'exit');
   assert.ok(await posted instanceof Error, 'the client never got an answer');
 
-  const jobId = jobIdForIdempotencyKey('dev', key);
+  const jobId = jobIdForIdempotencyKey(client.name, key);
   assert.ok(await target.store.get(jobId, { consistent: true }), 'the job was written before the kill');
-  const done = await waitForStatus(target.apiUrl, jobId, ['SUCCEEDED', 'FAILED_FINAL'], 30_000);
+  const done = await waitForStatus(target, jobId, ['SUCCEEDED', 'FAILED_FINAL'], 30_000);
   assert.equal(done.status, 'SUCCEEDED');
   assert.equal((done.result as { output?: string }).output, 'KILLED MID-PUBLISH');
 });
