@@ -28,6 +28,7 @@ void runComponent('api', () => {
       maxBodyBytes: config.maxBodyBytes,
       shutdownGraceMs: config.shutdownGraceMs,
       maxConnections: config.maxConnections,
+      allowSimulate: config.allowSimulate,
       // Every instance reads the same API_KEY_HASHES, so a cursor one made another accepts.
       cursorSecret: config.cursorSecret ?? process.env.API_KEY_HASHES,
     },

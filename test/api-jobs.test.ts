@@ -378,3 +378,18 @@ test('an unexpected error answers 500 with a problem, is logged with its stack, 
     await broken.close();
   }
 }));
+
+test('where ALLOW_SIMULATE is off, a payload asking to simulate slow or failing work is a 400 naming it, and nothing is stored', checkingConformance(async (t) => {
+  const production = await startTestApi(stack, { config: { allowSimulate: false } });
+  t.after(() => production.close());
+  const key = `simulate-${Date.now()}`;
+  const refused = await production.request('POST', '/jobs', { body: { type: 'transform', payload: { text: 'x', simulate: { sleepMs: 600_000 } } }, headers: { 'idempotency-key': key } });
+  assertProblem(refused, 400, 'validation-failed', /\/payload\/simulate: is for drills, and this deployment does not allow it \(ALLOW_SIMULATE\)/);
+  assert.deepEqual(refused.json.errors, [{ path: '/payload/simulate', message: 'is for drills, and this deployment does not allow it (ALLOW_SIMULATE)' }]);
+  assert.equal(await production.store.get(jobIdForIdempotencyKey('dev', key), { consistent: true }), undefined);
+  const plain = await production.request('POST', '/jobs', { body: { type: 'report', payload: { title: 't', rows: [{ group: 'a', amount: 1 }] } } });
+  assert.equal(plain.status, 202, plain.text);
+  const served = (await production.request('GET', '/openapi.json')).json;
+  assert.equal(served.components.schemas.TransformPayload.properties.simulate, undefined, 'its document does not offer it');
+  assert.ok((await api.request('GET', '/openapi.json')).json.components.schemas.TransformPayload.properties.simulate, 'where it is on, the document offers it');
+}, { allowSimulate: false }));

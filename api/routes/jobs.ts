@@ -1,4 +1,5 @@
 import { canonicalJson, sha256Hex } from '../../lib/canonical-json.ts';
+import { SIMULATE_PROPERTY } from '../../lib/job-types/job-type.ts';
 import { encodeJobMessage } from '../../lib/jobs/message.ts';
 import { jobIdForIdempotencyKey, newJobId, publicJob, type Job } from '../../lib/jobs/model.ts';
 import type { JobStore } from '../../lib/jobs/store.ts';
@@ -18,10 +19,24 @@ export interface JobRoutesOptions {
   publisher: Publisher;
   validators: Validators;
   maxBodyBytes: number;
+  /** ALLOW_SIMULATE: whether a payload may fake slow or failing work (drills). */
+  allowSimulate: boolean;
   /** Whether this request's client waits for `100 Continue` before sending its body. */
   expectsContinue(ctx: RequestContext): boolean;
   /** GET /jobs, which shares the path (list-jobs.ts). */
   listJobs: Handler;
+}
+
+/**
+ * Where ALLOW_SIMULATE is off the served document has no `simulate`, and the validator would say
+ * only "unknown field"; this says why. A drill's slow or failing work, asked of a production
+ * deployment, would hold worker slots at will.
+ */
+function refuseSimulate(request: unknown): void {
+  const payload = (request as { payload?: unknown } | null)?.payload;
+  if (payload === null || typeof payload !== 'object' || !(SIMULATE_PROPERTY in payload)) return;
+  const error = { path: `/payload/${SIMULATE_PROPERTY}`, message: 'is for drills, and this deployment does not allow it (ALLOW_SIMULATE)' };
+  throw new HttpError('validation-failed', `Invalid request body: ${error.path}: ${error.message}`, { errors: [error] });
 }
 
 /** A replayed key re-sends its waiting job's message at most once in this long. */
@@ -38,7 +53,9 @@ export function jobRoutes(options: JobRoutesOptions): Route[] {
       limit: options.maxBodyBytes,
       sendContinue: options.expectsContinue(ctx) ? () => res.writeContinue() : undefined,
     });
-    const { type, payload } = validators.jobRequest(parseJsonBody(body));
+    const request = parseJsonBody(body);
+    if (!options.allowSimulate) refuseSimulate(request);
+    const { type, payload } = validators.jobRequest(request);
     const owner = callerOf(ctx).client;
     const payloadHash = sha256Hex(canonicalJson(payload));
     const requestHash = sha256Hex(canonicalJson({ type, payload }));

@@ -1,5 +1,12 @@
 import type { ObjectSchema, PayloadOf } from './payload-schema.ts';
 
+/**
+ * The payload property through which a job type fakes slow or failing work for drills. One name
+ * for every type, so that one rule can keep it out of production: the api refuses a payload that
+ * has it unless ALLOW_SIMULATE is on.
+ */
+export const SIMULATE_PROPERTY = 'simulate';
+
 export interface JobContext {
   /** 1 for the first attempt. */
   attempt: number;
