@@ -34,6 +34,8 @@ test('readWorkerConfig: the documented defaults', () => {
     sweepIntervalMs: 30_000,
     stalePendingMs: 60_000,
     drainTimeoutMs: 20_000,
+    jobTimeoutSeconds: 900,
+    jobTimeouts: {},
   });
   assert.ok(workerId.startsWith(`${hostname()}-${process.pid}-`), workerId);
   assert.notEqual(readWorkerConfig(required).workerId, workerId, 'two workers in one process still differ');
@@ -43,12 +45,12 @@ test('readWorkerConfig: every variable can be set', () => {
   const config = readWorkerConfig({
     ...required, LOG_LEVEL: 'debug', WORKER_ID: 'w-1', WORKER_CONCURRENCY: '3', WAIT_TIME_SECONDS: '1', VISIBILITY_TIMEOUT_SECONDS: '30',
     LEASE_MS: '25000', HEARTBEAT_MAX_MS: '2000', RETRY_BASE_SECONDS: '1', RETRY_MAX_SECONDS: '60', MAX_ATTEMPTS: '5', SWEEP_INTERVAL_MS: '200',
-    STALE_PENDING_MS: '1000', DRAIN_TIMEOUT_MS: '3000',
+    STALE_PENDING_MS: '1000', DRAIN_TIMEOUT_MS: '3000', JOB_TIMEOUT_SECONDS: '60', JOB_TIMEOUTS: 'report=120',
   });
   assert.deepEqual(config, {
     queueUrl: required.SQS_QUEUE_URL, dlqUrl: required.DLQ_URL, table: 'jobs', logLevel: 'debug', workerId: 'w-1', concurrency: 3,
     waitTimeSeconds: 1, visibilityTimeoutSeconds: 30, leaseMs: 25_000, heartbeatMaxMs: 2_000, retryBaseSeconds: 1, retryMaxSeconds: 60, maxAttempts: 5,
-    sweepIntervalMs: 200, stalePendingMs: 1_000, drainTimeoutMs: 3_000,
+    sweepIntervalMs: 200, stalePendingMs: 1_000, drainTimeoutMs: 3_000, jobTimeoutSeconds: 60, jobTimeouts: { report: 120 },
   });
 });
 

@@ -1,5 +1,5 @@
 import { AbortedError, type Message, type Sqs } from '../lib/aws/index.ts';
-import { JobFailedError, PoisonMessageError, UnknownJobTypeError } from '../lib/errors.ts';
+import { JobFailedError, JobTimeoutError, PoisonMessageError, UnknownJobTypeError } from '../lib/errors.ts';
 import type { JobType } from '../lib/job-types/job-type.ts';
 import { isLeaseLive, leaseRemainingMs } from '../lib/jobs/lease.ts';
 import { encodeJobMessage, isStaleMessage, parseJobMessage, type JobMessage } from '../lib/jobs/message.ts';
@@ -100,6 +100,13 @@ async function run(ctx: ProcessContext, log: Logger, message: Message, ref: JobR
   const work = new AbortController();
   let leaseLost = false;
   let cancelRequested = false;
+  // The job type's limit on one attempt: work that ignores every other bound still ends.
+  const limitSeconds = ctx.config.jobTimeouts[job.type] ?? ctx.config.jobTimeoutSeconds;
+  let timedOut = false;
+  const limit = setTimeout(() => {
+    timedOut = true;
+    work.abort(new JobTimeoutError(job.type, limitSeconds));
+  }, limitSeconds * 1000);
   const onShutdown = () => work.abort(new AbortedError('the worker is shutting down'));
   if (shutdown.aborted) onShutdown();
   shutdown.addEventListener('abort', onShutdown, { once: true });
@@ -130,6 +137,7 @@ async function run(ctx: ProcessContext, log: Logger, message: Message, ref: JobR
   try {
     outcome = await settle(() => type.run(job.payload, { attempt, signal: work.signal }), work.signal);
   } finally {
+    clearTimeout(limit);
     await heartbeat.stop();
     shutdown.removeEventListener('abort', onShutdown);
   }
@@ -142,6 +150,7 @@ async function run(ctx: ProcessContext, log: Logger, message: Message, ref: JobR
   // Work that finished before it noticed the cancel has succeeded: the result stands.
   if (outcome.kind === 'returned') return succeed(ctx, log, message, ref, held, attempt, outcome.result);
   if (cancelRequested) return cancelRunning(ctx, log, message, ref, held, attempt);
+  if (timedOut) return fail(ctx, log, message, ref, held, job, new JobTimeoutError(job.type, limitSeconds));
   if (outcome.kind === 'aborted' || work.signal.aborted) return release(ctx, log, message, ref, held, attempt);
   return fail(ctx, log, message, ref, held, job, outcome.error);
 }

@@ -10,7 +10,7 @@ export const SIMULATE_PROPERTY = 'simulate';
 export interface JobContext {
   /** 1 for the first attempt. */
   attempt: number;
-  /** Fires when the worker shuts down or loses the job's lease: long work should stop and let the job be retried. */
+  /** Fires when the worker shuts down, loses the job's lease, is asked to cancel it, or its run-time limit passes: long work should stop. */
   signal: AbortSignal;
 }
 
