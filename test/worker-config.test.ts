@@ -30,7 +30,7 @@ test('readWorkerConfig: the documented defaults', () => {
     heartbeatMaxMs: 5_000,
     retryBaseSeconds: 2,
     retryMaxSeconds: 300,
-    maxAttempts: undefined,
+    maxAttempts: 3,
     sweepIntervalMs: 30_000,
     stalePendingMs: 60_000,
     drainTimeoutMs: 20_000,
@@ -65,22 +65,24 @@ test('readWorkerConfig: one ConfigError names every missing or bad variable', ()
   });
 });
 
-test('resolveSettings: the queue\'s VisibilityTimeout and RedrivePolicy fill in what the environment leaves unset', async () => {
+test('resolveSettings: the queue\'s VisibilityTimeout fills in what the environment leaves unset; its maxReceiveCount, a backstop, is above MAX_ATTEMPTS', async () => {
   const res = await freshResources(suite.aws, 'config');
   const config = readWorkerConfig({ ...required, SQS_QUEUE_URL: res.queueUrl });
-  const settings = await resolveSettings(suite.aws.sqs, config, captureLogger().logger);
+  const captured = captureLogger();
+  const settings = await resolveSettings(suite.aws.sqs, config, captured.logger);
   assert.equal(settings.visibilityTimeoutSeconds, 60);
   assert.equal(settings.leaseMs, 60_000, 'the lease lasts as long as the visibility');
-  assert.equal(settings.maxAttempts, 3, 'maxReceiveCount from ops/resources/queues.json');
+  assert.equal(settings.maxAttempts, 3, 'the worker\'s own, not the queue\'s');
+  assert.deepEqual(captured.lines.filter((l) => l.level === 'warn'), [], 'ops/resources/queues.json\'s maxReceiveCount is above it');
 });
 
-test('resolveSettings: the environment wins, and a MAX_ATTEMPTS other than maxReceiveCount is warned about', async () => {
+test('resolveSettings: the environment wins, and a MAX_ATTEMPTS not below maxReceiveCount is warned about', async () => {
   const res = await freshResources(suite.aws, 'config');
   const captured = captureLogger();
-  const config = readWorkerConfig({ ...required, SQS_QUEUE_URL: res.queueUrl, VISIBILITY_TIMEOUT_SECONDS: '5', MAX_ATTEMPTS: '5' });
+  const config = readWorkerConfig({ ...required, SQS_QUEUE_URL: res.queueUrl, VISIBILITY_TIMEOUT_SECONDS: '5', MAX_ATTEMPTS: '10' });
   const settings = await resolveSettings(suite.aws.sqs, config, captured.logger);
-  assert.deepEqual([settings.visibilityTimeoutSeconds, settings.leaseMs, settings.maxAttempts], [5, 5_000, 5]);
-  assert.ok(captured.lines.some((l) => l.level === 'warn' && l.maxReceiveCount === 3 && l.maxAttempts === 5));
+  assert.deepEqual([settings.visibilityTimeoutSeconds, settings.leaseMs, settings.maxAttempts], [5, 5_000, 10]);
+  assert.ok(captured.lines.some((l) => l.level === 'warn' && l.maxReceiveCount === 10 && l.maxAttempts === 10));
 });
 
 test('resolveSettings: a queue without a RedrivePolicy gets 3 attempts and a warning', async () => {

@@ -11,7 +11,7 @@ import { MAX_VISIBILITY_SECONDS, type WorkerSettings } from './config.ts';
 import type { DeleteBatcher } from './delete-batcher.ts';
 import { logAndEmit, reportError, type JobRef, type WorkerEvents } from './events.ts';
 import { startHeartbeat } from './heartbeat.ts';
-import { sendToDeadLetterQueue } from './poison.ts';
+import { sendToDeadLetterQueue } from './dead-letter-queue.ts';
 
 export interface ProcessContext {
   sqs: Pick<Sqs, 'sendMessage' | 'changeMessageVisibility'>;
@@ -65,11 +65,8 @@ export async function processMessage(ctx: ProcessContext, message: Message, shut
     const live = isLeaseLive(current, ctx.now());
     // Asked to cancel while it ran on a worker that stopped holding it: nobody else will end it.
     if (!live && current.cancelRequested) return cancelWaiting(ctx, log, message, jobRef, current);
-    if (!live && current.attempts >= current.attemptsBeforeRetry + ctx.config.maxAttempts) {
-      logAndEmit(ctx.events, log, 'attempts_exhausted', { ...jobRef, attempts: current.attempts },
-        { level: 'warn', msg: 'no attempts left: leaving the message to be dead-lettered', fields: { attempts: current.attempts } });
-      return;
-    }
+    // Its last attempt ended without a word (its worker died, or could not write): nothing is left to run.
+    if (!live && attemptsLeft(ctx, current) === 0) return deadLetter(ctx, log, message, jobRef, current.attempts);
     return leaseBusy(ctx, log, message, jobRef, current);
   }
   // A type this worker does not know fails the attempt rather than poisoning the message: during
@@ -185,8 +182,9 @@ async function fail(ctx: ProcessContext, log: Logger, message: Message, ref: Job
       { level: 'warn', msg: 'lease lost before the failure was recorded: wrote nothing', fields: { attempt, stage: 'fail' } });
     return;
   }
-  // Not deleted: SQS delivers it again after the backoff, and dead-letters it after maxReceiveCount.
-  // The backoff starts again with each retry's budget, as its attempts do.
+  if (attemptsLeft(ctx, job) === 0) return deadLetter(ctx, log, message, ref, attempt, error);
+  // Not deleted: SQS delivers it again after the backoff. The backoff starts again with each
+  // retry's budget, as its attempts do.
   const delay = retryDelaySeconds(attempt - job.attemptsBeforeRetry, ctx.config.retryBaseSeconds, ctx.config.retryMaxSeconds, ctx.random);
   await ctx.sqs.changeMessageVisibility({ QueueUrl: ctx.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: delay });
   logAndEmit(ctx.events, log, 'job_failed', { ...ref, attempt, error, retryDelaySeconds: delay },
@@ -199,6 +197,26 @@ async function release(ctx: ProcessContext, log: Logger, message: Message, ref: 
   const released = written === 'done';
   await ctx.sqs.changeMessageVisibility({ QueueUrl: ctx.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 });
   logAndEmit(ctx.events, log, 'job_released', ref, { level: 'warn', msg: 'shutting down: gave the job back unfinished', fields: { released } });
+}
+
+/** Attempts the job's budget still allows: maxAttempts since the client's last retry. */
+function attemptsLeft(ctx: ProcessContext, job: Pick<Job, 'attempts' | 'attemptsBeforeRetry'>): number {
+  return Math.max(0, job.attemptsBeforeRetry + ctx.config.maxAttempts - job.attempts);
+}
+
+/**
+ * The job's runs are spent: its message goes to the DLQ now, as it was, and the dlq-lambda ends
+ * the job FAILED_FINAL with an incident. The worker counts the runs, not SQS's receives, so an
+ * outage that made messages come back without running them spends no attempt; the queue's own
+ * redrive (maxReceiveCount, well above MAX_ATTEMPTS) is the backstop for a message that never
+ * gets this far.
+ */
+async function deadLetter(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, attempts: number, error?: JobError): Promise<void> {
+  await sendToDeadLetterQueue(ctx.sqs, ctx.dlqUrl, message);
+  await ctx.deletes.delete(message.ReceiptHandle);
+  logAndEmit(ctx.events, log, 'dead_lettered', { ...ref, attempts }, {
+    level: 'warn', msg: 'no attempts left: moved to the dead-letter queue', fields: { attempts, ...(error ? { code: error.code, error: error.message } : {}) },
+  });
 }
 
 /** The work stopped for a cancel: the job ends CANCELLED, and its message has nothing left to do. */
