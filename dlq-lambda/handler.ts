@@ -1,6 +1,6 @@
 import { RetriesExhaustedError } from '../lib/errors.ts';
 import { isLeaseLive } from '../lib/jobs/lease.ts';
-import { parseJobMessage, POISON_REASON_ATTRIBUTE, type JobMessage } from '../lib/jobs/message.ts';
+import { isStaleMessage, parseJobMessage, POISON_REASON_ATTRIBUTE, type JobMessage } from '../lib/jobs/message.ts';
 import type { Incident, Job, JobError } from '../lib/jobs/model.ts';
 import type { JobStore } from '../lib/jobs/store.ts';
 import type { Logger } from '../lib/log.ts';
@@ -34,6 +34,12 @@ export const DLQ_OUTCOMES = {
   already_final: 'done',
   /** A client cancelled the job: a cancelled job's leftover message records nothing and changes nothing. */
   already_cancelled: 'done',
+  /**
+   * Sent before a client's retry of the job: it speaks for a life of the job that has ended, and
+   * the new life has a message of its own (the retry's, the sweeper's, or the worker's
+   * replacement of this one), so it records nothing and changes nothing.
+   */
+  stale_message: 'done',
   /** A worker still runs the job under a live lease: it may yet succeed. */
   lease_live: 'retry',
   /** The job is marked FAILED_FINAL, its incident written. */
@@ -44,6 +50,8 @@ export const DLQ_OUTCOMES = {
   succeeded_meanwhile: 'done',
   /** A client cancelled the job between the read and the write; its incident stays as a record. */
   cancelled_meanwhile: 'done',
+  /** A client retried the job between the read and the write: the new life is not this message's; its incident stays as a record. */
+  retried_meanwhile: 'done',
   /** A worker leased the job between the read and the write. */
   leased_meanwhile: 'retry',
   /** The job vanished between the read and the write; the incident records the message. */
@@ -108,6 +116,9 @@ export function createHandler(dependencies: HandlerDependencies): DlqHandler {
   async function finish(record: SQSRecord, message: JobMessage, log: Logger): Promise<Answer> {
     const job = await store.get(message.jobId, { consistent: true });
     if (job === undefined) return recordPoison(record, JOB_NOT_FOUND, message, log);
+    if (isStaleMessage(message, job)) {
+      return outcome(log, 'stale_message', 'info', 'message from before the job was retried: nothing to record', { messageRetries: message.retries, retries: job.retries });
+    }
     if (job.status === 'SUCCEEDED') return outcome(log, 'already_succeeded', 'info', 'job succeeded already: a leftover duplicate message');
     // The incident that made it final exists already: writing ours would leave two for one job.
     if (job.status === 'FAILED_FINAL') return outcome(log, 'already_final', 'info', 'job is FAILED_FINAL already', { incidentId: job.incidentId });
@@ -130,6 +141,8 @@ export function createHandler(dependencies: HandlerDependencies): DlqHandler {
         return outcome(log, 'succeeded_meanwhile', 'warn', 'job succeeded meanwhile; its incident stays as a record', { incidentId });
       case 'cancelled':
         return outcome(log, 'cancelled_meanwhile', 'warn', 'job was cancelled meanwhile; its incident stays as a record', { incidentId });
+      case 'retried':
+        return outcome(log, 'retried_meanwhile', 'warn', 'job was retried meanwhile; its incident stays as a record', { incidentId });
       case 'running':
         return outcome(log, 'leased_meanwhile', 'warn', 'a worker took the job meanwhile: retry later', { incidentId });
       case 'missing':

@@ -228,7 +228,7 @@ test('retry: only a FAILED_FINAL or CANCELLED job, once of two concurrent retrie
   // Other tests' messages share the queue; this job's is among them by the time the 202 came.
   const sent: Array<Record<string, unknown>> = [];
   for (let round = 0; round < 20 && !sent.some((message) => message.jobId === failed.jobId); round++) sent.push(...await drainQueue(stack));
-  assert.equal(sent.filter((message) => message.jobId === failed.jobId).length, 1, 'its message was sent once, at once');
+  assert.deepEqual(sent.filter((message) => message.jobId === failed.jobId).map((message) => message.retries), [1], 'its message was sent once, at once, for its new life');
   const read = await as('client-a', 'GET', `/jobs/${failed.jobId}`);
   assert.deepEqual((read.json.history as Array<Record<string, unknown>>).map((entry) => [entry.attempt, entry.outcome]), [[1, 'failed']]);
 }));

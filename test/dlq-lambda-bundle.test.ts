@@ -164,7 +164,7 @@ test('the built handler, imported in a fresh process, marks a job FAILED_FINAL w
   const event: SQSEvent = {
     Records: [{
       messageId, receiptHandle: 'handle', md5OfBody: '', eventSource: 'aws:sqs',
-      body: encodeJobMessage({ jobId: job.jobId, payloadHash: job.payloadHash, traceId: job.traceId }),
+      body: encodeJobMessage(job),
       attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
       messageAttributes: {}, eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:dlq', awsRegion: 'us-east-1',
     }],

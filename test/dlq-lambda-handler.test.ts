@@ -49,7 +49,7 @@ function record(body: string, options: { receiveCount?: number; poisonReason?: s
 }
 
 const recordFor = (job: Job, options: Parameters<typeof record>[1] = {}) =>
-  record(encodeJobMessage({ jobId: job.jobId, payloadHash: job.payloadHash, traceId: job.traceId }), options);
+  record(encodeJobMessage(job), options);
 const eventOf = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
 const handlerWith = (overrides: Partial<Parameters<typeof createHandler>[0]> = {}) => createHandler({ store, logger: silent, ...overrides });
 
@@ -173,6 +173,42 @@ test('a job a worker leases between the read and failFinal is reported failed an
   assert.deepEqual(await store.get(job.jobId, { consistent: true }), job);
 });
 
+test('a message from before a client\'s retry records nothing and leaves the retried job alone', async () => {
+  const failed = await jobIn('FAILED_FINAL');
+  const fromFirstLife = recordFor(failed);
+  const retried = await store.retry(failed);
+  assert.ok(retried.retried);
+  const before = await incidents();
+
+  assert.deepEqual(await handlerWith()(eventOf(fromFirstLife)), { batchItemFailures: [] });
+
+  const now = await store.get(failed.jobId, { consistent: true });
+  assert.deepEqual([now?.status, now?.retries, now?.incidentId], ['PENDING', 1, undefined]);
+  assert.equal((await incidents()).length, before.length, 'no incident');
+  assert.deepEqual(await handlerWith()(eventOf(recordFor(now!))), { batchItemFailures: [] });
+  assert.equal((await store.get(failed.jobId, { consistent: true }))?.status, 'FAILED_FINAL', 'a message of the job\'s new life still ends it');
+});
+
+test('a job a client cancels and retries between the read and failFinal stays in its new life', async () => {
+  const job = await jobIn('RETRYING');
+  const retriedInBetween: JobStore = {
+    ...store,
+    async get(jobId, options) {
+      const read = await store.get(jobId, options);
+      await store.cancel(job);
+      await store.retry(job);
+      return read;
+    },
+  };
+  const message = recordFor(job);
+
+  assert.deepEqual(await handlerWith({ store: retriedInBetween })(eventOf(message)), { batchItemFailures: [] });
+
+  const now = await store.get(job.jobId, { consistent: true });
+  assert.deepEqual([now?.status, now?.retries, now?.incidentId], ['PENDING', 1, undefined]);
+  assert.ok(await store.getIncident(incidentIdFor(message.messageId)), 'its incident stays as a record');
+});
+
 test('an unparseable body is recorded as an incident with a body excerpt and no job', async () => {
   const message = record('not json {');
 
@@ -226,7 +262,7 @@ test('a message carrying the poison-reason attribute is an incident with that re
 });
 
 test('a well-formed message naming no job is recorded as poison and succeeds', async () => {
-  const message = record(encodeJobMessage({ jobId: newJobId(), payloadHash: sha256Hex('x'), traceId: newTraceId() }));
+  const message = record(encodeJobMessage({ jobId: newJobId(), payloadHash: sha256Hex('x'), traceId: newTraceId(), retries: 0 }));
 
   assert.deepEqual(await handlerWith()(eventOf(message)), { batchItemFailures: [] });
 
@@ -309,13 +345,17 @@ test('each record logs under component dlq-lambda with its traceId, jobId and me
 test('each record logs one outcome line naming its outcome as `event`, and is answered as that outcome says', async () => {
   const lines: string[] = [];
   const logger = createLogger({ component: 'dlq-lambda', level: 'info', destination: { write: (line: string) => { lines.push(line); } } });
+  const retriedSince = await jobIn('CANCELLED');
   const records = {
     job_failed_final: recordFor(await jobIn('RETRYING')),
     poison_recorded: record('not json'),
     already_succeeded: recordFor(await jobIn('SUCCEEDED')),
     already_final: recordFor(await jobIn('FAILED_FINAL')),
     lease_live: recordFor(await jobIn('RUNNING', { leaseMs: 60_000 })),
+    already_cancelled: recordFor(await jobIn('CANCELLED')),
+    stale_message: recordFor(retriedSince),
   };
+  assert.ok((await store.retry(retriedSince)).retried);
 
   const response = await handlerWith({ logger })(eventOf(...Object.values(records)));
 

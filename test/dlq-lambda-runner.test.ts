@@ -83,7 +83,7 @@ test('a message on the DLQ ends its job FAILED_FINAL with an incident and is del
   const runner = await startRunner(t);
   const job = await retryingJob();
 
-  await suite.aws.sqs.sendMessage({ QueueUrl: resources.dlqUrl, MessageBody: encodeJobMessage({ jobId: job.jobId, payloadHash: job.payloadHash, traceId: job.traceId }) });
+  await suite.aws.sqs.sendMessage({ QueueUrl: resources.dlqUrl, MessageBody: encodeJobMessage(job) });
 
   await waitFor('the job to be FAILED_FINAL', async () => (await store.get(job.jobId, { consistent: true }))?.status === 'FAILED_FINAL');
   const final = await store.get(job.jobId, { consistent: true });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { bootstrap } from '../dev/bootstrap.ts';
 import { startLocalStack, type LocalStack } from '../dev/local-stack.ts';
-import { createAws, createUndiciTransport, type Transport } from '../lib/aws/index.ts';
+import { createAws, createUndiciTransport, type DynamoDb, type Transport } from '../lib/aws/index.ts';
 import { isLeaseLive } from '../lib/jobs/lease.ts';
 import { newJobId, type Job, type JobError } from '../lib/jobs/model.ts';
 import { createJobStore, type JobStore } from '../lib/jobs/store.ts';
@@ -11,6 +11,8 @@ import { createJobStore, type JobStore } from '../lib/jobs/store.ts';
 let stack: LocalStack;
 let transport: Transport;
 let store: JobStore;
+let dynamodb: DynamoDb;
+let table: string;
 let clock = Date.parse('2026-11-28T12:00:00Z');
 
 before(async () => {
@@ -19,7 +21,9 @@ before(async () => {
   const aws = createAws({ env: stack.env, transport });
   const suffix = randomBytes(4).toString('hex');
   const { tableName } = await bootstrap(aws, { table: `store-${suffix}`, queue: `store-${suffix}`, dlq: `store-${suffix}-dlq` });
-  store = createJobStore({ dynamodb: aws.dynamodb, table: tableName, now: () => clock });
+  dynamodb = aws.dynamodb;
+  table = tableName;
+  store = createJobStore({ dynamodb, table, now: () => clock });
 });
 
 after(async () => {
@@ -49,7 +53,8 @@ async function held(jobId: string) {
   return { jobId, owner: read?.owner ?? 'client-a', run: read?.runs ?? 0 };
 }
 
-const keyOf = (jobId: string) => ({ jobId, owner: 'client-a' });
+/** A job as the DLQ Lambda and the api name it: by id and owner, in its first life. */
+const keyOf = (jobId: string) => ({ jobId, owner: 'client-a', retries: 0 });
 
 const failure = (attempt: number): JobError => ({ message: 'boom', code: 'JOBSYS_JOB_FAILED', attempt, at: new Date(clock).toISOString() });
 
@@ -152,6 +157,34 @@ test('failFinal marks once, keeps the last error, and waits for a live lease', a
   assert.equal(final?.incidentId, 'inc-2');
   assert.equal(final?.error?.attempt, 1);
   assert.equal(await store.failFinal(keyOf(newJobId()), 'inc-3', failure(1)), 'missing');
+});
+
+test('failFinal leaves alone a job that a client retried since it was read: that message spoke for its earlier life', async () => {
+  const job = newJob({ status: 'CANCELLED' });
+  await store.create(job);
+  const readBefore = { ...keyOf(job.jobId), retries: job.retries };
+  assert.equal((await store.retry(keyOf(job.jobId))).retried, true);
+  assert.equal(await store.failFinal(readBefore, 'inc-retried', failure(1)), 'retried');
+  const now = await store.get(job.jobId, { consistent: true });
+  assert.deepEqual([now?.status, now?.incidentId, now?.retries], ['PENDING', undefined, 1]);
+});
+
+test('a retry whose reply was lost, its UpdateItem sent again, knows its own write: retried, once', async () => {
+  // What lib/aws does when a reply is lost on the way back: the same request again. Here every
+  // UpdateItem arrives twice and only the second reply is read.
+  const sentTwice = createJobStore({
+    dynamodb: { ...dynamodb, updateItem: async (input) => { await dynamodb.updateItem(input).catch(() => undefined); return dynamodb.updateItem(input); } },
+    table,
+    now: () => clock,
+  });
+  const job = newJob({ status: 'FAILED_FINAL', attempts: 3 });
+  await store.create(job);
+  const retried = await sentTwice.retry(keyOf(job.jobId));
+  assert.ok(retried.retried, 'the second send found its own retry');
+  assert.deepEqual([retried.job.status, retried.job.retries, retried.job.attemptsBeforeRetry], ['PENDING', 1, 3]);
+  const another = await sentTwice.retry(keyOf(job.jobId));
+  assert.ok(!another.retried, 'a later retry of the PENDING job is refused: the token is each call\'s own');
+  assert.equal((await store.get(job.jobId, { consistent: true }))?.retries, 1);
 });
 
 test('incidents are written once and read back', async () => {

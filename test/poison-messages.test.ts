@@ -99,7 +99,7 @@ test('not JSON, not an object, missing fields, an unknown job, 256 KiB: each bec
     'no payloadHash': { body: JSON.stringify({ jobId: newJobId(), traceId: newTraceId(), marker }), reason: /payloadHash is missing/ },
     'no traceId': { body: JSON.stringify({ jobId: newJobId(), payloadHash: 'c'.repeat(64), marker }), reason: /traceId is missing/ },
     'fields of the wrong type': { body: JSON.stringify({ jobId: 42, payloadHash: [], traceId: {}, marker }), reason: /jobId is missing or not a job id/ },
-    'an unknown job': { body: encodeJobMessage({ jobId: unknownJobId, payloadHash: 'a'.repeat(64), traceId: newTraceId() }), reason: /no job has this jobId/ },
+    'an unknown job': { body: encodeJobMessage({ jobId: unknownJobId, payloadHash: 'a'.repeat(64), traceId: newTraceId(), retries: 0 }), reason: /no job has this jobId/ },
     '256 KiB, not JSON': { body: oversized, reason: /not JSON/ },
   };
   assert.equal(Buffer.byteLength(bodies['256 KiB, not JSON']!.body), 256 * 1024);

@@ -91,12 +91,38 @@ test('a FAILED_FINAL job retried runs attempt 4 with a new budget and succeeds; 
   const retried = await res.store.retry(job);
   assert.ok(retried.retried);
   const succeeded = nextEvent(consumer.events, 'job_succeeded', (e) => e.jobId === job.jobId, 30_000);
-  await enqueue(suite.aws, res.queueUrl, job);
+  await enqueue(suite.aws, res.queueUrl, retried.job);
   assert.equal((await succeeded).attempt, 4);
   assert.deepEqual(attempts, [1, 2, 3, 4], 'the job type saw attempt 4 after the retry');
   const stored = await res.store.get(job.jobId, { consistent: true });
   assert.deepEqual([stored?.status, stored?.attempts, stored?.retries, stored?.incidentId], ['SUCCEEDED', 4, 1, undefined]);
   assert.deepEqual(stored?.history.map((entry) => [entry.attempt, entry.outcome]), [[1, 'failed'], [2, 'failed'], [3, 'failed'], [4, 'succeeded']]);
+});
+
+test('a message from before a client\'s retry is replaced, not run: its receive count cannot dead-letter the job\'s new life', async (t) => {
+  const res = await freshResources(suite.aws);
+  const job = await createJob(res.store, { text: 'second life', simulate: { failAttempts: 1 } });
+  // Its first life: the message received twice and left (workers that found DynamoDB down, say),
+  // the job cancelled, then retried, and the retry's publish lost: the old message is its only one,
+  // two receives from the queue's maxReceiveCount of 3.
+  await enqueue(suite.aws, res.queueUrl, job);
+  for (let receive = 0; receive < 2; receive++) {
+    const { Messages } = await suite.aws.sqs.receiveMessage({ QueueUrl: res.queueUrl, WaitTimeSeconds: 5, VisibilityTimeout: 0 });
+    assert.equal(Messages.length, 1);
+  }
+  assert.equal((await res.store.cancel(job)).outcome, 'cancelled');
+  assert.ok((await res.store.retry(job)).retried);
+
+  const counted = testJobType('transform', (payload, context) => transform.run(payload, context));
+  const consumer = startConsumer(t, suite.aws, res, { jobTypes: new Map([['transform', counted]]), config: { retryBaseSeconds: 0, retryMaxSeconds: 0 } });
+  const replaced = await nextEvent(consumer.events, 'stale_replaced', (e) => e.jobId === job.jobId, 20_000);
+  assert.deepEqual([replaced.messageRetries, replaced.retries], [0, 1]);
+
+  const stored = await waitForJob(res.store, job.jobId, (current) => current?.status === 'SUCCEEDED', 30_000);
+  assert.deepEqual(stored?.history.map((entry) => [entry.attempt, entry.outcome]), [[1, 'failed'], [2, 'succeeded']], 'both attempts of its new budget ran');
+  assert.equal(counted.runs, 2);
+  await waitUntil('every message deleted', () => queueCounts(suite.aws, res.queueUrl), (counts) => counts.visible === 0 && counts.inFlight === 0, 20_000);
+  assert.deepEqual(await queueCounts(suite.aws, res.dlqUrl), { visible: 0, inFlight: 0 }, 'nothing dead-lettered');
 });
 
 test('cancel racing the job\'s own completion: each of 20 jobs ends in exactly one terminal state and stays there', async (t) => {

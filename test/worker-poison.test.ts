@@ -16,8 +16,8 @@ test('poison messages go to the DLQ as they were, with the reason, are deleted f
   const known = await createJob(res.store, { text: 'mine' });
   const bodies = {
     'not JSON': { body: '{"jobId": oops', reason: /not JSON/ },
-    'unknown jobId': { body: encodeJobMessage({ jobId: newJobId(), payloadHash: 'a'.repeat(64), traceId: newTraceId() }), reason: /no job has this jobId/ },
-    'wrong payloadHash': { body: encodeJobMessage({ jobId: known.jobId, payloadHash: 'b'.repeat(64), traceId: known.traceId }), reason: /payloadHash does not match/ },
+    'unknown jobId': { body: encodeJobMessage({ jobId: newJobId(), payloadHash: 'a'.repeat(64), traceId: newTraceId(), retries: 0 }), reason: /no job has this jobId/ },
+    'wrong payloadHash': { body: encodeJobMessage({ ...known, payloadHash: 'b'.repeat(64) }), reason: /payloadHash does not match/ },
   };
   const poisoned = events(consumer.events, 'poison', 3);
   for (const { body } of Object.values(bodies)) await suite.aws.sqs.sendMessage({ QueueUrl: res.queueUrl, MessageBody: body });

@@ -32,6 +32,18 @@ test('a job left PENDING without a message is re-sent by the sweeper and then su
   assert.deepEqual(stored?.result, { output: 'LOST', sha256: sha256Hex('LOST') });
 });
 
+test('a retried job whose message was lost is re-sent for its new life', async () => {
+  const res = await freshResources(suite.aws, 'sweep');
+  const job = await createJob(res.store, { text: 'again' }, { createdAt: ago(60_000), updatedAt: ago(60_000) });
+  assert.equal((await res.store.cancel(job)).outcome, 'cancelled');
+  assert.ok((await res.store.retry(job)).retried);
+  const later = createSweeper({ sqs: suite.aws.sqs, store: res.store, queueUrl: res.queueUrl, logger: silentLogger(), config: { sweepIntervalMs: 100, stalePendingMs: 1_000 }, now: () => Date.now() + 60_000 });
+
+  assert.equal(await later.sweep(), 1);
+  const { Messages } = await suite.aws.sqs.receiveMessage({ QueueUrl: res.queueUrl, WaitTimeSeconds: 1 });
+  assert.deepEqual(Messages.map((m) => JSON.parse(m.Body) as unknown), [{ jobId: job.jobId, payloadHash: job.payloadHash, traceId: job.traceId, retries: 1 }]);
+});
+
 test('a sweep leaves alone a PENDING job younger than STALE_PENDING_MS, and jobs that have started', async () => {
   const res = await freshResources(suite.aws, 'sweep');
   await createJob(res.store, { text: 'fresh' });

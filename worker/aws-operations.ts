@@ -22,7 +22,7 @@ export const WORKER_OPERATIONS = {
     DeleteMessageBatch: ['queue'],
     // Heartbeats keep a running message hidden; a retry's backoff and a release set its next visibility.
     ChangeMessageVisibility: ['queue'],
-    // The sweeper re-sends a lost publish to the queue; a poison message goes straight to the DLQ (worker/poison.ts).
+    // The sweeper re-sends a lost publish, and a stale message is replaced, on the queue; a poison message goes straight to the DLQ (worker/poison.ts).
     SendMessage: ['queue', 'dlq'],
     // At start-up: the queue's VisibilityTimeout and RedrivePolicy (worker/queue-settings.ts).
     GetQueueAttributes: ['queue'],

@@ -27,6 +27,11 @@ export interface WorkerEventMap {
   duplicate: [JobRef & { status: JobStatus }];
   /** Sent to the DLQ as it was, with the reason, and deleted from the queue. */
   poison: [MessageRef & { reason: string; jobId?: string | undefined }];
+  /**
+   * The message was sent before a client retried the job (`messageRetries` < `retries`): a fresh
+   * message of the job's new life was sent in its place, and it was deleted, nothing run.
+   */
+  stale_replaced: [JobRef & { messageRetries: number; retries: number }];
   /** Another worker's lease is live: the message comes back when it runs out. */
   lease_busy: [JobRef & { retryInSeconds: number }];
   /** No attempts left: the message is left for SQS to dead-letter. */

@@ -2,7 +2,7 @@ import { AbortedError, type Message, type Sqs } from '../lib/aws/index.ts';
 import { JobFailedError, PoisonMessageError, UnknownJobTypeError } from '../lib/errors.ts';
 import type { JobType } from '../lib/job-types/job-type.ts';
 import { isLeaseLive, leaseRemainingMs } from '../lib/jobs/lease.ts';
-import { parseJobMessage, type JobMessage } from '../lib/jobs/message.ts';
+import { encodeJobMessage, isStaleMessage, parseJobMessage, type JobMessage } from '../lib/jobs/message.ts';
 import { TERMINAL_STATUSES, type Job, type JobError } from '../lib/jobs/model.ts';
 import type { Held, JobStore } from '../lib/jobs/store.ts';
 import type { Logger } from '../lib/log.ts';
@@ -55,11 +55,13 @@ export async function processMessage(ctx: ProcessContext, message: Message, shut
   if (job === undefined) return poison(ctx, log, message, receiveCount, 'no job has this jobId', parsed.jobId);
   if (job.payloadHash !== parsed.payloadHash) return poison(ctx, log, message, receiveCount, 'payloadHash does not match the job\'s', parsed.jobId);
   if (TERMINAL_STATUSES.has(job.status)) return duplicate(ctx, log, message, jobRef, job);
+  if (isStaleMessage(parsed, job)) return replaceStale(ctx, log, message, jobRef, parsed, job);
   const lease = await ctx.store.acquireLease(job, ctx.config.workerId, ctx.config.leaseMs, ctx.config.maxAttempts);
   if (!lease.acquired) {
     const current = lease.current;
     if (current === undefined) return poison(ctx, log, message, receiveCount, 'no job has this jobId', parsed.jobId);
     if (TERMINAL_STATUSES.has(current.status)) return duplicate(ctx, log, message, jobRef, current);
+    if (isStaleMessage(parsed, current)) return replaceStale(ctx, log, message, jobRef, parsed, current);
     const live = isLeaseLive(current, ctx.now());
     // Asked to cancel while it ran on a worker that stopped holding it: nobody else will end it.
     if (!live && current.cancelRequested) return cancelWaiting(ctx, log, message, jobRef, current);
@@ -212,6 +214,19 @@ async function cancelWaiting(ctx: ProcessContext, log: Logger, message: Message,
 async function duplicate(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, job: Job): Promise<void> {
   await ctx.deletes.delete(message.ReceiptHandle);
   logAndEmit(ctx.events, log, 'duplicate', { ...ref, status: job.status }, { level: 'info', msg: 'duplicate delivery of an ended job: deleted', fields: { status: job.status } });
+}
+
+/**
+ * A message sent before a client's retry of its job. Its SQS receive count belongs to the job's
+ * earlier life: run on, it would dead-letter the new life before its budget of attempts is spent.
+ * A fresh message takes its place (at worst a second one for the job, which its lease handles).
+ */
+async function replaceStale(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, stale: JobMessage, job: Job): Promise<void> {
+  await ctx.sqs.sendMessage({ QueueUrl: ctx.queueUrl, MessageBody: encodeJobMessage(job) });
+  await ctx.deletes.delete(message.ReceiptHandle);
+  logAndEmit(ctx.events, log, 'stale_replaced', { ...ref, messageRetries: stale.retries, retries: job.retries }, {
+    level: 'info', msg: 'message from before the job was retried: replaced by a fresh one', fields: { messageRetries: stale.retries, retries: job.retries, status: job.status },
+  });
 }
 
 async function leaseBusy(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, current: Job): Promise<void> {

@@ -54,7 +54,7 @@ export function createSweeper(deps: SweeperDeps): Sweeper {
         if (!(await store.claimResend(job.jobId, config.stalePendingMs))) continue;
         await sqs.sendMessage({
           QueueUrl: queueUrl,
-          MessageBody: encodeJobMessage({ jobId: job.jobId, payloadHash: job.payloadHash, traceId: job.traceId }),
+          MessageBody: encodeJobMessage(job),
         });
         resent++;
         logAndEmit(events, log, 'job_resent', { jobId: job.jobId, traceId: job.traceId },

@@ -50,7 +50,7 @@ export function jobControlRoutes(options: JobControlOptions): Route[] {
     }
     const retried = outcome.job;
     try {
-      await publisher.publish(encodeJobMessage({ jobId: retried.jobId, payloadHash: retried.payloadHash, traceId: retried.traceId }));
+      await publisher.publish(encodeJobMessage(retried));
     } catch (err) {
       // PENDING again and on the sweeper's index, as a new job is: the sweeper publishes it.
       ctx.log.warn({ jobId: retried.jobId, err }, 'job retried but not published; the sweeper will publish it');

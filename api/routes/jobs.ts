@@ -60,7 +60,7 @@ export function jobRoutes(options: JobRoutesOptions): Route[] {
       return;
     }
     try {
-      await publisher.publish(encodeJobMessage({ jobId, payloadHash, traceId: ctx.traceId }));
+      await publisher.publish(encodeJobMessage(job));
     } catch (err) {
       // The job is stored PENDING, so it is accepted: the worker's sweeper re-sends stale PENDING jobs.
       ctx.log.warn({ jobId, err }, 'job stored but not published; the sweeper will publish it');

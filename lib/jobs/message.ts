@@ -1,5 +1,5 @@
 import { PoisonMessageError } from '../errors.ts';
-import { isJobId } from './model.ts';
+import { isJobId, type Job } from './model.ts';
 
 /**
  * The DLQ message attribute saying why the worker moved a message there itself (it cannot be a job
@@ -7,18 +7,28 @@ import { isJobId } from './model.ts';
  */
 export const POISON_REASON_ATTRIBUTE = 'jobsys-poison-reason';
 
-/** What the API publishes for each job: just enough to find it and check it is the same job. */
+/** What is published for each job: just enough to find it and check it is the same job, in the same life. */
 export interface JobMessage {
   jobId: string;
   payloadHash: string;
   traceId: string;
+  /**
+   * The job's `retries` when the message was sent. A client's retry starts a new life of the job;
+   * a message from an earlier life still carries that life's SQS receive count, which would
+   * dead-letter the new life early (isStaleMessage).
+   */
+  retries: number;
 }
 
-export function encodeJobMessage(message: JobMessage): string {
-  return JSON.stringify({ jobId: message.jobId, payloadHash: message.payloadHash, traceId: message.traceId });
+/** The message of `job` as it is now. */
+export function encodeJobMessage(job: JobMessage): string {
+  return JSON.stringify({ jobId: job.jobId, payloadHash: job.payloadHash, traceId: job.traceId, retries: job.retries });
 }
 
-/** Throws PoisonMessageError, naming what is wrong, for anything but a job message. */
+/**
+ * Throws PoisonMessageError, naming what is wrong, for anything but a job message. A message
+ * without `retries` was sent before messages carried it: the job's first life.
+ */
 export function parseJobMessage(body: string): JobMessage {
   let value: unknown;
   try {
@@ -27,9 +37,15 @@ export function parseJobMessage(body: string): JobMessage {
     throw new PoisonMessageError('message body is not JSON');
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new PoisonMessageError('message body is not a JSON object');
-  const { jobId, payloadHash, traceId } = value as Record<string, unknown>;
+  const { jobId, payloadHash, traceId, retries = 0 } = value as Record<string, unknown>;
   if (!isJobId(jobId)) throw new PoisonMessageError('jobId is missing or not a job id');
   if (typeof payloadHash !== 'string' || !/^[0-9a-f]{64}$/.test(payloadHash)) throw new PoisonMessageError('payloadHash is missing or not a SHA-256');
   if (typeof traceId !== 'string' || !/^[0-9a-f]{32}$/.test(traceId)) throw new PoisonMessageError('traceId is missing or not a trace id');
-  return { jobId, payloadHash, traceId };
+  if (!Number.isSafeInteger(retries) || (retries as number) < 0) throw new PoisonMessageError('retries is not a whole number of at least 0');
+  return { jobId, payloadHash, traceId, retries: retries as number };
+}
+
+/** The message was sent before the job's latest retry: it speaks for a life of the job that has ended. */
+export function isStaleMessage(message: JobMessage, job: Pick<Job, 'retries'>): boolean {
+  return message.retries < job.retries;
 }

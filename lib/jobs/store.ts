@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type AttributeMap, type AwsServiceError, type DynamoDb, isAwsError, marshall, unmarshall } from '../aws/index.ts';
 import { JobContendedError } from '../errors.ts';
 import { isLeaseLive, leaseLiveCondition } from './lease.ts';
@@ -31,7 +32,7 @@ const CANCEL_ROUNDS = 5;
 
 export type CreateOutcome = { created: true; job: Job } | { created: false; existing: Job };
 export type LeaseOutcome = { acquired: true; job: Job } | { acquired: false; current: Job | undefined };
-export type FinalOutcome = 'marked' | 'already-final' | 'succeeded' | 'cancelled' | 'running' | 'missing';
+export type FinalOutcome = 'marked' | 'already-final' | 'succeeded' | 'cancelled' | 'retried' | 'running' | 'missing';
 /** How a write by the lease holder went: done, the lease was not ours any more, or a cancel was asked for meanwhile. */
 export type HolderOutcome = 'done' | 'lost' | 'cancel-requested';
 export type CancelOutcome =
@@ -74,8 +75,11 @@ export interface JobStore {
   release(held: Held, worker: string): Promise<HolderOutcome>;
   /** CANCELLED, by the lease holder that stopped the work because a cancel was asked for. */
   finishCancelled(held: Held, worker: string): Promise<boolean>;
-  /** FAILED_FINAL unless it succeeded, is final or cancelled already, or a live lease is still running it. */
-  failFinal(job: JobKey, incidentId: string, error: JobError): Promise<FinalOutcome>;
+  /**
+   * FAILED_FINAL unless it succeeded, is final or cancelled already, a live lease is still running
+   * it, or a client retried it since it was read (`job.retries`).
+   */
+  failFinal(job: JobKey & Pick<Job, 'retries'>, incidentId: string, error: JobError): Promise<FinalOutcome>;
   /**
    * A client's cancel: CANCELLED at once unless a live lease runs the job, then only asked for
    * (`requested`), for its worker to stop it; `ended` for a job that succeeded or failed for good.
@@ -299,16 +303,18 @@ export function createJobStore(options: JobStoreOptions): JobStore {
       const written = await unlessLeaseLive(job.jobId, at, {
         set: [...status.set, 'incidentId = :incident', '#error = if_not_exists(#error, :error)'],
         remove: ['leaseOwner', 'leaseExpiresAt', 'GSI1PK', 'GSI1SK'],
-        condition: 'attribute_exists(PK) AND NOT #status IN (:succeeded, :final, :cancelled)',
-        names: { '#error': 'error' },
-        values: { ...status.values, ':final': 'FAILED_FINAL', ':succeeded': 'SUCCEEDED', ':cancelled': 'CANCELLED', ':incident': incidentId, ':error': error },
+        // The life that was read: a client's retry in between starts a life this message knows nothing of.
+        condition: 'attribute_exists(PK) AND #retries = :retries AND NOT #status IN (:succeeded, :final, :cancelled)',
+        names: { '#error': 'error', '#retries': 'retries' },
+        values: { ...status.values, ':retries': job.retries, ':final': 'FAILED_FINAL', ':succeeded': 'SUCCEEDED', ':cancelled': 'CANCELLED', ':incident': incidentId, ':error': error },
       });
       if (written.passed) return 'marked';
-      const old = written.old ? (unmarshall(written.old).status as JobStatus) : undefined;
+      const old = written.old ? toJob(written.old) : undefined;
       if (old === undefined) return 'missing';
-      if (old === 'SUCCEEDED') return 'succeeded';
-      if (old === 'FAILED_FINAL') return 'already-final';
-      if (old === 'CANCELLED') return 'cancelled';
+      if (old.retries !== job.retries) return 'retried';
+      if (old.status === 'SUCCEEDED') return 'succeeded';
+      if (old.status === 'FAILED_FINAL') return 'already-final';
+      if (old.status === 'CANCELLED') return 'cancelled';
       return 'running';
     },
 
@@ -345,16 +351,21 @@ export function createJobStore(options: JobStoreOptions): JobStore {
     async retry(key) {
       const at = iso();
       const status = toStatus(key, 'PENDING', at);
+      // Names this retry's write, so that the write recognises itself: when its reply is lost and
+      // the client sends the UpdateItem again, the second finds the job PENDING, its condition
+      // fails, and only the token tells that the job was retried by this very call.
+      const token = randomUUID();
       const written = await update(key.jobId, {
         // GSI1 again: a retried job whose message is lost is re-sent by the sweeper like a new one.
-        set: [...status.set, '#retries = #retries + :one', 'attemptsBeforeRetry = attempts', 'GSI1PK = :pendingIndex', 'GSI1SK = :since'],
+        set: [...status.set, '#retries = #retries + :one', 'attemptsBeforeRetry = attempts', 'retryToken = :token', 'GSI1PK = :pendingIndex', 'GSI1SK = :since'],
         remove: ['#error', 'incidentId', '#result', 'resentAt'],
         condition: '#status IN (:final, :cancelled)',
         names: { '#error': 'error', '#result': 'result', '#retries': 'retries' },
-        values: { ...status.values, ':one': 1, ':final': 'FAILED_FINAL', ':cancelled': 'CANCELLED', ':pendingIndex': PENDING_INDEX, ':since': `${at}#${key.jobId}` },
+        values: { ...status.values, ':one': 1, ':token': token, ':final': 'FAILED_FINAL', ':cancelled': 'CANCELLED', ':pendingIndex': PENDING_INDEX, ':since': `${at}#${key.jobId}` },
         returnNew: true,
       });
       if (written.passed) return { retried: true, job: toJob(written.output.Attributes ?? {}) };
+      if (written.old !== undefined && unmarshall(written.old).retryToken === token) return { retried: true, job: toJob(written.old) };
       return { retried: false, current: written.old ? toJob(written.old) : undefined };
     },
 

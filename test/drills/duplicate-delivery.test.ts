@@ -14,7 +14,7 @@ test('drill 5, duplicate delivery: the same message sent again, twice at once, r
   const jobId = String(accepted.body.jobId);
   const job = await target.store.get(jobId, { consistent: true });
   assert.ok(job);
-  const body = encodeJobMessage({ jobId, payloadHash: job.payloadHash, traceId: job.traceId });
+  const body = encodeJobMessage(job);
   await Promise.all([1, 2].map(() => target.aws.sqs.sendMessage({ QueueUrl: target.queueUrl, MessageBody: body })));
 
   const done = await waitForStatus(target.apiUrl, jobId, ['SUCCEEDED', 'FAILED_FINAL']);

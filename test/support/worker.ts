@@ -62,7 +62,7 @@ export async function createJob(store: JobStore, payload: unknown, overrides: Pa
 }
 
 export function messageFor(job: Job): string {
-  return encodeJobMessage({ jobId: job.jobId, payloadHash: job.payloadHash, traceId: job.traceId });
+  return encodeJobMessage(job);
 }
 
 export async function enqueue(aws: Aws, queueUrl: string, job: Job): Promise<void> {
