@@ -4,11 +4,12 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { bootstrap } from '../../../dev/bootstrap.ts';
-import { type AttributeMap, type Aws, createAws, createUndiciTransport, marshall, unmarshall } from '../../../lib/aws/index.ts';
+import { type Aws, createAws, createUndiciTransport } from '../../../lib/aws/index.ts';
 import type { Incident } from '../../../lib/jobs/model.ts';
 import { createJobStore, type JobStore } from '../../../lib/jobs/store.ts';
 import { startBackend, type Backend } from '../../support/backend.ts';
 import { FAST_WORKER } from '../../support/drill-target.ts';
+import { allIncidents } from '../../support/jobs.ts';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
 
 /**
@@ -166,7 +167,7 @@ export async function startChaosSystem(options: ChaosOptions = {}): Promise<Chao
       backend,
       aws,
       store: createJobStore({ dynamodb: aws.dynamodb, table: resources.tableName }),
-      incidents: () => allIncidents(aws, resources.tableName),
+      incidents: () => allIncidents(aws.dynamodb, resources.tableName),
       queueUrl: resources.queueUrl,
       dlqUrl: resources.dlqUrl,
       dynamodbProxy,
@@ -183,24 +184,6 @@ export async function startChaosSystem(options: ChaosOptions = {}): Promise<Chao
     await stop();
     throw err;
   }
-}
-
-/** Every incident in `table`, from the index the store files them under by time (GSI1, partition INCIDENT). */
-async function allIncidents(aws: Aws, table: string): Promise<Incident[]> {
-  const incidents: Incident[] = [];
-  let start: AttributeMap | undefined;
-  do {
-    const page = await aws.dynamodb.query({
-      TableName: table,
-      IndexName: 'GSI1',
-      KeyConditionExpression: 'GSI1PK = :incident',
-      ExpressionAttributeValues: marshall({ ':incident': 'INCIDENT' }),
-      ...(start === undefined ? {} : { ExclusiveStartKey: start }),
-    });
-    incidents.push(...page.Items.map((item) => unmarshall(item) as unknown as Incident));
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
-  return incidents;
 }
 
 async function stopProc(proc: Proc, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }> {
