@@ -33,6 +33,8 @@ const EVENT = {
   dlqAfterFinal: 'already_final',
   resent: 'job_resent',
   cancelled: 'job_cancelled',
+  staleReplaced: 'stale_replaced',
+  dlqStale: 'stale_message',
 } as const satisfies Record<string, LoggedEvent>;
 
 /** Proxy counts that are not faults: requests passed on, and held ones that went on after all. */
@@ -130,14 +132,15 @@ function storyOf(spec: JobSpec, job: Job, actions: ClientAction[]): Story {
   return { spec, job, actions, applied, lastLife: last === undefined ? actions : actions.slice(actions.indexOf(last) + 1) };
 }
 
-/** Statuses a job of `kind` may end in after a client's retry, which gives it a fresh budget of attempts. */
+/**
+ * Statuses a job of `kind` may end in after a client's retry, which gives it a fresh budget of
+ * attempts. A job that can succeed may still end FAILED_FINAL when faults spend the receives of
+ * its new life's message, as a new job may (drill (b) shows it for `ok` jobs too); a message from
+ * before the retry doing so is caught by finalisedBy.
+ */
 const AFTER_RETRY: Record<JobKind, ReadonlySet<JobStatus>> = {
   doomed: new Set(['FAILED_FINAL']),
-  // An ok job fails only if faults spend all three receives of the message its retry sent, which
-  // no drill's faults come near: a second failure of it is a bug, not bad luck.
-  ok: new Set(['SUCCEEDED']),
-  // Its retry's life may include a failed attempt, and then faults can spend the rest of its
-  // receives, as for a job never retried.
+  ok: new Set(['SUCCEEDED', 'FAILED_FINAL']),
   flaky: new Set(['SUCCEEDED', 'FAILED_FINAL']),
   late: new Set(['SUCCEEDED', 'FAILED_FINAL']),
 };
@@ -223,6 +226,16 @@ function finalisedBy(story: Story, evidence: Evidence): string[] {
   return [`FAILED_FINAL with ${attemptsLeft(job)} attempts left (attempts ${job.attempts}, retries ${job.retries}), dead-lettered by message ${incident.messageId}, sent ${retry.exchange.startedAt - message.at} ms before its client's retry`];
 }
 
+/** What happened to a job, in order, for a violation's evidence: its client's actions and every outcome line of every process. */
+function trail(story: Story, lines: LogLine[]): string {
+  const events = [
+    ...story.actions.map((a) => ({ at: a.exchange.startedAt, what: `client ${a.action} ${a.exchange.tries.join('/')}` })),
+    ...lines.map((l) => ({ at: l.at, what: `${l.process} ${String(l.line.event)}${l.line.attempt === undefined ? '' : ` #${String(l.line.attempt)}`}` })),
+  ].sort((a, b) => a.at - b.at);
+  const start = events[0]?.at ?? 0;
+  return `trail: ${events.map((e) => `+${e.at - start}ms ${e.what}`).join(', ')}; stored: ${JSON.stringify({ status: story.job.status, attempts: story.job.attempts, retries: story.job.retries, history: story.job.history.map((h) => `${h.attempt}:${h.worker}:${h.outcome ?? 'open'}`) })}`;
+}
+
 /** The clients' cancels and retries, what they got, and how the jobs they acted on ended. */
 function actionFigures(stories: Story[], logs: LogLine[]): Record<string, number> {
   const actions = stories.flatMap((s) => s.actions);
@@ -285,9 +298,10 @@ export async function verdict(system: ChaosSystem, load: LoadResult, options: Ve
   }
   const other = options.otherFaults ?? {};
   const injected = [...Object.values(injectedByProxy), ...Object.values(other)].reduce((a, b) => a + b, 0);
-  // Copies that ended harmlessly; a copy first hidden behind another worker's lease (leaseBusy) is counted when it ends.
+  // Copies that ended harmlessly (a message from before a retry among them); a copy first hidden behind another worker's lease (leaseBusy) is counted when it ends.
   const duplicatesAbsorbed = linesWith(logs, EVENT.duplicateEnded).length + linesWith(logs, EVENT.leaseLost, { stage: 'succeed' }).length
-    + linesWith(logs, EVENT.dlqAfterSuccess).length + linesWith(logs, EVENT.dlqAfterFinal).length;
+    + linesWith(logs, EVENT.dlqAfterSuccess).length + linesWith(logs, EVENT.dlqAfterFinal).length
+    + linesWith(logs, EVENT.staleReplaced).length + linesWith(logs, EVENT.dlqStale).length;
   const withOneSuccessLine = succeeded.filter((j) => evidence.successLines.get(j.jobId)?.length === 1).length;
   // Jobs that could have succeeded but used up their receives on faults: terminal, so allowed, but shown.
   const okEndedFinal = stories.filter((s) => s.job.status === 'FAILED_FINAL' && s.spec.kind !== 'doomed' && (s.spec.kind !== 'late' || s.applied.length > 0))
@@ -338,7 +352,11 @@ export async function verdict(system: ChaosSystem, load: LoadResult, options: Ve
   assert.equal(load.waitsAbandoned, 0, 'every job a client waited for ended while it waited');
   assert.equal(figures.succeeded + figures.failedFinal + figures.cancelled, figures.accepted, 'accepted = succeeded + failed_final + cancelled');
   assert.ok(a.cancel200! + a.cancel202! > 0 && a.retry202! > 0, 'the clients\' cancels and retries were accepted');
-  const found = stories.flatMap((story) => violations(story, evidence));
+  const outcomeLines = byJob(logs.filter((l) => typeof l.line.event === 'string' && typeof l.line.jobId === 'string'));
+  const found = stories.flatMap((story) => {
+    const wrong = violations(story, evidence);
+    return wrong.length === 0 ? [] : [...wrong, `job ${story.job.jobId} ${trail(story, outcomeLines.get(story.job.jobId) ?? [])}`];
+  });
   assert.deepEqual(found.slice(0, 20), [], `${found.length} violations in how jobs ended, given what their clients did (the first 20 shown)`);
   return figures;
 }
