@@ -138,6 +138,10 @@ $(LAMBDA_RIC_PREFIX)/.aws-lambda-ric-$(LAMBDA_RIC_VERSION): $(DEPS)
 .PHONY: lambda-runtime-tools
 lambda-runtime-tools: $(TOOLS)/.aws-lambda-rie-$(LAMBDA_RIE_VERSION) $(LAMBDA_RIC_PREFIX)/.aws-lambda-ric-$(LAMBDA_RIC_VERSION) ## Build the Lambda Runtime Interface Emulator and the Node.js runtime interface client (pinned) into .tools (needs Go and C++ build tools)
 
+.PHONY: test-lambda-runtime
+test-lambda-runtime: $(DEPS) lambda-runtime-tools ## The dlq-lambda's zip under the nodejs24.x runtime (emulator + runtime interface client) against the local stack
+	node --test --test-concurrency=1 --test-timeout=300000 'test/lambda-runtime/*.test.ts'
+
 .PHONY: test-terminal
 test-terminal: $(DEPS) ## make dev in a real terminal (tmux): one line per event, colour on a TTY only (needs tmux)
 	node --test --test-timeout=120000 'test/terminal/*.test.ts'
