@@ -25,6 +25,9 @@ export async function configFields(file: Settings | string): Promise<string[]> {
   return names;
 }
 
+/** What Node itself reads, for any service: the api's heap cap goes in through NODE_OPTIONS. */
+export const NODE_RUNTIME_VARIABLES: readonly string[] = ['NODE_OPTIONS'];
+
 /** Every AWS_* variable lib/aws reads, with the per-service endpoint variables jobsys uses spelled out. */
 export async function awsClientVariables(): Promise<Set<string>> {
   const names = new Set<string>();

@@ -6,7 +6,7 @@ import { readApiConfig } from '../../api/config.ts';
 import { readWorkerConfig } from '../../worker/config.ts';
 import { readDlqLambdaConfig } from '../../dlq-lambda/config.ts';
 import { allRenderings, CHART, find, ofKind, renderChart, ROOT, type K8sObject } from './render.ts';
-import { allContainers, awsClientVariables, configFields, CONTAINER_SOURCES, makefileImageNames, parseImage, podSpecs, resolveEnv } from './services.ts';
+import { allContainers, awsClientVariables, configFields, CONTAINER_SOURCES, makefileImageNames, NODE_RUNTIME_VARIABLES, parseImage, podSpecs, resolveEnv } from './services.ts';
 
 const renderings = await allRenderings();
 
@@ -21,7 +21,7 @@ function eachContainer(fn: (c: { label: string; objects: K8sObject[]; deployment
 test('every container sets only variables its service reads, and each service accepts the values', async () => {
   const aws = await awsClientVariables();
   const reads: Record<string, Set<string>> = {};
-  for (const [name, file] of Object.entries(CONTAINER_SOURCES)) reads[name] = new Set([...(await configFields(file)), ...aws]);
+  for (const [name, file] of Object.entries(CONTAINER_SOURCES)) reads[name] = new Set([...(await configFields(file)), ...aws, ...NODE_RUNTIME_VARIABLES]);
   let checked = 0;
   eachContainer(({ label, objects, container }) => {
     const known = reads[container.name];
