@@ -10,6 +10,7 @@ import { retryDelaySeconds } from './backoff.ts';
 import { MAX_VISIBILITY_SECONDS, type WorkerSettings } from './config.ts';
 import type { DeleteBatcher } from './delete-batcher.ts';
 import { logAndEmit, reportError, type JobRef, type WorkerEvents } from './events.ts';
+import { endingWrites } from './ending-writes.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { sendToDeadLetterQueue } from './dead-letter-queue.ts';
 
@@ -135,21 +136,26 @@ async function run(ctx: ProcessContext, log: Logger, message: Message, ref: JobR
     outcome = await settle(() => type.run(job.payload, { attempt, signal: work.signal }), work.signal);
   } finally {
     clearTimeout(limit);
-    await heartbeat.stop();
     shutdown.removeEventListener('abort', onShutdown);
   }
 
-  if (leaseLost) {
-    logAndEmit(ctx.events, log, 'lease_lost', { ...ref, stage: 'heartbeat', deleted: false },
-      { level: 'warn', msg: 'lease lost while running: stopped the job, wrote nothing', fields: { attempt, stage: 'heartbeat' } });
-    return;
+  // The heartbeat goes on until the write that ends the run has its answer, however long DynamoDB takes to give one.
+  const ending: ProcessContext = { ...ctx, store: endingWrites(ctx.store, { signal: shutdown, random: ctx.random, answered: () => heartbeat.stop() }) };
+  try {
+    if (leaseLost) {
+      logAndEmit(ctx.events, log, 'lease_lost', { ...ref, stage: 'heartbeat', deleted: false },
+        { level: 'warn', msg: 'lease lost while running: stopped the job, wrote nothing', fields: { attempt, stage: 'heartbeat' } });
+      return;
+    }
+    // Work that finished before it noticed the cancel has succeeded: the result stands.
+    if (outcome.kind === 'returned') return await succeed(ending, log, message, ref, held, attempt, outcome.result);
+    if (cancelRequested) return await cancelRunning(ending, log, message, ref, held, attempt);
+    if (timedOut) return await fail(ending, log, message, ref, held, job, new JobTimeoutError(job.type, limitSeconds));
+    if (outcome.kind === 'aborted' || work.signal.aborted) return await release(ending, log, message, ref, held, attempt);
+    return await fail(ending, log, message, ref, held, job, outcome.error);
+  } finally {
+    await heartbeat.stop();
   }
-  // Work that finished before it noticed the cancel has succeeded: the result stands.
-  if (outcome.kind === 'returned') return succeed(ctx, log, message, ref, held, attempt, outcome.result);
-  if (cancelRequested) return cancelRunning(ctx, log, message, ref, held, attempt);
-  if (timedOut) return fail(ctx, log, message, ref, held, job, new JobTimeoutError(job.type, limitSeconds));
-  if (outcome.kind === 'aborted' || work.signal.aborted) return release(ctx, log, message, ref, held, attempt);
-  return fail(ctx, log, message, ref, held, job, outcome.error);
 }
 
 async function succeed(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, held: Held, attempt: number, result: unknown): Promise<void> {

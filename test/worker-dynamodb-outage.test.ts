@@ -54,3 +54,29 @@ test('an error that is not about availability (a bug, a bad request) does not op
   await waitUntil('four failed messages', async () => errors, (count) => count >= 4, 20_000);
   assert.deepEqual(opened, []);
 });
+
+test('work that finished while DynamoDB is down keeps its outcome: the write waits for DynamoDB, the message stays hidden, the job runs once', async (t) => {
+  const res = await freshResources(suite.aws);
+  let down = true;
+  let tries = 0;
+  const outage: JobStore = {
+    ...res.store,
+    succeed: (...args) => {
+      tries++;
+      return down ? Promise.reject(new NetworkError('connect ECONNREFUSED (the test took DynamoDB away)')) : res.store.succeed(...args);
+    },
+  };
+  const consumer = startConsumer(t, suite.aws, { ...res, store: outage }, { config: { visibilityTimeoutSeconds: 2, leaseMs: 2_000, heartbeatMaxMs: 500 } });
+  const received = record(consumer.events, 'message_received');
+  const job = await createJob(res.store, { text: 'done during the outage' });
+  await enqueue(suite.aws, res.queueUrl, job);
+
+  // Tries over more than two visibility timeouts: without the heartbeat the message would be back.
+  await waitUntil('the result tried for over 5 s', async () => tries, (count) => count >= 4, 30_000);
+  const { Messages: visible } = await suite.aws.sqs.receiveMessage({ QueueUrl: res.queueUrl, WaitTimeSeconds: 1, VisibilityTimeout: 0, MessageSystemAttributeNames: ['ApproximateReceiveCount'] });
+  assert.deepEqual(visible.map((m) => [m.Body, m.Attributes]), [], 'still hidden');
+  assert.equal(received.length, 1, 'never delivered again');
+  down = false;
+  const done = await waitForJob(res.store, job.jobId, (stored) => stored?.status === 'SUCCEEDED', 40_000);
+  assert.deepEqual(done?.history.map((entry) => [entry.attempt, entry.outcome]), [[1, 'succeeded']], 'one run, its outcome kept');
+});
