@@ -19,8 +19,8 @@ export interface JobRef extends MessageRef {
 export interface WorkerEventMap {
   message_received: [MessageRef];
   job_started: [JobRef & { attempt: number }];
-  /** The result is written and the message deleted. */
-  job_succeeded: [JobRef & { attempt: number }];
+  /** The result is written and the message deleted; `replyLost`: the write had landed before, its reply lost. */
+  job_succeeded: [JobRef & { attempt: number; replyLost: boolean }];
   /** The attempt is recorded (RETRYING) and the message hidden for `retryDelaySeconds`. */
   job_failed: [JobRef & { attempt: number; error: JobError; retryDelaySeconds: number }];
   /** The job was already SUCCEEDED, FAILED_FINAL or CANCELLED: the message was deleted, nothing run. */

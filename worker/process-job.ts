@@ -4,7 +4,7 @@ import type { JobType } from '../lib/job-types/job-type.ts';
 import { isLeaseLive, leaseRemainingMs } from '../lib/jobs/lease.ts';
 import { encodeJobMessage, isStaleMessage, parseJobMessage, type JobMessage } from '../lib/jobs/message.ts';
 import { TERMINAL_STATUSES, type Job, type JobError } from '../lib/jobs/model.ts';
-import type { Held, JobStore } from '../lib/jobs/store.ts';
+import { isWritten, type Held, type JobStore } from '../lib/jobs/store.ts';
 import type { Logger } from '../lib/log.ts';
 import { retryDelaySeconds } from './backoff.ts';
 import { MAX_VISIBILITY_SECONDS, type WorkerSettings } from './config.ts';
@@ -159,9 +159,12 @@ async function run(ctx: ProcessContext, log: Logger, message: Message, ref: JobR
 }
 
 async function succeed(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, held: Held, attempt: number, result: unknown): Promise<void> {
-  if (await ctx.store.succeed(held, ctx.config.workerId, result) === 'done') {
+  const written = await ctx.store.succeed(held, ctx.config.workerId, result);
+  if (isWritten(written)) {
     await ctx.deletes.delete(message.ReceiptHandle);
-    logAndEmit(ctx.events, log, 'job_succeeded', { ...ref, attempt }, { level: 'info', msg: 'job succeeded', fields: { attempt } });
+    // replyLost: the write had landed, its reply was lost, and the write sent again found it. Counted apart, and still a success.
+    const replyLost = written === 'done-before';
+    logAndEmit(ctx.events, log, 'job_succeeded', { ...ref, attempt, replyLost }, { level: 'info', msg: 'job succeeded', fields: { attempt, ...(replyLost ? { replyLost } : {}) } });
     return;
   }
   // The lease ran out under us; whoever holds the job now decides. If it has ended, this
@@ -200,7 +203,7 @@ async function fail(ctx: ProcessContext, log: Logger, message: Message, ref: Job
 async function release(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, held: Held, attempt: number): Promise<void> {
   const written = await ctx.store.release(held, ctx.config.workerId);
   if (written === 'cancel-requested') return cancelRunning(ctx, log, message, ref, held, attempt);
-  const released = written === 'done';
+  const released = isWritten(written);
   await ctx.sqs.changeMessageVisibility({ QueueUrl: ctx.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 });
   logAndEmit(ctx.events, log, 'job_released', ref, { level: 'warn', msg: 'shutting down: gave the job back unfinished', fields: { released } });
 }

@@ -33,8 +33,15 @@ const CANCEL_ROUNDS = 5;
 export type CreateOutcome = { created: true; job: Job } | { created: false; existing: Job };
 export type LeaseOutcome = { acquired: true; job: Job } | { acquired: false; current: Job | undefined };
 export type FinalOutcome = 'marked' | 'already-final' | 'succeeded' | 'cancelled' | 'cancel-requested' | 'retried' | 'running' | 'missing';
-/** How a write by the lease holder went: done, the lease was not ours any more, or a cancel was asked for meanwhile. */
-export type HolderOutcome = 'done' | 'lost' | 'cancel-requested';
+/**
+ * How a write by the lease holder went: done; done before (this very write had landed already, and
+ * its reply was lost: it was sent again); the lease was not ours any more; or a cancel was asked
+ * for meanwhile.
+ */
+export type HolderOutcome = 'done' | 'done-before' | 'lost' | 'cancel-requested';
+
+/** Whether the holder's write is in the table, now or from its earlier send. */
+export const isWritten = (outcome: HolderOutcome): boolean => outcome === 'done' || outcome === 'done-before';
 export type CancelOutcome =
   | { outcome: 'cancelled' | 'already-cancelled' | 'requested'; job: Job }
   | { outcome: 'ended'; job: Job }
@@ -200,7 +207,7 @@ export function createJobStore(options: JobStoreOptions): JobStore {
     });
     if (written.passed) return 'done';
     const old = written.old ? toJob(written.old) : undefined;
-    if (old?.history.some((entry) => entry.run === held.run && entry.worker === worker && entry.outcome === end.outcome)) return 'done';
+    if (old?.history.some((entry) => entry.run === held.run && entry.worker === worker && entry.outcome === end.outcome)) return 'done-before';
     const stillOurs = old !== undefined && old.status === 'RUNNING' && old.leaseOwner === worker && old.runs === held.run;
     return stillOurs && old.cancelRequested ? 'cancel-requested' : 'lost';
   }
@@ -296,7 +303,7 @@ export function createJobStore(options: JobStoreOptions): JobStore {
         set: status.set,
         remove: ['leaseOwner', 'leaseExpiresAt', 'cancelRequested'],
         values: status.values,
-      }) === 'done';
+      }).then(isWritten);
     },
 
     async failFinal(job, incidentId, error) {

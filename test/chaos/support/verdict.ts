@@ -181,6 +181,8 @@ function violations(story: Story, evidence: Evidence): string[] {
   const cancels = evidence.cancelledLines.get(job.jobId)?.length ?? 0;
   if (successes.length > 1) fail(`completed ${successes.length} times (${successes.map((l) => l.process).join(', ')})`);
   if (successes.length === 1 && job.status !== 'SUCCEEDED') fail(`logged its success but is ${job.status}`);
+  // A worker whose result write landed but whose reply was lost must still report its success.
+  if (successes.length === 0 && job.status === 'SUCCEEDED') fail('is SUCCEEDED, but no worker logged its success');
   if (finals > livesEndedIn(story, 'FAILED_FINAL')) fail(`finalised ${finals} times, in ${livesEndedIn(story, 'FAILED_FINAL')} lives that ended FAILED_FINAL`);
   if (cancels > livesEndedIn(story, 'CANCELLED')) fail(`cancelled by its worker ${cancels} times, in ${livesEndedIn(story, 'CANCELLED')} lives that ended CANCELLED`);
 
@@ -327,6 +329,8 @@ export async function verdict(system: ChaosSystem, load: LoadResult, options: Ve
       resent: linesWith(logs, EVENT.resent).length,
       leaseBusy: linesWith(logs, EVENT.leaseBusy).length,
       successLogged: `${withOneSuccessLine}/${succeeded.length}`,
+      // Successes whose result write had landed before its reply was lost: reported as successes, counted apart.
+      successReplyLost: linesWith(logs, EVENT.succeeded).filter((l) => l.line.replyLost === true).length,
       notDoomedButFailedFinal: okEndedFinal.length === 0 ? 0 : `${okEndedFinal.length} [${okEndedFinal.join(', ')}]`,
       maxAttempts: Math.max(0, ...jobs.map((j) => j.attempts)),
       errorLines: logs.filter((l) => l.line.level === 'error' || l.line.level === 'fatal').length,
