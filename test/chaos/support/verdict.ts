@@ -355,7 +355,9 @@ export async function verdict(system: ChaosSystem, load: LoadResult, options: Ve
   assert.deepEqual(Object.fromEntries(load.gaveUp), {}, 'every request got an answer within the client\'s tries');
   assert.equal(load.waitsAbandoned, 0, 'every job a client waited for ended while it waited');
   assert.equal(figures.succeeded + figures.failedFinal + figures.cancelled, figures.accepted, 'accepted = succeeded + failed_final + cancelled');
-  assert.ok(a.cancel200! + a.cancel202! > 0 && a.retry202! > 0, 'the clients\' cancels and retries were accepted');
+  // A load that planned cancels and retries (every drill's but the long outages') must have had some accepted.
+  const planned = [...load.accepted.values()].some((spec) => spec.plan !== 'submit');
+  if (planned) assert.ok(a.cancel200! + a.cancel202! > 0 && a.retry202! > 0, 'the clients\' cancels and retries were accepted');
   const outcomeLines = byJob(logs.filter((l) => typeof l.line.event === 'string' && typeof l.line.jobId === 'string'));
   const found = stories.flatMap((story) => {
     const wrong = violations(story, evidence);
