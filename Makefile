@@ -234,7 +234,11 @@ test-deploy: $(DEPS) build-lambda ## make bootstrap, deploy-ecs, deploy-ec2 and 
 
 .PHONY: test-chaos
 test-chaos: $(DEPS) ## Fault drills under load: AWS errors, kill -9, lost publishes, DynamoDB down, duplicates, SIGTERM (TEST_BACKEND=moto for moto)
-	node --test --test-concurrency=1 --test-timeout=300000 'test/chaos/*.test.ts'
+	node --test --test-concurrency=1 --test-timeout=300000 $(filter-out test/chaos/long-outage.test.ts,$(wildcard test/chaos/*.test.ts))
+
+.PHONY: test-chaos-long
+test-chaos-long: $(DEPS) ## DynamoDB, then SQS, down for 200 s with production settings: an outage spends no attempt (about 10 min; TEST_BACKEND=moto for moto)
+	node --test --test-concurrency=1 --test-timeout=600000 test/chaos/long-outage.test.ts
 
 .PHONY: test-fuzz
 test-fuzz: $(DEPS) ## schemathesis against a running api, from api/openapi.json (installs it into ~/.cache/jobsys; needs python3)

@@ -12,6 +12,8 @@ export const API_SETTINGS = {
   logLevel: setting('LOG_LEVEL', oneOf('log level', LOG_LEVELS, 'info')),
   // DynamoDB items are at most 400 KB and the payload is stored whole, so the cap stays well below.
   maxBodyBytes: setting('MAX_BODY_BYTES', integer('largest POST /jobs body accepted, in bytes', 65_536, 1_024, 262_144)),
+  allowSimulate: setting('ALLOW_SIMULATE', flag('true accepts a payload\'s `simulate` (slow or failing work on purpose): for development and drills only, never in production', false)),
+  maxConnections: setting('MAX_CONNECTIONS', integer('open connections at most; at the bound a new one closes connections that answer nothing, oldest first, or is refused', 1_000, 1, 100_000)),
   shutdownGraceMs: setting('SHUTDOWN_GRACE_MS', integer('how long in-flight requests may finish after SIGTERM before connections are cut', 10_000, 0, 600_000)),
   awsTimeoutMs: setting('AWS_TIMEOUT_MS', integer('time limit of one DynamoDB or SQS attempt, connecting included, in ms', 2_000, 100, 60_000)),
   cursorSecret: setting('CURSOR_SECRET', optional(

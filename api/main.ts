@@ -27,6 +27,8 @@ void runComponent('api', () => {
     config: {
       maxBodyBytes: config.maxBodyBytes,
       shutdownGraceMs: config.shutdownGraceMs,
+      maxConnections: config.maxConnections,
+      allowSimulate: config.allowSimulate,
       // Every instance reads the same API_KEY_HASHES, so a cursor one made another accepts.
       cursorSecret: config.cursorSecret ?? process.env.API_KEY_HASHES,
     },

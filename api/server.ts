@@ -11,9 +11,10 @@ import { jobRoutes } from './routes/jobs.ts';
 import { createCursorCodec } from './routes/list-cursor.ts';
 import { listJobsHandler } from './routes/list-jobs.ts';
 import { openApiRoute } from './routes/openapi.ts';
+import { servedOpenApi } from './openapi/openapi-document.ts';
 import { createValidators } from './openapi/validation.ts';
 
-export type ApiServerConfig = Pick<ApiConfig, 'maxBodyBytes' | 'shutdownGraceMs'> & Partial<HttpTimeouts> & {
+export type ApiServerConfig = Pick<ApiConfig, 'maxBodyBytes' | 'shutdownGraceMs' | 'maxConnections' | 'allowSimulate'> & Partial<HttpTimeouts> & {
   /** Signs list cursors (CURSOR_SECRET, or what main.ts derives); a fixed development value by default. */
   cursorSecret?: string;
 };
@@ -41,7 +42,8 @@ const DEV_CURSOR_SECRET = 'jobsys-development';
 /** The API's routes on their dependencies, served by a node:http server; no process globals: main.ts wires it to the process. */
 export function createApi(options: ApiOptions): Api {
   const { logger, config } = options;
-  const validators = createValidators();
+  const doc = servedOpenApi({ allowSimulate: config.allowSimulate });
+  const validators = createValidators(doc);
   const guarded = [
     // Before jobRoutes: its /jobs/{jobId} would take /jobs/{jobId}/cancel as an odd id.
     ...jobControlRoutes({ store: options.store, publisher: options.publisher }),
@@ -50,6 +52,7 @@ export function createApi(options: ApiOptions): Api {
       publisher: options.publisher,
       validators,
       maxBodyBytes: config.maxBodyBytes,
+      allowSimulate: config.allowSimulate,
       expectsContinue: (ctx) => expectsContinue(ctx.req),
       listJobs: listJobsHandler({ store: options.store, validators, cursors: createCursorCodec(config.cursorSecret ?? DEV_CURSOR_SECRET) }),
     }),
@@ -62,7 +65,7 @@ export function createApi(options: ApiOptions): Api {
       shuttingDown: () => http.shuttingDown(),
       logger,
     }),
-    openApiRoute(),
+    openApiRoute(doc),
   ];
   const http = createHttpServer({
     ...DEFAULT_HTTP_TIMEOUTS,

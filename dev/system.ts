@@ -17,7 +17,8 @@ export interface SystemOptions {
   env: Record<string, string>;
   /**
    * Per-component settings on top of `env` (timings for tests, PORT for the api). The api runs
-   * with the dev switch AUTH_DISABLED=true unless API_KEY_HASHES or AUTH_DISABLED is given.
+   * with the dev switch AUTH_DISABLED=true unless API_KEY_HASHES or AUTH_DISABLED is given, and
+   * with ALLOW_SIMULATE=true unless it is given.
    */
   overrides?: Partial<Record<Component, Record<string, string>>>;
   /**
@@ -65,6 +66,8 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, ...options.overrides?.[component] };
     // make dev, the drills and the benchmarks need no key; production starts api/main.ts itself, never through here.
     if (component === 'api' && !env.API_KEY_HASHES && !env.AUTH_DISABLED) env.AUTH_DISABLED = 'true';
+    // The drills fake slow and failing work; make dev lets a person try the same.
+    if (component === 'api') env.ALLOW_SIMULATE ??= 'true';
     const child = spawn(process.execPath, [script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     children.set(component, child);
     const stderr: string[] = [];

@@ -19,6 +19,16 @@ export class PoisonMessageError extends JobsysError { static override readonly c
 /** A job's own work failed; the attempt is retried until its attempts run out. */
 export class JobFailedError extends JobsysError { static override readonly code = 'JOBSYS_JOB_FAILED'; override readonly retryable = true; }
 
+/** One attempt ran longer than its job type's limit: stopped through its AbortSignal, and failed like any other. */
+export class JobTimeoutError extends JobsysError {
+  static override readonly code = 'JOBSYS_JOB_TIMEOUT';
+  override readonly retryable = true;
+
+  constructor(type: string, limitSeconds: number) {
+    super(`the attempt ran longer than the ${limitSeconds} s allowed for job type "${type}"`);
+  }
+}
+
 /** A job whose type this worker does not know: the attempt fails, so the job still ends. */
 export class UnknownJobTypeError extends JobsysError {
   static override readonly code = 'JOBSYS_UNKNOWN_JOB_TYPE';

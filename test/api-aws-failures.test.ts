@@ -2,6 +2,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReadiness } from '../api/readiness.ts';
 import { AwsServiceError, CredentialsError, type DynamoDb, type Sqs, TimeoutError } from '../lib/aws/index.ts';
+import { canonicalJson, sha256Hex } from '../lib/canonical-json.ts';
+import { startConsumer, waitForJob } from './support/worker.ts';
 import {
   checkingConformance, closedPortUrl, drainQueue, startBlackHole, startTestApi, startTestStack, type ApiResponse, type TestStack,
 } from './support/api.ts';
@@ -71,7 +73,7 @@ test('with SQS refusing connections, POST still answers 202, the job is PENDING 
   assert.deepEqual(await drainQueue(stack), []);
 }));
 
-test('an Idempotency-Key replay of a job whose publish failed sends nothing either: the sweeper owns it', checkingConformance(async (t) => {
+test('a replay of a job whose publish failed sends its message at once, once for a burst of replays; the job then runs, with no sweeper', checkingConformance(async (t) => {
   const sent: string[] = [];
   const wrapSqs = (sqs: Sqs): Sqs => ({ ...sqs, sendMessageBatch: (input, options) => { sent.push(...input.Entries.map((e) => e.MessageBody)); return sqs.sendMessageBatch(input, options); } });
   const broken = await startTestApi(stack, { env: { AWS_ENDPOINT_URL_SQS: await closedPortUrl() } });
@@ -80,14 +82,27 @@ test('an Idempotency-Key replay of a job whose publish failed sends nothing eith
   t.after(() => healthy.close());
   const key = `unpublished-${Date.now()}`;
   const first = await broken.request('POST', '/jobs', { body: job, headers: { 'idempotency-key': key } });
-  const replay = await healthy.request('POST', '/jobs', { body: job, headers: { 'idempotency-key': key } });
-  assert.equal(replay.status, 202);
-  assert.equal(replay.json.jobId, first.json.jobId);
-  assert.equal(replay.headers['idempotent-replayed'], 'true');
-  assert.deepEqual(sent, []);
+  assert.equal(first.status, 202);
+
+  const replays = await Promise.all(Array.from({ length: 5 }, () => healthy.request('POST', '/jobs', { body: job, headers: { 'idempotency-key': key } })));
+  assert.deepEqual(replays.map((r) => [r.status, r.json.jobId, r.headers['idempotent-replayed']]), replays.map(() => [202, first.json.jobId, 'true']));
+  assert.deepEqual(sent.map((body) => JSON.parse(body) as unknown), [{ jobId: first.json.jobId, payloadHash: sha256Hex(canonicalJson(job.payload)), traceId: first.json.traceId, retries: 0 }]);
+
+  // Only a worker's consumer, no sweeper: the job runs only because the replay sent its message.
+  const store = healthy.store;
+  startConsumer(t, stack.aws, { table: stack.resources.tableName, queueUrl: stack.resources.queueUrl, dlqUrl: stack.resources.dlqUrl, store });
+  const done = await waitForJob(store, first.json.jobId, (stored) => stored?.status === 'SUCCEEDED', 20_000);
+  assert.equal(done?.attempts, 1);
 }));
 
-test('readyz answers 200 when both answer, and 503 naming the service that does not', checkingConformance(async (t) => {
+/** A 503 from /readyz tells an unauthenticated caller nothing of AWS; the log line says what failed. */
+function assertNotReady(res: ApiResponse, logs: Array<Record<string, unknown>>, failures: RegExp): void {
+  assertUnavailable(res, 'not-ready', /^Not ready: a service the api needs does not answer; its log says which$/);
+  const logged = logs.filter((l) => l.msg === 'not ready').map((l) => (l.failures as string[]).join('; '));
+  assert.ok(logged.some((line) => failures.test(line)), `logged: ${logged.join(' | ')}`);
+}
+
+test('readyz answers 200 when both answer, and a generic 503 when one does not, the log naming it', checkingConformance(async (t) => {
   const api = await startTestApi(stack);
   t.after(() => api.close());
   assert.equal((await api.request('GET', '/readyz')).status, 200);
@@ -95,7 +110,7 @@ test('readyz answers 200 when both answer, and 503 naming the service that does 
   const noSqs = await startTestApi(stack, { env: { AWS_ENDPOINT_URL_SQS: await closedPortUrl() } });
   t.after(() => noSqs.close());
   const res = await noSqs.request('GET', '/readyz');
-  assertUnavailable(res, 'not-ready', /^Not ready: sqs: JOBSYS_NETWORK$/);
+  assertNotReady(res, noSqs.logs, /^sqs: JOBSYS_NETWORK$/);
   assert.equal(res.headers['cache-control'], 'no-store');
   assert.ok(noSqs.logs.some((l) => l.level === 'warn' && l.msg === 'not ready'));
 }));
@@ -106,7 +121,7 @@ test('readyz gives up on an endpoint that does not answer within its time limit'
   const api = await startTestApi(stack, { env: { AWS_ENDPOINT_URL_DYNAMODB: blackHole.url }, settings: SLOW_AWS, readiness: { timeoutMs: 300 } });
   t.after(() => api.close());
   const [res, ms] = await timed(() => api.request('GET', '/readyz'));
-  assertUnavailable(res, 'not-ready', /^Not ready: dynamodb: no answer within 300 ms$/);
+  assertNotReady(res, api.logs, /^dynamodb: no answer within 300 ms$/);
   // Without its own limit the probe would wait out the client's two attempts of 30 s each.
   assert.ok(ms < WITHIN_MS, `readyz took ${ms} ms`);
 }));
@@ -120,7 +135,7 @@ test('readyz turns 503 when the stack stops', checkingConformance(async (t) => {
   await own.stop();
   await new Promise((resolve) => setTimeout(resolve, 150));
   const [res, ms] = await timed(() => api.request('GET', '/readyz'));
-  assertUnavailable(res, 'not-ready', /dynamodb: JOBSYS_NETWORK; sqs: JOBSYS_NETWORK/);
+  assertNotReady(res, api.logs, /dynamodb: JOBSYS_NETWORK; sqs: JOBSYS_NETWORK/);
   assert.ok(ms < WITHIN_MS, `readyz took ${ms} ms`);
 }));
 

@@ -142,3 +142,70 @@ test('the server keeps idle connections longer than a load balancer does, and bo
     await defaults.close();
   }
 }));
+
+/** A connection to the api that stays open until the server closes it; `closed` settles then. */
+async function holdConnection(port: number, send = ''): Promise<{ socket: net.Socket; received: () => string; closed: Promise<unknown> }> {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  let received = '';
+  socket.on('data', (chunk: Buffer) => { received += chunk.toString('latin1'); });
+  const closed = once(socket, 'close');
+  await once(socket, 'connect');
+  if (send) socket.write(send);
+  return { socket, received: () => received, closed };
+}
+
+const healthz = head(['GET /healthz HTTP/1.1', 'Host: test']);
+
+test('at MAX_CONNECTIONS, connections that answer nothing (idle keep-alive, or silent) make room, oldest first: the api keeps serving', checkingConformance(async (t) => {
+  const bounded = await startTestApi(stack, { config: { maxConnections: 6 } });
+  t.after(() => bounded.close());
+  const silent = await Promise.all(Array.from({ length: 3 }, () => holdConnection(bounded.port)));
+  const idle = await Promise.all(Array.from({ length: 3 }, () => holdConnection(bounded.port, healthz)));
+  for (const connection of idle) while (!connection.received().includes('\r\n\r\n')) await once(connection.socket, 'data');
+  t.after(() => { for (const held of [...silent, ...idle]) held.socket.destroy(); });
+
+  for (let n = 0; n < 4; n++) {
+    const res = await rawRequest(bounded.port, head(['GET /healthz HTTP/1.1', 'Host: test', 'Connection: close']), { method: 'GET', path: '/healthz' });
+    assert.equal(res.status, 200, `request ${n + 1} over the bound was served`);
+  }
+  await Promise.all(silent.map((held) => held.closed));
+  await idle[0]!.closed;
+  assert.ok(bounded.logs.some((line) => line.level === 'warn' && /MAX_CONNECTIONS/.test(String(line.msg))), 'the bound is reported');
+  const open = await new Promise<number>((resolve, reject) => bounded.api.server.getConnections((err, count) => (err ? reject(err) : resolve(count))));
+  assert.ok(open <= 6, `${open} connections open`);
+}));
+
+test('at MAX_CONNECTIONS with every connection answering a request, a new one is refused; served again once one is free', checkingConformance(async (t) => {
+  const bounded = await startTestApi(stack, { config: { maxConnections: 2 } });
+  t.after(() => bounded.close());
+  // Each sends its headers and part of its body: a request being answered, waiting for the rest.
+  const partial = head(['POST /jobs HTTP/1.1', 'Host: test', 'Content-Type: application/json', 'Content-Length: 60']) + '{"type":"transform",';
+  const bothRead = requestsRead(bounded, 2);
+  const busy = await Promise.all([1, 2].map(() => holdConnection(bounded.port, partial)));
+  t.after(() => { for (const held of busy) held.socket.destroy(); });
+  await bothRead;
+
+  const refused = await holdConnection(bounded.port, healthz);
+  await refused.closed;
+  assert.equal(refused.received(), '', 'refused without an answer');
+
+  busy[0]!.socket.end('"payload":{"text":"done"}}'.padEnd(40, ' '));
+  await busy[0]!.closed;
+  const res = await rawRequest(bounded.port, head(['GET /healthz HTTP/1.1', 'Host: test', 'Connection: close']), { method: 'GET', path: '/healthz' });
+  assert.equal(res.status, 200);
+  assert.ok(!busy[1]!.socket.destroyed, 'the request still arriving was never cut to make room');
+}));
+
+/** Resolves once the api's server has read the headers of `count` requests from now on. */
+function requestsRead(target: TestApi, count: number): Promise<void> {
+  let read = 0;
+  return new Promise((resolve) => {
+    const onRequest = () => {
+      if (++read < count) return;
+      target.api.server.off('request', onRequest);
+      resolve();
+    };
+    target.api.server.on('request', onRequest);
+  });
+}

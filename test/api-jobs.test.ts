@@ -97,7 +97,7 @@ test('GET /jobs/{jobId} with an id that is not a lower-case UUID answers 400, tr
   }
 }));
 
-test('the same Idempotency-Key and request twice give the same job, the second marked Idempotent-Replayed, queued once', checkingConformance(async () => {
+test('the same Idempotency-Key and request twice give the same job, the second marked Idempotent-Replayed, its message sent once more', checkingConformance(async () => {
   const key = `order-${Date.now()}-${++unique}`;
   const body = { type: 'transform', payload: payloadOf('idem') };
   const first = await post(body, { 'idempotency-key': key });
@@ -109,7 +109,9 @@ test('the same Idempotency-Key and request twice give the same job, the second m
   assert.equal(first.headers['idempotent-replayed'], undefined);
   assert.equal(second.headers['idempotent-replayed'], 'true');
   assert.equal(second.headers.location, `/jobs/${first.json.jobId}`);
-  assert.equal((await drainQueue(stack)).filter((m) => m.jobId === first.json.jobId).length, 1);
+  // The replay cannot know whether the first request's message went out: it sends it again.
+  const messages = (await drainQueue(stack)).filter((m) => m.jobId === first.json.jobId);
+  assert.deepEqual(messages.map((m) => m.retries), [0, 0]);
   assert.equal((await api.store.get(first.json.jobId, { consistent: true }))?.idempotencyKey, key);
 }));
 
@@ -129,7 +131,7 @@ test('an Idempotency-Key as a quoted string is the same key as bare, and key ord
   await drainQueue(stack);
 }));
 
-test('20 concurrent requests with one Idempotency-Key make exactly one job and one message', checkingConformance(async () => {
+test('20 concurrent requests with one Idempotency-Key make exactly one job, its message and one re-send', checkingConformance(async () => {
   await drainQueue(stack);
   const key = `race-${Date.now()}`;
   const body = { type: 'transform', payload: payloadOf('race') };
@@ -138,7 +140,7 @@ test('20 concurrent requests with one Idempotency-Key make exactly one job and o
   assert.deepEqual(new Set(responses.map((r) => r.json.jobId)), new Set([jobIdForIdempotencyKey('dev', key)]));
   assert.equal(responses.filter((r) => r.headers['idempotent-replayed'] === undefined).length, 1, 'exactly one created it');
   const messages = await drainQueue(stack);
-  assert.deepEqual(messages.map((m) => m.jobId), [jobIdForIdempotencyKey('dev', key)]);
+  assert.deepEqual(messages.map((m) => m.jobId), [jobIdForIdempotencyKey('dev', key), jobIdForIdempotencyKey('dev', key)], 'nineteen replays, one re-send between them');
 }));
 
 test('the same Idempotency-Key with another request answers 422 and changes nothing', checkingConformance(async () => {
@@ -376,3 +378,18 @@ test('an unexpected error answers 500 with a problem, is logged with its stack, 
     await broken.close();
   }
 }));
+
+test('where ALLOW_SIMULATE is off, a payload asking to simulate slow or failing work is a 400 naming it, and nothing is stored', checkingConformance(async (t) => {
+  const production = await startTestApi(stack, { config: { allowSimulate: false } });
+  t.after(() => production.close());
+  const key = `simulate-${Date.now()}`;
+  const refused = await production.request('POST', '/jobs', { body: { type: 'transform', payload: { text: 'x', simulate: { sleepMs: 600_000 } } }, headers: { 'idempotency-key': key } });
+  assertProblem(refused, 400, 'validation-failed', /\/payload\/simulate: is for drills, and this deployment does not allow it \(ALLOW_SIMULATE\)/);
+  assert.deepEqual(refused.json.errors, [{ path: '/payload/simulate', message: 'is for drills, and this deployment does not allow it (ALLOW_SIMULATE)' }]);
+  assert.equal(await production.store.get(jobIdForIdempotencyKey('dev', key), { consistent: true }), undefined);
+  const plain = await production.request('POST', '/jobs', { body: { type: 'report', payload: { title: 't', rows: [{ group: 'a', amount: 1 }] } } });
+  assert.equal(plain.status, 202, plain.text);
+  const served = (await production.request('GET', '/openapi.json')).json;
+  assert.equal(served.components.schemas.TransformPayload.properties.simulate, undefined, 'its document does not offer it');
+  assert.ok((await api.request('GET', '/openapi.json')).json.components.schemas.TransformPayload.properties.simulate, 'where it is on, the document offers it');
+}, { allowSimulate: false }));

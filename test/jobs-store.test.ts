@@ -169,14 +169,20 @@ test('failFinal leaves alone a job that a client retried since it was read: that
   assert.deepEqual([now?.status, now?.incidentId, now?.retries], ['PENDING', undefined, 1]);
 });
 
-test('a retry whose reply was lost, its UpdateItem sent again, knows its own write: retried, once', async () => {
-  // What lib/aws does when a reply is lost on the way back: the same request again. Here every
-  // UpdateItem arrives twice and only the second reply is read.
-  const sentTwice = createJobStore({
+/**
+ * A store whose every UpdateItem arrives twice and only the second reply is read: what lib/aws
+ * does when a reply is lost on the way back, it sends the same request again.
+ */
+function storeSendingEveryUpdateTwice(): JobStore {
+  return createJobStore({
     dynamodb: { ...dynamodb, updateItem: async (input) => { await dynamodb.updateItem(input).catch(() => undefined); return dynamodb.updateItem(input); } },
     table,
     now: () => clock,
   });
+}
+
+test('a retry whose reply was lost, its UpdateItem sent again, knows its own write: retried, once', async () => {
+  const sentTwice = storeSendingEveryUpdateTwice();
   const job = newJob({ status: 'FAILED_FINAL', attempts: 3 });
   await store.create(job);
   const retried = await sentTwice.retry(keyOf(job.jobId));
@@ -185,6 +191,37 @@ test('a retry whose reply was lost, its UpdateItem sent again, knows its own wri
   const another = await sentTwice.retry(keyOf(job.jobId));
   assert.ok(!another.retried, 'a later retry of the PENDING job is refused: the token is each call\'s own');
   assert.equal((await store.get(job.jobId, { consistent: true }))?.retries, 1);
+});
+
+test('a lease holder whose ending write was sent again after a lost reply knows its own write: done before, not lost', async () => {
+  const sentTwice = storeSendingEveryUpdateTwice();
+  const ends = {
+    succeed: (h: Awaited<ReturnType<typeof held>>) => sentTwice.succeed(h, 'w', { ok: 1 }),
+    failAttempt: (h: Awaited<ReturnType<typeof held>>) => sentTwice.failAttempt(h, 'w', failure(1)),
+    release: (h: Awaited<ReturnType<typeof held>>) => sentTwice.release(h, 'w'),
+  };
+  for (const [name, end] of Object.entries(ends)) {
+    const job = newJob();
+    await store.create(job);
+    assert.ok((await lease(job.jobId, 'w', 30_000, 3)).acquired);
+    assert.equal(await end(await held(job.jobId)), 'done-before', name);
+  }
+  const cancelled = newJob();
+  await store.create(cancelled);
+  assert.ok((await lease(cancelled.jobId, 'w', 30_000, 3)).acquired);
+  assert.equal((await store.cancel(keyOf(cancelled.jobId))).outcome, 'requested');
+  assert.equal(await sentTwice.finishCancelled(await held(cancelled.jobId), 'w'), true, 'finishCancelled');
+});
+
+test('another worker\'s write on a run that ended is lost, even with the same outcome', async () => {
+  const job = newJob();
+  await store.create(job);
+  assert.ok((await lease(job.jobId, 'w', 30_000, 3)).acquired);
+  const run = await held(job.jobId);
+  assert.equal(await store.succeed(run, 'w', { ok: 1 }), 'done');
+  assert.equal(await store.succeed(run, 'w2', { ok: 2 }), 'lost');
+  assert.equal(await store.failAttempt(run, 'w', failure(1)), 'lost', 'the same worker, another outcome');
+  assert.deepEqual((await store.get(job.jobId, { consistent: true }))?.result, { ok: 1 });
 });
 
 test('incidents are written once and read back', async () => {

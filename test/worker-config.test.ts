@@ -30,10 +30,12 @@ test('readWorkerConfig: the documented defaults', () => {
     heartbeatMaxMs: 5_000,
     retryBaseSeconds: 2,
     retryMaxSeconds: 300,
-    maxAttempts: undefined,
+    maxAttempts: 3,
     sweepIntervalMs: 30_000,
     stalePendingMs: 60_000,
     drainTimeoutMs: 20_000,
+    jobTimeoutSeconds: 900,
+    jobTimeouts: {},
   });
   assert.ok(workerId.startsWith(`${hostname()}-${process.pid}-`), workerId);
   assert.notEqual(readWorkerConfig(required).workerId, workerId, 'two workers in one process still differ');
@@ -43,12 +45,12 @@ test('readWorkerConfig: every variable can be set', () => {
   const config = readWorkerConfig({
     ...required, LOG_LEVEL: 'debug', WORKER_ID: 'w-1', WORKER_CONCURRENCY: '3', WAIT_TIME_SECONDS: '1', VISIBILITY_TIMEOUT_SECONDS: '30',
     LEASE_MS: '25000', HEARTBEAT_MAX_MS: '2000', RETRY_BASE_SECONDS: '1', RETRY_MAX_SECONDS: '60', MAX_ATTEMPTS: '5', SWEEP_INTERVAL_MS: '200',
-    STALE_PENDING_MS: '1000', DRAIN_TIMEOUT_MS: '3000',
+    STALE_PENDING_MS: '1000', DRAIN_TIMEOUT_MS: '3000', JOB_TIMEOUT_SECONDS: '60', JOB_TIMEOUTS: 'report=120',
   });
   assert.deepEqual(config, {
     queueUrl: required.SQS_QUEUE_URL, dlqUrl: required.DLQ_URL, table: 'jobs', logLevel: 'debug', workerId: 'w-1', concurrency: 3,
     waitTimeSeconds: 1, visibilityTimeoutSeconds: 30, leaseMs: 25_000, heartbeatMaxMs: 2_000, retryBaseSeconds: 1, retryMaxSeconds: 60, maxAttempts: 5,
-    sweepIntervalMs: 200, stalePendingMs: 1_000, drainTimeoutMs: 3_000,
+    sweepIntervalMs: 200, stalePendingMs: 1_000, drainTimeoutMs: 3_000, jobTimeoutSeconds: 60, jobTimeouts: { report: 120 },
   });
 });
 
@@ -63,22 +65,24 @@ test('readWorkerConfig: one ConfigError names every missing or bad variable', ()
   });
 });
 
-test('resolveSettings: the queue\'s VisibilityTimeout and RedrivePolicy fill in what the environment leaves unset', async () => {
+test('resolveSettings: the queue\'s VisibilityTimeout fills in what the environment leaves unset; its maxReceiveCount, a backstop, is above MAX_ATTEMPTS', async () => {
   const res = await freshResources(suite.aws, 'config');
   const config = readWorkerConfig({ ...required, SQS_QUEUE_URL: res.queueUrl });
-  const settings = await resolveSettings(suite.aws.sqs, config, captureLogger().logger);
+  const captured = captureLogger();
+  const settings = await resolveSettings(suite.aws.sqs, config, captured.logger);
   assert.equal(settings.visibilityTimeoutSeconds, 60);
   assert.equal(settings.leaseMs, 60_000, 'the lease lasts as long as the visibility');
-  assert.equal(settings.maxAttempts, 3, 'maxReceiveCount from ops/resources/queues.json');
+  assert.equal(settings.maxAttempts, 3, 'the worker\'s own, not the queue\'s');
+  assert.deepEqual(captured.lines.filter((l) => l.level === 'warn'), [], 'ops/resources/queues.json\'s maxReceiveCount is above it');
 });
 
-test('resolveSettings: the environment wins, and a MAX_ATTEMPTS other than maxReceiveCount is warned about', async () => {
+test('resolveSettings: the environment wins, and a MAX_ATTEMPTS not below maxReceiveCount is warned about', async () => {
   const res = await freshResources(suite.aws, 'config');
   const captured = captureLogger();
-  const config = readWorkerConfig({ ...required, SQS_QUEUE_URL: res.queueUrl, VISIBILITY_TIMEOUT_SECONDS: '5', MAX_ATTEMPTS: '5' });
+  const config = readWorkerConfig({ ...required, SQS_QUEUE_URL: res.queueUrl, VISIBILITY_TIMEOUT_SECONDS: '5', MAX_ATTEMPTS: '10' });
   const settings = await resolveSettings(suite.aws.sqs, config, captured.logger);
-  assert.deepEqual([settings.visibilityTimeoutSeconds, settings.leaseMs, settings.maxAttempts], [5, 5_000, 5]);
-  assert.ok(captured.lines.some((l) => l.level === 'warn' && l.maxReceiveCount === 3 && l.maxAttempts === 5));
+  assert.deepEqual([settings.visibilityTimeoutSeconds, settings.leaseMs, settings.maxAttempts], [5, 5_000, 10]);
+  assert.ok(captured.lines.some((l) => l.level === 'warn' && l.maxReceiveCount === 10 && l.maxAttempts === 10));
 });
 
 test('resolveSettings: a queue without a RedrivePolicy gets 3 attempts and a warning', async () => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AwsServiceError, type Message, type SendMessageInput } from '../lib/aws/index.ts';
 import { POISON_REASON_ATTRIBUTE } from '../lib/jobs/message.ts';
-import { sendToDeadLetterQueue } from '../worker/poison.ts';
+import { sendToDeadLetterQueue } from '../worker/dead-letter-queue.ts';
 
 /**
  * A body at the queue's size limit leaves no room for the reason attribute: SQS refuses the pair.

@@ -138,17 +138,18 @@ test('the clock passed to the consumer stamps a failed attempt\'s error and meas
   assert.equal((await busy).retryInSeconds, 11, 'the 10 s left of the lease by that clock, plus 1 s');
 });
 
-test('a job whose attempts are used up is not run, and its message is left for SQS to dead-letter', async (t) => {
+test('a job whose attempts are used up (its last attempt ended without a word) is not run: its message goes to the DLQ', async (t) => {
   const res = await freshResources(suite.aws);
   const counted = testJobType('transform', (payload, context) => transform.run(payload, context));
   const consumer = startConsumer(t, suite.aws, res, { jobTypes: new Map([['transform', counted]]), config: { visibilityTimeoutSeconds: 20, leaseMs: 20_000 } });
   const job = await createJob(res.store, { text: 'worn out' }, { status: 'RETRYING', attempts: 3 });
-  const exhausted = nextEvent(consumer.events, 'attempts_exhausted', (e) => e.jobId === job.jobId);
+  const exhausted = nextEvent(consumer.events, 'dead_lettered', (e) => e.jobId === job.jobId);
   await enqueue(suite.aws, res.queueUrl, job);
 
   assert.equal((await exhausted).attempts, 3);
   assert.equal(counted.runs, 0);
-  assert.equal((await queueCounts(suite.aws, res.queueUrl)).inFlight, 1, 'not deleted');
+  await waitUntil('its message deleted', () => queueCounts(suite.aws, res.queueUrl), (counts) => counts.visible + counts.inFlight === 0);
+  assert.equal((await queueCounts(suite.aws, res.dlqUrl)).visible, 1, 'on the DLQ');
   const stored = await res.store.get(job.jobId, { consistent: true });
   assert.equal(stored?.status, 'RETRYING');
   assert.equal(stored?.attempts, 3);

@@ -19,7 +19,7 @@ test('retryDelaySeconds: full jitter over a ceiling that doubles per attempt fro
   }
 });
 
-test('a job that always fails is retried with growing backoff, then SQS moves its message to the DLQ after 3 receives', async (t) => {
+test('a job that always fails is retried with growing backoff, and after its third attempt the worker moves its message to the DLQ', async (t) => {
   const res = await freshResources(suite.aws);
   // When each backoff began: before the call that hides the message, so a slow machine can only lengthen a gap.
   const hiddenAt: number[] = [];
@@ -34,11 +34,11 @@ test('a job that always fails is retried with growing backoff, then SQS moves it
   const received = record(consumer.events, 'message_received');
   const failed = record(consumer.events, 'job_failed');
   const job = await createJob(res.store, { text: 'doomed', simulate: { failAlways: true } });
-  const third = nextEvent(consumer.events, 'job_failed', (e) => e.attempt === 3);
+  const deadLettered = nextEvent(consumer.events, 'dead_lettered', (e) => e.jobId === job.jobId);
   await enqueue(suite.aws, res.queueUrl, job);
-  await third;
+  assert.deepEqual([(await deadLettered).attempts, (await deadLettered).receiveCount], [3, 3]);
 
-  assert.deepEqual(failed.map((f) => [f.attempt, f.receiveCount, f.retryDelaySeconds]), [[1, 1, 1], [2, 2, 2], [3, 3, 4]]);
+  assert.deepEqual(failed.map((f) => [f.attempt, f.receiveCount, f.retryDelaySeconds]), [[1, 1, 1], [2, 2, 2]], 'the last failure waits for no backoff');
   for (const n of [0, 1]) {
     const gap = received[n + 1]!.at - hiddenAt[n]!;
     assert.ok(gap >= failed[n]!.retryDelaySeconds * 1000 - 150, `receive ${n + 2} came ${gap} ms after a ${failed[n]!.retryDelaySeconds} s backoff`);
@@ -52,7 +52,7 @@ test('a job that always fails is retried with growing backoff, then SQS moves it
 
   const { Messages } = await suite.aws.sqs.receiveMessage({ QueueUrl: res.dlqUrl, WaitTimeSeconds: 10, MessageAttributeNames: ['All'] });
   assert.deepEqual(Messages.map((m) => m.Body), [messageFor(job)]);
-  assert.equal(Messages[0]?.MessageAttributes?.['jobsys-poison-reason'], undefined, 'dead-lettered by SQS, not as poison');
+  assert.equal(Messages[0]?.MessageAttributes?.['jobsys-poison-reason'], undefined, 'a job message for the dlq-lambda to end, not poison');
   assert.deepEqual(await queueCounts(suite.aws, res.queueUrl), { visible: 0, inFlight: 0 });
   assert.equal(received.length, 3, 'no fourth delivery');
 });
@@ -62,11 +62,11 @@ test('the attempt limit is the one acquireLease is given: a job is not run a fou
   const consumer = startConsumer(t, suite.aws, res, { random: () => 0 });
   const started = record(consumer.events, 'job_started');
   const job = await createJob(res.store, { text: 'x', simulate: { failAlways: true } });
-  const third = nextEvent(consumer.events, 'job_failed', (e) => e.attempt === 3);
+  const third = nextEvent(consumer.events, 'dead_lettered', (e) => e.jobId === job.jobId);
   await enqueue(suite.aws, res.queueUrl, job);
   await third;
 
-  const exhausted = nextEvent(consumer.events, 'attempts_exhausted', (e) => e.jobId === job.jobId);
+  const exhausted = nextEvent(consumer.events, 'dead_lettered', (e) => e.jobId === job.jobId);
   await enqueue(suite.aws, res.queueUrl, job);
   assert.equal((await exhausted).attempts, 3);
   assert.deepEqual(started.map((s) => s.attempt), [1, 2, 3]);

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { integer, LOG_LEVELS, oneOf, optional, orElse, readSettings, setting, text, url, type SettingsOf } from '../lib/config.ts';
+import { integer, LOG_LEVELS, oneOf, optional, orElse, readSettings, setting, text, url, type Field, type SettingsOf } from '../lib/config.ts';
+import { JOB_TYPES } from '../lib/job-types/registry.ts';
 
 /** SQS's limit for a message's visibility timeout: 12 hours. */
 export const MAX_VISIBILITY_SECONDS = 43_200;
 /** When neither VISIBILITY_TIMEOUT_SECONDS nor the queue says. */
 export const DEFAULT_VISIBILITY_SECONDS = 60;
-/** When neither MAX_ATTEMPTS nor the queue's RedrivePolicy says. */
+/** Runs of a job's work, per client retry. */
 export const DEFAULT_MAX_ATTEMPTS = 3;
 
 /** Where the worker works, and how much it logs. */
@@ -34,12 +35,11 @@ const WORKER_RUN_SETTINGS = {
   heartbeatMaxMs: setting('HEARTBEAT_MAX_MS', integer('the longest time between a running job\'s heartbeats, which is how soon a cancel of it is noticed', 5_000, 100, 600_000)),
   retryBaseSeconds: setting('RETRY_BASE_SECONDS', integer('the backoff before the second attempt of a failed job (doubling after)', 2, 0, MAX_VISIBILITY_SECONDS)),
   retryMaxSeconds: setting('RETRY_MAX_SECONDS', integer('the longest backoff between attempts', 300, 0, MAX_VISIBILITY_SECONDS)),
-  maxAttempts: setting('MAX_ATTEMPTS', optional(
-    integer('attempts per job; a value other than the queue\'s maxReceiveCount is warned about', undefined, 1, 1000),
-    `the queue's maxReceiveCount (else ${DEFAULT_MAX_ATTEMPTS})`,
-  )),
+  maxAttempts: setting('MAX_ATTEMPTS', integer('runs of a job\'s work before it is dead-lettered; the queue\'s maxReceiveCount, a backstop, must be higher (warned about)', DEFAULT_MAX_ATTEMPTS, 1, 1000)),
   sweepIntervalMs: setting('SWEEP_INTERVAL_MS', integer('how often the sweeper looks for PENDING jobs without a message', 30_000, 50, 86_400_000)),
   stalePendingMs: setting('STALE_PENDING_MS', integer('how long a job may stay PENDING before the sweeper re-sends its message (and at most once per this long)', 60_000, 100, 86_400_000)),
+  jobTimeoutSeconds: setting('JOB_TIMEOUT_SECONDS', integer('the longest one attempt of a job may run: then its AbortSignal fires and the attempt fails (JOBSYS_JOB_TIMEOUT)', 900, 1, MAX_VISIBILITY_SECONDS)),
+  jobTimeouts: setting('JOB_TIMEOUTS', orElse(perJobType('seconds an attempt may run, per job type, over JOB_TIMEOUT_SECONDS: <type>=<seconds>,...'), 'none: JOB_TIMEOUT_SECONDS for every type', (): Readonly<Record<string, number>> => ({}))),
   drainTimeoutMs: setting('DRAIN_TIMEOUT_MS', integer('how long shutdown waits for running jobs before releasing them', 20_000, 0, 3_600_000)),
 };
 
@@ -51,6 +51,24 @@ export type WorkerConfig = SettingsOf<typeof WORKER_SETTINGS>;
 
 /** Everything the consumer and the sweeper run by, with the queue's defaults filled in. */
 export type WorkerSettings = { [K in keyof typeof WORKER_RUN_SETTINGS]: NonNullable<WorkerConfig[K]> };
+
+/** `<type>=<seconds>,...`, each a job type of the registry, each from 1 s to SQS's 12 hours. */
+function perJobType(description: string): Field<Readonly<Record<string, number>>> {
+  return {
+    description,
+    parse(raw) {
+      const limits: Record<string, number> = {};
+      for (const entry of (raw ?? '').split(',').map((part) => part.trim()).filter(Boolean)) {
+        const [type = '', seconds = ''] = entry.split('=').map((part) => part.trim());
+        if (!JOB_TYPES.has(type)) throw new Error(`names "${type}", which is not a job type (${[...JOB_TYPES.keys()].join(', ')})`);
+        const value = Number(seconds);
+        if (!/^\d+$/.test(seconds) || value < 1 || value > MAX_VISIBILITY_SECONDS) throw new Error(`gives ${type} "${seconds}": seconds from 1 to ${MAX_VISIBILITY_SECONDS}`);
+        limits[type] = value;
+      }
+      return limits;
+    },
+  };
+}
 
 function defaultWorkerId(): string {
   return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;

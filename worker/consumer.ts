@@ -8,6 +8,7 @@ import type { WorkerSettings } from './config.ts';
 import { createDeleteBatcher } from './delete-batcher.ts';
 import { reportError, WorkerEvents } from './events.ts';
 import { processMessage, type ProcessContext } from './process-job.ts';
+import { createStoreBreaker } from './store-breaker.ts';
 
 export interface ConsumerDeps {
   sqs: Pick<Sqs, 'receiveMessage' | 'deleteMessageBatch' | 'sendMessage' | 'changeMessageVisibility'>;
@@ -50,9 +51,11 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
   const logger = deps.logger;
   const events = deps.events ?? new WorkerEvents();
   const deletes = createDeleteBatcher({ sqs, queueUrl, flushMs: deps.deleteFlushMs });
+  const random = deps.random ?? Math.random;
+  const breaker = createStoreBreaker({ store: deps.store, events, logger, random });
   const ctx: ProcessContext = {
     sqs,
-    store: deps.store,
+    store: breaker.store,
     queueUrl,
     dlqUrl: deps.dlqUrl,
     logger,
@@ -60,7 +63,7 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
     jobTypes: deps.jobTypes ?? JOB_TYPES,
     deletes,
     events,
-    random: deps.random ?? Math.random,
+    random,
     now: deps.now ?? Date.now,
   };
   const running = new Map<Promise<void>, AbortController>();
@@ -82,7 +85,10 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
   function launch(message: Message): void {
     const shutdown = new AbortController();
     const task: Promise<void> = processMessage(ctx, message, shutdown.signal)
-      .catch((err: unknown) => reportError(events, logger, err, `message ${message.MessageId}: processing stopped on an error; it will be delivered again`))
+      .catch((err: unknown) => {
+        reportError(events, logger, err, `message ${message.MessageId}: processing stopped on an error; it will be delivered again`);
+        return breaker.open ? giveBack(message) : undefined;
+      })
       .finally(() => {
         running.delete(task);
         wakeLoop();
@@ -90,9 +96,24 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
     running.set(task, shutdown);
   }
 
+  /**
+   * A message whose processing DynamoDB cut short while the breaker is open: visible again at about
+   * the next probe, for whichever worker reaches DynamoDB first, instead of after a whole
+   * visibility timeout. No lease was taken, or its attempt is counted already: nothing is spent.
+   */
+  async function giveBack(message: Message): Promise<void> {
+    await sqs.changeMessageVisibility({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: breaker.retryDelaySeconds() })
+      .catch((err: unknown) => reportError(events, logger, err, `message ${message.MessageId}: could not give it back; it comes back after its visibility timeout`));
+  }
+
   async function poll(): Promise<void> {
     let failures = 0;
     while (!polling.signal.aborted) {
+      if (breaker.open) {
+        // Each receive would count towards maxReceiveCount and end in an error: none until DynamoDB answers.
+        await breaker.whenClosed(polling.signal);
+        continue;
+      }
       const free = config.concurrency - running.size;
       if (free <= 0) {
         await slotFreed();
@@ -112,7 +133,7 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
         if (polling.signal.aborted) break;
         failures++;
         reportError(events, logger, err, 'receiving messages failed');
-        await sleep(backoffDelay(RECEIVE_BACKOFF, failures, ctx.random), undefined, { signal: polling.signal }).catch(() => undefined);
+        await sleep(backoffDelay(RECEIVE_BACKOFF, failures, random), undefined, { signal: polling.signal }).catch(() => undefined);
         continue;
       }
       // Received even if stop() came meanwhile: they are in flight now, so they are drained too.
@@ -122,6 +143,7 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
 
   async function drain(): Promise<void> {
     polling.abort(new AbortedError('the worker is stopping'));
+    breaker.stop();
     wakeLoop();
     deletes.hurry();
     await loop;

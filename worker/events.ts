@@ -19,8 +19,8 @@ export interface JobRef extends MessageRef {
 export interface WorkerEventMap {
   message_received: [MessageRef];
   job_started: [JobRef & { attempt: number }];
-  /** The result is written and the message deleted. */
-  job_succeeded: [JobRef & { attempt: number }];
+  /** The result is written and the message deleted; `replyLost`: the write had landed before, its reply lost. */
+  job_succeeded: [JobRef & { attempt: number; replyLost: boolean }];
   /** The attempt is recorded (RETRYING) and the message hidden for `retryDelaySeconds`. */
   job_failed: [JobRef & { attempt: number; error: JobError; retryDelaySeconds: number }];
   /** The job was already SUCCEEDED, FAILED_FINAL or CANCELLED: the message was deleted, nothing run. */
@@ -34,8 +34,6 @@ export interface WorkerEventMap {
   stale_replaced: [JobRef & { messageRetries: number; retries: number }];
   /** Another worker's lease is live: the message comes back when it runs out. */
   lease_busy: [JobRef & { retryInSeconds: number }];
-  /** No attempts left: the message is left for SQS to dead-letter. */
-  attempts_exhausted: [JobRef & { attempts: number }];
   /** This worker no longer holds the lease: nothing was written. `deleted` when the job had ended elsewhere. */
   lease_lost: [JobRef & { stage: 'heartbeat' | 'succeed' | 'fail' | 'cancel'; deleted: boolean }];
   /**
@@ -46,6 +44,15 @@ export interface WorkerEventMap {
   /** Shutdown gave the job back: RETRYING, the attempt not counted, the message visible at once. */
   job_released: [JobRef];
   heartbeat: [JobRef & { leaseExtended: boolean }];
+  /**
+   * The job's last allowed attempt failed, or a message came back for a job whose attempts are
+   * spent: sent to the DLQ as it was, for the dlq-lambda to end the job FAILED_FINAL, and deleted.
+   */
+  dead_lettered: [JobRef & { attempts: number }];
+  /** DynamoDB failed `failures` calls in a row: the worker stopped receiving until it answers again. */
+  breaker_opened: [{ failures: number }];
+  /** DynamoDB answered again after `openForMs`: the worker receives again. */
+  breaker_closed: [{ openForMs: number }];
   /** The sweeper sent a new message for a job left PENDING. */
   job_resent: [{ jobId: string; traceId: string }];
   error: [Error];

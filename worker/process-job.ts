@@ -1,17 +1,18 @@
 import { AbortedError, type Message, type Sqs } from '../lib/aws/index.ts';
-import { JobFailedError, PoisonMessageError, UnknownJobTypeError } from '../lib/errors.ts';
+import { JobFailedError, JobTimeoutError, PoisonMessageError, UnknownJobTypeError } from '../lib/errors.ts';
 import type { JobType } from '../lib/job-types/job-type.ts';
 import { isLeaseLive, leaseRemainingMs } from '../lib/jobs/lease.ts';
 import { encodeJobMessage, isStaleMessage, parseJobMessage, type JobMessage } from '../lib/jobs/message.ts';
 import { TERMINAL_STATUSES, type Job, type JobError } from '../lib/jobs/model.ts';
-import type { Held, JobStore } from '../lib/jobs/store.ts';
+import { isWritten, type Held, type JobStore } from '../lib/jobs/store.ts';
 import type { Logger } from '../lib/log.ts';
 import { retryDelaySeconds } from './backoff.ts';
 import { MAX_VISIBILITY_SECONDS, type WorkerSettings } from './config.ts';
 import type { DeleteBatcher } from './delete-batcher.ts';
 import { logAndEmit, reportError, type JobRef, type WorkerEvents } from './events.ts';
+import { endingWrites } from './ending-writes.ts';
 import { startHeartbeat } from './heartbeat.ts';
-import { sendToDeadLetterQueue } from './poison.ts';
+import { sendToDeadLetterQueue } from './dead-letter-queue.ts';
 
 export interface ProcessContext {
   sqs: Pick<Sqs, 'sendMessage' | 'changeMessageVisibility'>;
@@ -65,11 +66,8 @@ export async function processMessage(ctx: ProcessContext, message: Message, shut
     const live = isLeaseLive(current, ctx.now());
     // Asked to cancel while it ran on a worker that stopped holding it: nobody else will end it.
     if (!live && current.cancelRequested) return cancelWaiting(ctx, log, message, jobRef, current);
-    if (!live && current.attempts >= current.attemptsBeforeRetry + ctx.config.maxAttempts) {
-      logAndEmit(ctx.events, log, 'attempts_exhausted', { ...jobRef, attempts: current.attempts },
-        { level: 'warn', msg: 'no attempts left: leaving the message to be dead-lettered', fields: { attempts: current.attempts } });
-      return;
-    }
+    // Its last attempt ended without a word (its worker died, or could not write): nothing is left to run.
+    if (!live && attemptsLeft(ctx, current) === 0) return deadLetter(ctx, log, message, jobRef, current.attempts);
     return leaseBusy(ctx, log, message, jobRef, current);
   }
   // A type this worker does not know fails the attempt rather than poisoning the message: during
@@ -100,6 +98,13 @@ async function run(ctx: ProcessContext, log: Logger, message: Message, ref: JobR
   const work = new AbortController();
   let leaseLost = false;
   let cancelRequested = false;
+  // The job type's limit on one attempt: work that ignores every other bound still ends.
+  const limitSeconds = ctx.config.jobTimeouts[job.type] ?? ctx.config.jobTimeoutSeconds;
+  let timedOut = false;
+  const limit = setTimeout(() => {
+    timedOut = true;
+    work.abort(new JobTimeoutError(job.type, limitSeconds));
+  }, limitSeconds * 1000);
   const onShutdown = () => work.abort(new AbortedError('the worker is shutting down'));
   if (shutdown.aborted) onShutdown();
   shutdown.addEventListener('abort', onShutdown, { once: true });
@@ -130,26 +135,36 @@ async function run(ctx: ProcessContext, log: Logger, message: Message, ref: JobR
   try {
     outcome = await settle(() => type.run(job.payload, { attempt, signal: work.signal }), work.signal);
   } finally {
-    await heartbeat.stop();
+    clearTimeout(limit);
     shutdown.removeEventListener('abort', onShutdown);
   }
 
-  if (leaseLost) {
-    logAndEmit(ctx.events, log, 'lease_lost', { ...ref, stage: 'heartbeat', deleted: false },
-      { level: 'warn', msg: 'lease lost while running: stopped the job, wrote nothing', fields: { attempt, stage: 'heartbeat' } });
-    return;
+  // The heartbeat goes on until the write that ends the run has its answer, however long DynamoDB takes to give one.
+  const ending: ProcessContext = { ...ctx, store: endingWrites(ctx.store, { signal: shutdown, random: ctx.random, answered: () => heartbeat.stop() }) };
+  try {
+    if (leaseLost) {
+      logAndEmit(ctx.events, log, 'lease_lost', { ...ref, stage: 'heartbeat', deleted: false },
+        { level: 'warn', msg: 'lease lost while running: stopped the job, wrote nothing', fields: { attempt, stage: 'heartbeat' } });
+      return;
+    }
+    // Work that finished before it noticed the cancel has succeeded: the result stands.
+    if (outcome.kind === 'returned') return await succeed(ending, log, message, ref, held, attempt, outcome.result);
+    if (cancelRequested) return await cancelRunning(ending, log, message, ref, held, attempt);
+    if (timedOut) return await fail(ending, log, message, ref, held, job, new JobTimeoutError(job.type, limitSeconds));
+    if (outcome.kind === 'aborted' || work.signal.aborted) return await release(ending, log, message, ref, held, attempt);
+    return await fail(ending, log, message, ref, held, job, outcome.error);
+  } finally {
+    await heartbeat.stop();
   }
-  // Work that finished before it noticed the cancel has succeeded: the result stands.
-  if (outcome.kind === 'returned') return succeed(ctx, log, message, ref, held, attempt, outcome.result);
-  if (cancelRequested) return cancelRunning(ctx, log, message, ref, held, attempt);
-  if (outcome.kind === 'aborted' || work.signal.aborted) return release(ctx, log, message, ref, held, attempt);
-  return fail(ctx, log, message, ref, held, job, outcome.error);
 }
 
 async function succeed(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, held: Held, attempt: number, result: unknown): Promise<void> {
-  if (await ctx.store.succeed(held, ctx.config.workerId, result) === 'done') {
+  const written = await ctx.store.succeed(held, ctx.config.workerId, result);
+  if (isWritten(written)) {
     await ctx.deletes.delete(message.ReceiptHandle);
-    logAndEmit(ctx.events, log, 'job_succeeded', { ...ref, attempt }, { level: 'info', msg: 'job succeeded', fields: { attempt } });
+    // replyLost: the write had landed, its reply was lost, and the write sent again found it. Counted apart, and still a success.
+    const replyLost = written === 'done-before';
+    logAndEmit(ctx.events, log, 'job_succeeded', { ...ref, attempt, replyLost }, { level: 'info', msg: 'job succeeded', fields: { attempt, ...(replyLost ? { replyLost } : {}) } });
     return;
   }
   // The lease ran out under us; whoever holds the job now decides. If it has ended, this
@@ -176,8 +191,9 @@ async function fail(ctx: ProcessContext, log: Logger, message: Message, ref: Job
       { level: 'warn', msg: 'lease lost before the failure was recorded: wrote nothing', fields: { attempt, stage: 'fail' } });
     return;
   }
-  // Not deleted: SQS delivers it again after the backoff, and dead-letters it after maxReceiveCount.
-  // The backoff starts again with each retry's budget, as its attempts do.
+  if (attemptsLeft(ctx, job) === 0) return deadLetter(ctx, log, message, ref, attempt, error);
+  // Not deleted: SQS delivers it again after the backoff. The backoff starts again with each
+  // retry's budget, as its attempts do.
   const delay = retryDelaySeconds(attempt - job.attemptsBeforeRetry, ctx.config.retryBaseSeconds, ctx.config.retryMaxSeconds, ctx.random);
   await ctx.sqs.changeMessageVisibility({ QueueUrl: ctx.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: delay });
   logAndEmit(ctx.events, log, 'job_failed', { ...ref, attempt, error, retryDelaySeconds: delay },
@@ -187,9 +203,29 @@ async function fail(ctx: ProcessContext, log: Logger, message: Message, ref: Job
 async function release(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, held: Held, attempt: number): Promise<void> {
   const written = await ctx.store.release(held, ctx.config.workerId);
   if (written === 'cancel-requested') return cancelRunning(ctx, log, message, ref, held, attempt);
-  const released = written === 'done';
+  const released = isWritten(written);
   await ctx.sqs.changeMessageVisibility({ QueueUrl: ctx.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 });
   logAndEmit(ctx.events, log, 'job_released', ref, { level: 'warn', msg: 'shutting down: gave the job back unfinished', fields: { released } });
+}
+
+/** Attempts the job's budget still allows: maxAttempts since the client's last retry. */
+function attemptsLeft(ctx: ProcessContext, job: Pick<Job, 'attempts' | 'attemptsBeforeRetry'>): number {
+  return Math.max(0, job.attemptsBeforeRetry + ctx.config.maxAttempts - job.attempts);
+}
+
+/**
+ * The job's runs are spent: its message goes to the DLQ now, as it was, and the dlq-lambda ends
+ * the job FAILED_FINAL with an incident. The worker counts the runs, not SQS's receives, so an
+ * outage that made messages come back without running them spends no attempt; the queue's own
+ * redrive (maxReceiveCount, well above MAX_ATTEMPTS) is the backstop for a message that never
+ * gets this far.
+ */
+async function deadLetter(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, attempts: number, error?: JobError): Promise<void> {
+  await sendToDeadLetterQueue(ctx.sqs, ctx.dlqUrl, message);
+  await ctx.deletes.delete(message.ReceiptHandle);
+  logAndEmit(ctx.events, log, 'dead_lettered', { ...ref, attempts }, {
+    level: 'warn', msg: 'no attempts left: moved to the dead-letter queue', fields: { attempts, ...(error ? { code: error.code, error: error.message } : {}) },
+  });
 }
 
 /** The work stopped for a cancel: the job ends CANCELLED, and its message has nothing left to do. */

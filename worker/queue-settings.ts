@@ -1,11 +1,13 @@
 import type { Sqs } from '../lib/aws/index.ts';
 import type { Logger } from '../lib/log.ts';
-import { DEFAULT_MAX_ATTEMPTS, DEFAULT_VISIBILITY_SECONDS, type WorkerConfig, type WorkerSettings } from './config.ts';
+import { DEFAULT_VISIBILITY_SECONDS, type WorkerConfig, type WorkerSettings } from './config.ts';
 
 /**
- * Fills in what the environment left to the queue: its VisibilityTimeout, and its RedrivePolicy's
- * maxReceiveCount as the job's attempt limit, so that a job runs out of attempts exactly when SQS
- * dead-letters its message.
+ * Fills in what the environment left to the queue (its VisibilityTimeout), and checks its
+ * RedrivePolicy: the worker dead-letters a job itself after its last run, and SQS's
+ * maxReceiveCount is only the backstop for a message that never gets that far, so it must be
+ * above MAX_ATTEMPTS, or receives that ran nothing (an outage, a lease held elsewhere) would
+ * dead-letter a job with attempts to spare.
  */
 export async function resolveSettings(sqs: Pick<Sqs, 'getQueueAttributes'>, config: WorkerConfig, logger: Logger): Promise<WorkerSettings> {
   const { queueUrl, dlqUrl, table, logLevel, ...settings } = config;
@@ -14,16 +16,15 @@ export async function resolveSettings(sqs: Pick<Sqs, 'getQueueAttributes'>, conf
   });
   const queueVisibility = positiveInteger(attributes['VisibilityTimeout']);
   const maxReceiveCount = redriveMaxReceiveCount(attributes['RedrivePolicy']);
-  if (maxReceiveCount === undefined) logger.warn('the queue has no RedrivePolicy: failed jobs are retried until their attempts run out, and never dead-lettered');
-  if (config.maxAttempts !== undefined && maxReceiveCount !== undefined && config.maxAttempts !== maxReceiveCount) {
-    logger.warn({ maxAttempts: config.maxAttempts, maxReceiveCount }, 'MAX_ATTEMPTS differs from the queue\'s maxReceiveCount');
+  if (maxReceiveCount === undefined) logger.warn('the queue has no RedrivePolicy: a message the worker can never process is received for good');
+  if (maxReceiveCount !== undefined && maxReceiveCount <= config.maxAttempts) {
+    logger.warn({ maxAttempts: config.maxAttempts, maxReceiveCount }, 'the queue\'s maxReceiveCount is not above MAX_ATTEMPTS: SQS may dead-letter a job with attempts to spare');
   }
   const visibilityTimeoutSeconds = config.visibilityTimeoutSeconds ?? queueVisibility ?? DEFAULT_VISIBILITY_SECONDS;
   return {
     ...settings,
     visibilityTimeoutSeconds,
     leaseMs: config.leaseMs ?? visibilityTimeoutSeconds * 1000,
-    maxAttempts: config.maxAttempts ?? maxReceiveCount ?? DEFAULT_MAX_ATTEMPTS,
   };
 }
 

@@ -20,6 +20,11 @@ export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = {
 };
 
 export interface HttpServerOptions extends HttpTimeouts {
+  /**
+   * Open connections at most. Each idle keep-alive connection holds a file descriptor for
+   * keepAliveTimeoutMs, so without a bound one client could hold them all and lock every other out.
+   */
+  maxConnections: number;
   /** After shutdown() begins, how long in-flight requests may finish before connections are cut. */
   shutdownGraceMs: number;
   logger: Logger;
@@ -40,6 +45,8 @@ export interface HttpServer {
 }
 
 const waitingForContinue = new WeakSet<IncomingMessage>();
+/** Under a flood of connections, one warning in this long, not one per connection. */
+const BOUND_WARNING_INTERVAL_MS = 60_000;
 
 /** Whether the client sent `Expect: 100-continue` and waits for it before sending its body. */
 export function expectsContinue(req: IncomingMessage): boolean {
@@ -51,7 +58,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const { logger } = options;
   const active = new Set<ServerResponse>();
   const sockets = new Set<Socket>();
+  /** Sockets with a request being answered, and how many (pipelining): the ones never closed to make room. */
+  const answering = new Map<Socket, number>();
   let shuttingDown = false;
+  let lastBoundWarning = -Infinity;
   let drained: Promise<void> | undefined;
 
   const server = http.createServer({
@@ -73,10 +83,42 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
+    if (sockets.size > options.maxConnections) makeRoom(socket);
   });
+
+  /**
+   * Over the bound: connections that answer no request (idle keep-alive ones, and ones that have
+   * sent no whole request), oldest first, are closed until the newcomer fits; when every other is
+   * busy, the newcomer is refused. So a client holding idle connections cannot lock others out.
+   */
+  function makeRoom(newcomer: Socket): void {
+    let excess = sockets.size - options.maxConnections;
+    for (const socket of sockets) {
+      if (excess === 0) break;
+      if (socket === newcomer || answering.has(socket)) continue;
+      socket.destroy();
+      sockets.delete(socket);
+      excess--;
+    }
+    if (excess > 0) {
+      newcomer.destroy();
+      sockets.delete(newcomer);
+    }
+    if (Date.now() - lastBoundWarning >= BOUND_WARNING_INTERVAL_MS) {
+      lastBoundWarning = Date.now();
+      logger.warn({ maxConnections: options.maxConnections, refused: excess > 0 }, 'at MAX_CONNECTIONS: closed connections that answered nothing to make room');
+    }
+  }
 
   function serve(req: IncomingMessage, res: ServerResponse): void {
     active.add(res);
+    const socket = req.socket;
+    answering.set(socket, (answering.get(socket) ?? 0) + 1);
+    res.once('close', () => {
+      const left = (answering.get(socket) ?? 1) - 1;
+      if (left === 0) answering.delete(socket);
+      else answering.set(socket, left);
+    });
     if (shuttingDown) res.setHeader('connection', 'close');
     res.once('close', () => {
       active.delete(res);

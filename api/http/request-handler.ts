@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isAwsUnavailable } from '../../lib/aws/index.ts';
 import type { Logger } from '../../lib/log.ts';
 import { newTraceId, traceIdFrom } from '../../lib/trace.ts';
 import type { AccessDecision } from '../access/access.ts';
@@ -8,7 +9,7 @@ import { excerpt } from './problem.ts';
 import { requestIdFrom } from './request-id.ts';
 import { sendProblem } from './respond.ts';
 import { pathOf, resolve, type RequestContext, type Route } from './router.ts';
-import { isAwsUnavailable, unavailable } from './unavailable.ts';
+import { unavailable } from './unavailable.ts';
 
 export interface RequestHandlerOptions {
   routes: Route[];

@@ -1,4 +1,4 @@
-import type { JobType } from '../../lib/job-types/job-type.ts';
+import { SIMULATE_PROPERTY, type JobType } from '../../lib/job-types/job-type.ts';
 import { JOB_TYPES } from '../../lib/job-types/registry.ts';
 import openapi from '../openapi.json' with { type: 'json' };
 
@@ -69,3 +69,17 @@ function requestSchema(type: string): unknown {
 
 /** The document the api serves and validates with: api/openapi.json with the registry's job types. */
 export const OPENAPI: OpenApiDocument = assembleOpenApi(openapi, JOB_TYPES.values());
+
+/**
+ * The document a deployment serves and validates with. Where ALLOW_SIMULATE is off, the payloads
+ * have no `simulate`: the document says what this api accepts, and a client generated from it
+ * never offers what would be refused.
+ */
+export function servedOpenApi(options: { allowSimulate: boolean }): OpenApiDocument {
+  if (options.allowSimulate) return OPENAPI;
+  const doc = structuredClone(OPENAPI);
+  for (const type of documentedJobTypes(doc)) {
+    delete (doc.components.schemas[payloadSchemaName(type)] as { properties?: Record<string, unknown> }).properties?.[SIMULATE_PROPERTY];
+  }
+  return doc;
+}

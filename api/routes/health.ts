@@ -11,6 +11,7 @@ export interface HealthRoutesOptions {
 }
 
 const NO_STORE = { 'cache-control': 'no-store' };
+const NOT_READY = 'Not ready: a service the api needs does not answer; its log says which';
 
 export function healthRoutes(options: HealthRoutesOptions): Route[] {
   let lastReady: boolean | undefined;
@@ -28,7 +29,8 @@ export function healthRoutes(options: HealthRoutesOptions): Route[] {
           else options.logger.warn({ failures }, 'not ready');
           lastReady = ready;
         }
-        if (!ready) throw notReady(`Not ready: ${failures.join('; ')}`);
+        // Probes are unauthenticated: which AWS call failed, and how, is for the log alone.
+        if (!ready) throw notReady(NOT_READY);
         sendJson(res, 200, { status: 'ok' }, NO_STORE);
       },
     }),

@@ -1,4 +1,5 @@
 import { canonicalJson, sha256Hex } from '../../lib/canonical-json.ts';
+import { SIMULATE_PROPERTY } from '../../lib/job-types/job-type.ts';
 import { encodeJobMessage } from '../../lib/jobs/message.ts';
 import { jobIdForIdempotencyKey, newJobId, publicJob, type Job } from '../../lib/jobs/model.ts';
 import type { JobStore } from '../../lib/jobs/store.ts';
@@ -18,11 +19,28 @@ export interface JobRoutesOptions {
   publisher: Publisher;
   validators: Validators;
   maxBodyBytes: number;
+  /** ALLOW_SIMULATE: whether a payload may fake slow or failing work (drills). */
+  allowSimulate: boolean;
   /** Whether this request's client waits for `100 Continue` before sending its body. */
   expectsContinue(ctx: RequestContext): boolean;
   /** GET /jobs, which shares the path (list-jobs.ts). */
   listJobs: Handler;
 }
+
+/**
+ * Where ALLOW_SIMULATE is off the served document has no `simulate`, and the validator would say
+ * only "unknown field"; this says why. A drill's slow or failing work, asked of a production
+ * deployment, would hold worker slots at will.
+ */
+function refuseSimulate(request: unknown): void {
+  const payload = (request as { payload?: unknown } | null)?.payload;
+  if (payload === null || typeof payload !== 'object' || !(SIMULATE_PROPERTY in payload)) return;
+  const error = { path: `/payload/${SIMULATE_PROPERTY}`, message: 'is for drills, and this deployment does not allow it (ALLOW_SIMULATE)' };
+  throw new HttpError('validation-failed', `Invalid request body: ${error.path}: ${error.message}`, { errors: [error] });
+}
+
+/** A replayed key re-sends its waiting job's message at most once in this long. */
+const REPLAY_RESEND_INTERVAL_MS = 10_000;
 
 export function jobRoutes(options: JobRoutesOptions): Route[] {
   const { store, publisher, validators } = options;
@@ -35,7 +53,9 @@ export function jobRoutes(options: JobRoutesOptions): Route[] {
       limit: options.maxBodyBytes,
       sendContinue: options.expectsContinue(ctx) ? () => res.writeContinue() : undefined,
     });
-    const { type, payload } = validators.jobRequest(parseJsonBody(body));
+    const request = parseJsonBody(body);
+    if (!options.allowSimulate) refuseSimulate(request);
+    const { type, payload } = validators.jobRequest(request);
     const owner = callerOf(ctx).client;
     const payloadHash = sha256Hex(canonicalJson(payload));
     const requestHash = sha256Hex(canonicalJson({ type, payload }));
@@ -56,16 +76,42 @@ export function jobRoutes(options: JobRoutesOptions): Route[] {
         throw new HttpError('idempotency-key-reused', 'This Idempotency-Key was already used for a request with another type or payload; use a new key for a new job');
       }
       ctx.log.info({ jobId }, 'idempotent replay');
+      await republishWaiting(ctx, outcome.existing);
       sendJson(res, 202, publicJob(outcome.existing), { location, 'idempotent-replayed': 'true' });
       return;
     }
+    await publish(ctx, job);
+    sendJson(res, 202, publicJob(job), { location });
+  }
+
+  /** Whether SQS took the message; a failure is logged, never thrown: the job is stored and so accepted. */
+  async function publish(ctx: RequestContext, job: Job): Promise<boolean> {
     try {
       await publisher.publish(encodeJobMessage(job));
+      return true;
     } catch (err) {
-      // The job is stored PENDING, so it is accepted: the worker's sweeper re-sends stale PENDING jobs.
-      ctx.log.warn({ jobId, err }, 'job stored but not published; the sweeper will publish it');
+      // A replay of its key or the worker's sweeper sends it.
+      ctx.log.warn({ jobId: job.jobId, err }, 'job stored but not published; a replay or the sweeper will publish it');
+      return false;
     }
-    sendJson(res, 202, publicJob(job), { location });
+  }
+
+  /**
+   * A client replays its key when it got no answer, often because this very request failed after
+   * the job was stored: its message may never have been sent. So a replay of a job still waiting
+   * for its first run sends the message again, at once rather than after the sweeper's minute.
+   * The claim (the sweeper's own) admits one re-send per interval across every api and worker, so
+   * a burst of replays adds one harmless duplicate at most.
+   */
+  async function republishWaiting(ctx: RequestContext, job: Job): Promise<void> {
+    if (job.status !== 'PENDING') return;
+    try {
+      if (!(await store.claimResend(job.jobId, REPLAY_RESEND_INTERVAL_MS))) return;
+    } catch (err) {
+      ctx.log.warn({ jobId: job.jobId, err }, 'replay: could not claim the re-send of a waiting job; the sweeper will');
+      return;
+    }
+    if (await publish(ctx, job)) ctx.log.info({ jobId: job.jobId }, 'replay of a waiting job: its message sent again');
   }
 
   async function getJob(ctx: RequestContext): Promise<void> {

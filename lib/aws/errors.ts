@@ -113,3 +113,13 @@ export class AwsServiceError extends AwsError {
 export function isAwsError(err: unknown, code: string): err is AwsServiceError {
   return err instanceof AwsServiceError && err.is(code);
 }
+
+/**
+ * AWS failures that say nothing about the request, only that the service cannot serve it now: no
+ * connection, no answer in time, throttled or failing (retryable), no credentials. The api answers
+ * them with 503s; the worker's store breaker counts them.
+ */
+export function isAwsUnavailable(err: unknown): boolean {
+  return err instanceof NetworkError || err instanceof TimeoutError || err instanceof CredentialsError
+    || (err instanceof AwsServiceError && err.retryable);
+}

@@ -4,7 +4,7 @@
  */
 export { createAws, type Aws, type AwsOptions } from './aws.ts';
 export {
-  AbortedError, AwsConfigError, AwsError, AwsServiceError, CodedError, CredentialsError, isAwsError, MarshallError, NetworkError,
+  AbortedError, AwsConfigError, AwsError, AwsServiceError, CodedError, CredentialsError, isAwsError, isAwsUnavailable, MarshallError, NetworkError,
   OperationNotAllowedError, TimeoutError, type AwsServiceErrorFields,
 } from './errors.ts';
 export type { CredentialProvider, Credentials } from './credentials/credentials.ts';

@@ -1,9 +1,16 @@
 import type { ObjectSchema, PayloadOf } from './payload-schema.ts';
 
+/**
+ * The payload property through which a job type fakes slow or failing work for drills. One name
+ * for every type, so that one rule can keep it out of production: the api refuses a payload that
+ * has it unless ALLOW_SIMULATE is on.
+ */
+export const SIMULATE_PROPERTY = 'simulate';
+
 export interface JobContext {
   /** 1 for the first attempt. */
   attempt: number;
-  /** Fires when the worker shuts down or loses the job's lease: long work should stop and let the job be retried. */
+  /** Fires when the worker shuts down, loses the job's lease, is asked to cancel it, or its run-time limit passes: long work should stop. */
   signal: AbortSignal;
 }
 

@@ -33,8 +33,15 @@ const CANCEL_ROUNDS = 5;
 export type CreateOutcome = { created: true; job: Job } | { created: false; existing: Job };
 export type LeaseOutcome = { acquired: true; job: Job } | { acquired: false; current: Job | undefined };
 export type FinalOutcome = 'marked' | 'already-final' | 'succeeded' | 'cancelled' | 'cancel-requested' | 'retried' | 'running' | 'missing';
-/** How a write by the lease holder went: done, the lease was not ours any more, or a cancel was asked for meanwhile. */
-export type HolderOutcome = 'done' | 'lost' | 'cancel-requested';
+/**
+ * How a write by the lease holder went: done; done before (this very write had landed already, and
+ * its reply was lost: it was sent again); the lease was not ours any more; or a cancel was asked
+ * for meanwhile.
+ */
+export type HolderOutcome = 'done' | 'done-before' | 'lost' | 'cancel-requested';
+
+/** Whether the holder's write is in the table, now or from its earlier send. */
+export const isWritten = (outcome: HolderOutcome): boolean => outcome === 'done' || outcome === 'done-before';
 export type CancelOutcome =
   | { outcome: 'cancelled' | 'already-cancelled' | 'requested'; job: Job }
   | { outcome: 'ended'; job: Job }
@@ -136,6 +143,13 @@ function toStatus(job: JobKey, status: JobStatus, at: string): Pick<Write, 'set'
   };
 }
 
+/** How a lease holder's write ends its run; `refuseCancelled`: not if a cancel was asked for meanwhile. */
+interface RunEnd {
+  outcome: AttemptOutcome;
+  error?: JobError;
+  refuseCancelled: boolean;
+}
+
 /** The SET clauses that end history entry `run` with `outcome` (and the attempt's error). */
 function endRun(run: number, outcome: AttemptOutcome, error?: JobError): Pick<Write, 'set' | 'names' | 'values'> {
   return {
@@ -177,18 +191,23 @@ export function createJobStore(options: JobStoreOptions): JobStore {
   }
 
   /**
-   * A write by the lease holder of `held`'s run. When its condition fails, the item as it was
-   * says why: still ours but a cancel was asked for (only when the write refuses one), or lost.
+   * The write by the lease holder of `held`'s run that ends the run with `end.outcome`. When its
+   * condition fails, the item as it was says why: the run ended already, by this worker, with this
+   * outcome (this very write, sent again after its reply was lost: done); still ours but a cancel
+   * was asked for (only when the write refuses one); or lost.
    */
-  async function asHolder(held: Held, worker: string, write: Omit<Write, 'condition'>, refuseCancelled: boolean): Promise<HolderOutcome> {
+  async function endAsHolder(held: Held, worker: string, end: RunEnd, write: Omit<Write, 'condition'>): Promise<HolderOutcome> {
+    const ended = endRun(held.run, end.outcome, end.error);
     const written = await update(held.jobId, {
-      ...write,
-      condition: `${HELD_BY_OWNER} AND #runs = :run${refuseCancelled ? ' AND attribute_not_exists(cancelRequested)' : ''}`,
-      names: { ...write.names, '#runs': 'runs' },
-      values: { ...write.values, ':running': 'RUNNING', ':owner': worker, ':run': held.run },
+      set: [...write.set, ...ended.set],
+      ...(write.remove ? { remove: write.remove } : {}),
+      condition: `${HELD_BY_OWNER} AND #runs = :run${end.refuseCancelled ? ' AND attribute_not_exists(cancelRequested)' : ''}`,
+      names: { ...write.names, ...ended.names, '#runs': 'runs' },
+      values: { ...write.values, ...ended.values, ':running': 'RUNNING', ':owner': worker, ':run': held.run },
     });
     if (written.passed) return 'done';
     const old = written.old ? toJob(written.old) : undefined;
+    if (old?.history.some((entry) => entry.run === held.run && entry.worker === worker && entry.outcome === end.outcome)) return 'done-before';
     const stillOurs = old !== undefined && old.status === 'RUNNING' && old.leaseOwner === worker && old.runs === held.run;
     return stillOurs && old.cancelRequested ? 'cancel-requested' : 'lost';
   }
@@ -250,52 +269,41 @@ export function createJobStore(options: JobStoreOptions): JobStore {
     },
 
     succeed(held, worker, result) {
-      const at = iso();
-      const status = toStatus(held, 'SUCCEEDED', at);
-      const ended = endRun(held.run, 'succeeded');
+      const status = toStatus(held, 'SUCCEEDED', iso());
       // A cancel asked for too late loses to the work that finished: the job succeeded.
-      return asHolder(held, worker, {
-        set: [...status.set, '#result = :result', ...ended.set],
+      return endAsHolder(held, worker, { outcome: 'succeeded', refuseCancelled: false }, {
+        set: [...status.set, '#result = :result'],
         remove: ['leaseOwner', 'leaseExpiresAt', '#topError', 'cancelRequested'],
-        names: { '#result': 'result', '#topError': 'error', ...ended.names },
-        values: { ...status.values, ...ended.values, ':result': JSON.stringify(result) },
-      }, false);
+        names: { '#result': 'result', '#topError': 'error' },
+        values: { ...status.values, ':result': JSON.stringify(result) },
+      });
     },
 
     failAttempt(held, worker, error) {
-      const at = iso();
-      const status = toStatus(held, 'RETRYING', at);
-      const ended = endRun(held.run, 'failed', error);
-      return asHolder(held, worker, {
-        set: [...status.set, '#error = :error', ...ended.set],
+      const status = toStatus(held, 'RETRYING', iso());
+      return endAsHolder(held, worker, { outcome: 'failed', error, refuseCancelled: true }, {
+        set: [...status.set, '#error = :error'],
         remove: ['leaseOwner', 'leaseExpiresAt'],
-        names: ended.names,
-        values: { ...status.values, ...ended.values, ':error': error },
-      }, true);
+        values: { ...status.values, ':error': error },
+      });
     },
 
     release(held, worker) {
-      const at = iso();
-      const status = toStatus(held, 'RETRYING', at);
-      const ended = endRun(held.run, 'released');
-      return asHolder(held, worker, {
-        set: [...status.set, 'attempts = attempts - :one', ...ended.set],
+      const status = toStatus(held, 'RETRYING', iso());
+      return endAsHolder(held, worker, { outcome: 'released', refuseCancelled: true }, {
+        set: [...status.set, 'attempts = attempts - :one'],
         remove: ['leaseOwner', 'leaseExpiresAt'],
-        names: ended.names,
-        values: { ...status.values, ...ended.values, ':one': 1 },
-      }, true);
+        values: { ...status.values, ':one': 1 },
+      });
     },
 
     async finishCancelled(held, worker) {
-      const at = iso();
-      const status = toStatus(held, 'CANCELLED', at);
-      const ended = endRun(held.run, 'cancelled');
-      return await asHolder(held, worker, {
-        set: [...status.set, ...ended.set],
+      const status = toStatus(held, 'CANCELLED', iso());
+      return await endAsHolder(held, worker, { outcome: 'cancelled', refuseCancelled: false }, {
+        set: status.set,
         remove: ['leaseOwner', 'leaseExpiresAt', 'cancelRequested'],
-        names: ended.names,
-        values: { ...status.values, ...ended.values },
-      }, false) === 'done';
+        values: status.values,
+      }).then(isWritten);
     },
 
     async failFinal(job, incidentId, error) {

@@ -127,6 +127,8 @@ before(async () => {
     DLQ_URL: resources.dlqUrl,
     // Authentication on, as in production: the drills call it as two clients and an admin.
     ...accessEnv(deployment.clients),
+    // Unlike production: the drills fake slow and failing work.
+    ALLOW_SIMULATE: 'true',
     ...FAST_WORKER,
   }));
   // Only here, not in production's file: on AWS the services reach AWS, not this host.

@@ -30,6 +30,8 @@ export function fastSettings(overrides: Partial<WorkerSettings> = {}): WorkerSet
     sweepIntervalMs: 200,
     stalePendingMs: 1_000,
     drainTimeoutMs: 2_000,
+    jobTimeoutSeconds: 900,
+    jobTimeouts: {},
     ...overrides,
   };
 }

@@ -27,7 +27,7 @@ export type Component = keyof typeof SCRIPTS;
  * The api's explicit dev switch for running without API keys (the drills test faults, not
  * access); keys inherited from the environment would conflict with it, so they are cleared.
  */
-const API_DEV_SETTINGS = { AUTH_DISABLED: 'true', API_KEY_HASHES: '' };
+const API_DEV_SETTINGS = { AUTH_DISABLED: 'true', API_KEY_HASHES: '', ALLOW_SIMULATE: 'true' };
 
 /** How long a dead-lettered message the dlq-lambda could not finish stays hidden: 180 s in ops/resources, seconds here. */
 const DLQ_VISIBILITY_SECONDS = '3';
