@@ -11,7 +11,6 @@ import { stackNames, type StackNames } from '../../ops/aws/core/names.ts';
 import { createReport } from '../../ops/aws/core/report.ts';
 import { apiKeyHashesParameter } from '../../ops/aws/resources/api-keys.ts';
 import { removeEc2Deployment } from '../../ops/aws/resources/ec2-teardown.ts';
-import { parseAllowedCidr, resolveAllowedCidr } from '../../ops/ec2/allowed-cidr.ts';
 import { CONFIG_HASH_TAG, findStackInstances, type Instance } from '../../ops/ec2/instances.ts';
 import { findSecurityGroup } from '../../ops/ec2/security-group.ts';
 import { COMPOSE_FILES, renderUserData, USER_DATA_LIMIT_BYTES, type DeploymentConfig } from '../../ops/ec2/user-data.ts';
@@ -88,27 +87,6 @@ test('the user data refuses an env value that compose would read differently, an
   assert.throws(() => renderUserData({ ...sampleConfig(names, 'v1'), queueUrl: 'https://x/ q' }), (err: unknown) => err instanceof ConfigError && /SQS_QUEUE_URL/.test(err.message));
   assert.throws(() => renderUserData({ ...sampleConfig(names, 'v1'), dlqUrl: `https://x/${'q'.repeat(USER_DATA_LIMIT_BYTES)}` }), (err: unknown) =>
     err instanceof ConfigError && /above EC2's 16384/.test(err.message));
-});
-
-test('ALLOWED_CIDR is refused unless it is an IPv4 network that is not the whole internet', () => {
-  assert.equal(parseAllowedCidr('203.0.113.7/32'), '203.0.113.7/32');
-  assert.equal(parseAllowedCidr(' 10.0.0.0/8 '), '10.0.0.0/8');
-  const refused = (value: string, message: RegExp) => assert.throws(() => parseAllowedCidr(value), (err: unknown) => err instanceof ConfigError && message.test(err.message));
-  refused('300.1.2.3/32', /not an IPv4 CIDR/);
-  refused('203.0.113.7', /not an IPv4 CIDR/);
-  refused('10.0.0.0/33', /not an IPv4 CIDR/);
-  refused('010.0.0.0/8', /not an IPv4 CIDR/);
-  refused('my-laptop', /not an IPv4 CIDR/);
-  refused('10.1.2.3/8', /host bits set: did you mean 10\.0\.0\.0\/8, or 10\.1\.2\.3\/32/);
-  refused('0.0.0.0/0', /whole internet/);
-});
-
-test('without ALLOWED_CIDR the caller\'s address from checkip is allowed, and a failed lookup says to set ALLOWED_CIDR', async () => {
-  assert.deepEqual(await resolveAllowedCidr(undefined, async () => '198.51.100.4\n'), { cidr: '198.51.100.4/32', source: 'your address, from https://checkip.amazonaws.com' });
-  assert.equal((await resolveAllowedCidr('192.0.2.0/24', () => assert.fail('not asked'))).cidr, '192.0.2.0/24');
-  await assert.rejects(resolveAllowedCidr('', async () => { throw new Error('getaddrinfo ENOTFOUND checkip.amazonaws.com'); }), (err: unknown) =>
-    err instanceof ConfigError && /ENOTFOUND/.test(err.message) && /set ALLOWED_CIDR/.test(err.message));
-  await assert.rejects(resolveAllowedCidr(undefined, async () => '<html>captive portal</html>'), (err: unknown) => err instanceof ConfigError && /set ALLOWED_CIDR/.test(err.message));
 });
 
 const changesOf = (result: MakeRun) => recorded(result.stdout).map(({ change, resource }) => `${change} ${resource}`);
