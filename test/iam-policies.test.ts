@@ -263,3 +263,13 @@ test('control: a declared operation no code calls is caught', async () => {
   const { calls } = await calledMethods('api/main.ts');
   assert.deepEqual(unreferencedOperations(calls, withDead), ['dynamodb.DeleteItem', 'sqs.PurgeQueue']);
 });
+
+test('docs/deploy-ecs.md names the SSM paths the execution role may read as its policy grants them', async () => {
+  const placeholder = stackNames({ stack: '<stack>', region: 'us-east-1', accountId: '111122223333' });
+  const paths = grantsOf(renderPolicy('ecs-execution', placeholder)).filter((grant) => grant.action === 'ssm:GetParameters')
+    .map((grant) => grant.resource.slice(grant.resource.indexOf(':parameter/') + 1));
+  assert.deepEqual(paths.sort(), ['parameter/<stack>/api/*', 'parameter/<stack>/worker/*']);
+  const doc = await readFile(join(ROOT, 'docs/deploy-ecs.md'), 'utf8');
+  for (const path of paths) assert.ok(doc.includes(`\`${path}\``), `docs/deploy-ecs.md names ${path}`);
+  assert.ok(!doc.includes('`parameter/<stack>/*`'), 'docs/deploy-ecs.md claims a wider path than the policy grants');
+});
