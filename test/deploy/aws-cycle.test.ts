@@ -151,8 +151,8 @@ test('make bootstrap deploy-ecs puts back what was changed by hand, and only tha
   const changed = recorded(result.stdout).filter(({ change }) => change !== 'unchanged').map(({ change, resource }) => `${change} ${resource}`).sort();
   assert.deepEqual(changed, [
     `updated log group ${names.logGroups.worker}`,
-    `updated queue ${names.dlq}`,
     `updated queue ${names.queue}`,
+    `updated queue ${names.dlq}`,
     `updated role ${names.roles.apiTask}`,
     `updated security group ${names.ecsSecurityGroups.api}`,
     `updated table ${names.table} deletion protection`,
