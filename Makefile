@@ -29,6 +29,15 @@ HELM_VERSION := v3.19.5
 KUSTOMIZE_VERSION := v5.5.0
 export HELM := $(TOOLS)/helm
 export KUSTOMIZE := $(TOOLS)/kustomize
+# The runtime Lambda runs the dlq-lambda in, for make test-lambda-runtime: the Runtime Interface
+# Emulator (Go; its repository tags no semantic versions, so a commit's pseudo-version pins it) in
+# front of AWS's Node.js runtime interface client, whose npm install compiles curl, aws-lambda-cpp
+# and a native addon (C++ build tools), in a prefix of its own so that make test never builds it.
+LAMBDA_RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+LAMBDA_RIC_VERSION := 4.0.2
+LAMBDA_RIC_PREFIX := $(CURDIR)/.tools/lambda-ric
+export LAMBDA_RIE := $(TOOLS)/aws-lambda-rie
+export LAMBDA_RIC := $(LAMBDA_RIC_PREFIX)/node_modules/aws-lambda-ric/index.mjs
 # The Kubernetes version rendered for and validated against: kubernetes-models' schemas.
 export KUBE_VERSION := 1.34.0
 
@@ -119,6 +128,25 @@ $(TOOLS)/.kustomize-$(KUSTOMIZE_VERSION):
 
 .PHONY: k8s-tools
 k8s-tools: $(TOOLS)/.helm-$(HELM_VERSION) $(TOOLS)/.kustomize-$(KUSTOMIZE_VERSION) ## Build helm and kustomize (pinned) into .tools/bin (needs Go)
+
+$(TOOLS)/.aws-lambda-rie-$(LAMBDA_RIE_VERSION):
+	GOBIN=$(TOOLS) go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(LAMBDA_RIE_VERSION)
+	@touch $@
+
+# node-gyp compiles the addon against the headers of the Node 24 npm installed (nodedir), rather
+# than downloading them, and npm runs under that Node because make puts it first on the PATH.
+$(LAMBDA_RIC_PREFIX)/.aws-lambda-ric-$(LAMBDA_RIC_VERSION): $(DEPS)
+	npm_config_nodedir=$(CURDIR)/node_modules/node/node_modules/node-$$(node -p 'process.platform + "-" + process.arch') \
+	  npm install --no-audit --no-fund --prefix $(LAMBDA_RIC_PREFIX) aws-lambda-ric@$(LAMBDA_RIC_VERSION)
+	@test -f $(dir $(LAMBDA_RIC))rapid-client.node || { echo "aws-lambda-ric's install scripts did not build rapid-client.node"; exit 1; }
+	@touch $@
+
+.PHONY: lambda-runtime-tools
+lambda-runtime-tools: $(TOOLS)/.aws-lambda-rie-$(LAMBDA_RIE_VERSION) $(LAMBDA_RIC_PREFIX)/.aws-lambda-ric-$(LAMBDA_RIC_VERSION) ## Build the Lambda Runtime Interface Emulator and the Node.js runtime interface client (pinned) into .tools (needs Go and C++ build tools)
+
+.PHONY: test-lambda-runtime
+test-lambda-runtime: $(DEPS) lambda-runtime-tools ## The dlq-lambda's zip under the nodejs24.x runtime (emulator + runtime interface client) against the local stack
+	node --test --test-concurrency=1 --test-timeout=300000 'test/lambda-runtime/*.test.ts'
 
 .PHONY: test-terminal
 test-terminal: $(DEPS) ## make dev in a real terminal (tmux): one line per event, colour on a TTY only (needs tmux)

@@ -113,7 +113,8 @@ function failedMessageIds(response: SQSBatchResponse | void, event: SQSEvent): S
   return failed;
 }
 
-function toRecord(message: Message, queueArn: string, region: string): SQSRecord {
+/** The record Lambda's SQS event source makes of a received message (the runtime test builds its batches with it). */
+export function toRecord(message: Message, queueArn: string, region: string): SQSRecord {
   const system = message.Attributes ?? {};
   const attributes: Record<string, string> = {};
   for (const name of RECORD_ATTRIBUTES) {

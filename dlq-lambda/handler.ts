@@ -42,20 +42,23 @@ export const DLQ_OUTCOMES = {
   stale_message: 'done',
   /** A worker still runs the job under a live lease: it may yet succeed. */
   lease_live: 'retry',
+  /**
+   * A client asked to cancel the job while it ran, and its worker is gone: the job ends CANCELLED,
+   * as the client's 202 promised, with no incident.
+   */
+  cancelled_as_asked: 'done',
   /** The job is marked FAILED_FINAL, its incident written. */
   job_failed_final: 'done',
   /** The job became FAILED_FINAL between the read and the write. */
   final_meanwhile: 'done',
-  /** The job succeeded between the read and the write; its incident stays as a record. */
+  /** The job succeeded between the read and the write: nothing recorded. */
   succeeded_meanwhile: 'done',
-  /** A client cancelled the job between the read and the write; its incident stays as a record. */
+  /** A client cancelled the job between the read and the write: nothing recorded. */
   cancelled_meanwhile: 'done',
-  /** A client retried the job between the read and the write: the new life is not this message's; its incident stays as a record. */
+  /** A client retried the job between the read and the write: the new life is not this message's; nothing recorded. */
   retried_meanwhile: 'done',
   /** A worker leased the job between the read and the write. */
   leased_meanwhile: 'retry',
-  /** The job vanished between the read and the write; the incident records the message. */
-  vanished_meanwhile: 'done',
   /** DynamoDB (or anything else) failed: the record comes back. */
   record_failed: 'retry',
 } as const satisfies Record<string, Answer>;
@@ -119,35 +122,56 @@ export function createHandler(dependencies: HandlerDependencies): DlqHandler {
     if (isStaleMessage(message, job)) {
       return outcome(log, 'stale_message', 'info', 'message from before the job was retried: nothing to record', { messageRetries: message.retries, retries: job.retries });
     }
+    const incidentId = incidentIdFor(record.messageId);
     if (job.status === 'SUCCEEDED') return outcome(log, 'already_succeeded', 'info', 'job succeeded already: a leftover duplicate message');
-    // The incident that made it final exists already: writing ours would leave two for one job.
-    if (job.status === 'FAILED_FINAL') return outcome(log, 'already_final', 'info', 'job is FAILED_FINAL already', { incidentId: job.incidentId });
+    if (job.status === 'FAILED_FINAL') {
+      // Made final by this very message, whose incident was not written (the Lambda stopped in between): write it now.
+      if (job.incidentId === incidentId) await recordExhausted(record, job, message, incidentId);
+      return outcome(log, 'already_final', 'info', 'job is FAILED_FINAL already', { incidentId: job.incidentId });
+    }
     if (job.status === 'CANCELLED') return outcome(log, 'already_cancelled', 'info', 'job was cancelled: nothing to record');
-    // Checked before the incident is written, so a job that may yet succeed gets no incident.
     if (isLeaseLive(job, now())) {
       return outcome(log, 'lease_live', 'warn', 'a worker still runs the job: retry later', { leaseExpiresAt: job.leaseExpiresAt });
     }
+    if (job.cancelRequested) return cancelAsAsked(job, log);
 
-    const incidentId = incidentIdFor(record.messageId);
+    // The job is marked first and its incident written after, so a job that succeeds, is cancelled
+    // or retried in between gets no incident. Should the Lambda stop between the two writes, the
+    // record comes back and the FAILED_FINAL branch above writes the incident.
     const error = job.error ?? neverFailedError(job);
-    // The incident first: a FAILED_FINAL job's incidentId then always names an incident that exists.
-    await store.putIncident({ ...incidentBase(record, incidentId), jobId: job.jobId, reason: RETRIES_EXHAUSTED, error, traceId: message.traceId });
     switch (await store.failFinal(job, incidentId, error)) {
       case 'marked':
+        await recordExhausted(record, job, message, incidentId);
         return outcome(log, 'job_failed_final', 'warn', 'job marked FAILED_FINAL', { incidentId, error: { code: error.code, attempt: error.attempt } });
       case 'already-final':
         return outcome(log, 'final_meanwhile', 'info', 'job became FAILED_FINAL meanwhile');
       case 'succeeded':
-        return outcome(log, 'succeeded_meanwhile', 'warn', 'job succeeded meanwhile; its incident stays as a record', { incidentId });
+        return outcome(log, 'succeeded_meanwhile', 'info', 'job succeeded meanwhile: nothing to record');
       case 'cancelled':
-        return outcome(log, 'cancelled_meanwhile', 'warn', 'job was cancelled meanwhile; its incident stays as a record', { incidentId });
+        return outcome(log, 'cancelled_meanwhile', 'info', 'job was cancelled meanwhile: nothing to record');
+      case 'cancel-requested':
+        return cancelAsAsked(job, log);
       case 'retried':
-        return outcome(log, 'retried_meanwhile', 'warn', 'job was retried meanwhile; its incident stays as a record', { incidentId });
+        return outcome(log, 'retried_meanwhile', 'info', 'job was retried meanwhile: nothing to record');
       case 'running':
-        return outcome(log, 'leased_meanwhile', 'warn', 'a worker took the job meanwhile: retry later', { incidentId });
+        return outcome(log, 'leased_meanwhile', 'warn', 'a worker took the job meanwhile: retry later');
       case 'missing':
-        return outcome(log, 'vanished_meanwhile', 'warn', 'job vanished meanwhile; the incident records the message', { incidentId });
+        return recordPoison(record, JOB_NOT_FOUND, message, log);
     }
+  }
+
+  async function recordExhausted(record: SQSRecord, job: Job, message: JobMessage, incidentId: string): Promise<void> {
+    await store.putIncident({ ...incidentBase(record, incidentId), jobId: job.jobId, reason: RETRIES_EXHAUSTED, error: job.error ?? neverFailedError(job), traceId: message.traceId });
+  }
+
+  /**
+   * A client asked to cancel the job while it ran, and no worker holds it any more to stop it: the
+   * 202 the client got promised CANCELLED (or SUCCEEDED), never FAILED_FINAL. So it ends as asked.
+   */
+  async function cancelAsAsked(job: Job, log: Logger): Promise<Answer> {
+    const cancelled = await store.cancel(job);
+    if (cancelled.outcome === 'requested') return outcome(log, 'leased_meanwhile', 'warn', 'a worker took the job meanwhile: retry later');
+    return outcome(log, 'cancelled_as_asked', 'info', 'a cancel was asked of the job while it ran: ended CANCELLED, nothing to record', { status: cancelled.outcome === 'missing' ? undefined : cancelled.job.status });
   }
 
   function neverFailedError(job: Job): JobError {

@@ -14,7 +14,7 @@ import { encodeJobMessage } from '../lib/jobs/message.ts';
 import { newJobId, type Incident, type Job, type JobStatus } from '../lib/jobs/model.ts';
 import { createJobStore, type JobStore } from '../lib/jobs/store.ts';
 import { freshResources, useBackend } from './support/backend.ts';
-import { jobIn as jobInStore, LAST_ERROR } from './support/jobs.ts';
+import { heldOf, jobIn as jobInStore, LAST_ERROR, TEST_WORKER } from './support/jobs.ts';
 import { createLogger } from '../lib/log.ts';
 import { newTraceId } from '../lib/trace.ts';
 
@@ -206,7 +206,79 @@ test('a job a client cancels and retries between the read and failFinal stays in
 
   const now = await store.get(job.jobId, { consistent: true });
   assert.deepEqual([now?.status, now?.retries, now?.incidentId], ['PENDING', 1, undefined]);
-  assert.ok(await store.getIncident(incidentIdFor(message.messageId)), 'its incident stays as a record');
+  assert.equal(await store.getIncident(incidentIdFor(message.messageId)), undefined, 'nothing recorded');
+});
+
+/** A store whose `get` returns the job as it was, after `meanwhile` changed it: a change between the handler's read and its write. */
+function changedAfterRead(meanwhile: (job: Job) => Promise<unknown>): JobStore {
+  return {
+    ...store,
+    async get(jobId, options) {
+      const read = await store.get(jobId, options);
+      if (read) await meanwhile(read);
+      return read;
+    },
+  };
+}
+
+test('a job cancelled or succeeding between the read and failFinal gets no incident and keeps its end', async () => {
+  const cancelled = await jobIn('PENDING');
+  const cancelledMessage = recordFor(cancelled);
+  assert.deepEqual(await handlerWith({ store: changedAfterRead((job) => store.cancel(job)) })(eventOf(cancelledMessage)), { batchItemFailures: [] });
+  assert.equal((await store.get(cancelled.jobId, { consistent: true }))?.status, 'CANCELLED');
+  assert.equal(await store.getIncident(incidentIdFor(cancelledMessage.messageId)), undefined);
+
+  const running = await jobIn('RUNNING', { leaseMs: 60_000 });
+  const succeededMessage = recordFor(running);
+  const later = handlerWith({ now: () => Date.now() + 120_000, store: changedAfterRead((job) => store.succeed(heldOf(job), TEST_WORKER, { ok: 1 })) });
+  assert.deepEqual(await later(eventOf(succeededMessage)), { batchItemFailures: [] });
+  assert.equal((await store.get(running.jobId, { consistent: true }))?.status, 'SUCCEEDED');
+  assert.equal(await store.getIncident(incidentIdFor(succeededMessage.messageId)), undefined);
+});
+
+test('a job whose cancel was asked while it ran ends CANCELLED when its message is dead-lettered, not FAILED_FINAL', async () => {
+  const asked = await jobIn('RUNNING', { leaseMs: 60_000 });
+  assert.equal((await store.cancel(asked)).outcome, 'requested');
+  const message = recordFor(asked);
+  // Its worker is gone: two minutes on, its lease has run out.
+  const twoMinutesOn = () => Date.now() + 120_000;
+  const later = handlerWith({ now: twoMinutesOn, store: createJobStore({ dynamodb: suite.aws.dynamodb, table, now: twoMinutesOn }) });
+  assert.deepEqual(await later(eventOf(message)), { batchItemFailures: [] });
+  const ended = await store.get(asked.jobId, { consistent: true });
+  assert.deepEqual([ended?.status, ended?.incidentId], ['CANCELLED', undefined]);
+  assert.equal(await store.getIncident(incidentIdFor(message.messageId)), undefined);
+
+  // Between the read and failFinal: a worker takes it, a client asks to cancel it, and the worker
+  // dies: its lease runs out.
+  const askedInBetween = await jobIn('RETRYING');
+  const second = recordFor(askedInBetween);
+  let clock = Date.now();
+  const clocked = createJobStore({ dynamodb: suite.aws.dynamodb, table, now: () => clock });
+  const askedWhileRunning: JobStore = {
+    ...clocked,
+    async get(jobId, options) {
+      const read = await clocked.get(jobId, options);
+      assert.ok(read && (await clocked.acquireLease(read, TEST_WORKER, 60_000, 3)).acquired);
+      assert.equal((await clocked.cancel(read)).outcome, 'requested');
+      clock += 120_000;
+      return read;
+    },
+  };
+  assert.deepEqual(await handlerWith({ store: askedWhileRunning, now: () => clock })(eventOf(second)), { batchItemFailures: [] });
+  assert.equal((await store.get(askedInBetween.jobId, { consistent: true }))?.status, 'CANCELLED');
+  assert.equal(await store.getIncident(incidentIdFor(second.messageId)), undefined);
+});
+
+test('a Lambda stopped between marking the job and writing its incident writes the incident when the record comes back', async () => {
+  const job = await jobIn('RETRYING');
+  const message = recordFor(job);
+  const stopsBeforeIncident: JobStore = { ...store, putIncident: () => Promise.reject(new Error('the Lambda was stopped here')) };
+  assert.deepEqual(await handlerWith({ store: stopsBeforeIncident })(eventOf(message)), { batchItemFailures: [{ itemIdentifier: message.messageId }] });
+  assert.equal((await store.get(job.jobId, { consistent: true }))?.incidentId, incidentIdFor(message.messageId));
+  assert.equal(await store.getIncident(incidentIdFor(message.messageId)), undefined, 'not yet');
+
+  assert.deepEqual(await handlerWith()(eventOf(message)), { batchItemFailures: [] });
+  assert.equal((await store.getIncident(incidentIdFor(message.messageId)))?.jobId, job.jobId);
 });
 
 test('an unparseable body is recorded as an incident with a body excerpt and no job', async () => {

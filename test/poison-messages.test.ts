@@ -5,13 +5,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { bootstrap, type BootstrapResult } from '../dev/bootstrap.ts';
 import { startSystem, type System } from '../dev/system.ts';
 import { bodyExcerpt } from '../dlq-lambda/incident.ts';
-import { type AttributeMap, type Aws, createAws, createUndiciTransport, marshall, unmarshall } from '../lib/aws/index.ts';
+import { type Aws, createAws, createUndiciTransport } from '../lib/aws/index.ts';
 import { encodeJobMessage } from '../lib/jobs/message.ts';
 import { newJobId, type Incident } from '../lib/jobs/model.ts';
 import { createJobStore, type JobStore } from '../lib/jobs/store.ts';
 import { newTraceId } from '../lib/trace.ts';
 import { startBackend, type Backend } from './support/backend.ts';
 import { FAST_WORKER, queueDepth, submit, waitForStatus } from './support/drill-target.ts';
+import { allIncidents } from './support/jobs.ts';
 import { createJob, enqueue } from './support/worker.ts';
 
 /**
@@ -49,23 +50,8 @@ after(async () => {
   await backend?.stop();
 });
 
-/** Every incident in the table, by GSI1 (incidents by time). */
-async function incidents(): Promise<Incident[]> {
-  const found: Incident[] = [];
-  let start: AttributeMap | undefined;
-  do {
-    const page = await aws.dynamodb.query({
-      TableName: resources.tableName,
-      IndexName: 'GSI1',
-      KeyConditionExpression: 'GSI1PK = :incident',
-      ExpressionAttributeValues: marshall({ ':incident': 'INCIDENT' }),
-      ...(start === undefined ? {} : { ExclusiveStartKey: start }),
-    });
-    found.push(...page.Items.map((item) => unmarshall(item) as unknown as Incident));
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
-  return found;
-}
+/** Every incident in the table. */
+const incidents = (): Promise<Incident[]> => allIncidents(aws.dynamodb, resources.tableName);
 
 async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { transform } from '../lib/job-types/transform.ts';
+import { createJobStore } from '../lib/jobs/store.ts';
 import { freshResources, useBackend } from './support/backend.ts';
 import { createJob, enqueue, nextEvent, queueCounts, record, startConsumer, testJobType, waitForJob, waitUntil } from './support/worker.ts';
 
@@ -155,4 +156,23 @@ test('cancel racing the job\'s own completion: each of 20 jobs ends in exactly o
   const first = await Promise.all(jobs.map((job) => res.store.get(job.jobId, { consistent: true }).then((s) => s?.status)));
   const succeededIds = new Set(ended.map((e) => e.jobId));
   assert.ok(first.every((status, n) => (status === 'SUCCEEDED') === succeededIds.has(jobs[n]!.jobId)), 'SUCCEEDED exactly for those the worker finished');
+});
+
+test('a cancel asked of a job whose worker died ends it once: of two copies of its message, one cancels it, the other is a duplicate', async (t) => {
+  const res = await freshResources(suite.aws);
+  const job = await createJob(res.store, { text: 'orphaned' });
+  // Two minutes ago a worker took it and a client asked to cancel it; that worker is gone, its lease long over.
+  const twoMinutesAgo = createJobStore({ dynamodb: suite.aws.dynamodb, table: res.table, now: () => Date.now() - 120_000 });
+  assert.ok((await twoMinutesAgo.acquireLease(job, 'gone', 60_000, 3)).acquired);
+  assert.equal((await twoMinutesAgo.cancel(job)).outcome, 'requested');
+
+  const consumer = startConsumer(t, suite.aws, res);
+  const cancelled = record(consumer.events, 'job_cancelled');
+  const duplicates = record(consumer.events, 'duplicate');
+  await Promise.all([1, 2].map(() => enqueue(suite.aws, res.queueUrl, job)));
+  await waitUntil('both copies dealt with', async () => cancelled.length + duplicates.length, (count) => count >= 2, 20_000);
+
+  assert.deepEqual(cancelled.map((e) => [e.jobId, e.stage]), [[job.jobId, 'waiting']], 'one job_cancelled for one cancel');
+  assert.deepEqual(duplicates.map((e) => [e.jobId, e.status]), [[job.jobId, 'CANCELLED']]);
+  assert.equal((await res.store.get(job.jobId, { consistent: true }))?.status, 'CANCELLED');
 });

@@ -207,6 +207,8 @@ async function cancelWaiting(ctx: ProcessContext, log: Logger, message: Message,
   const cancelled = await ctx.store.cancel(job);
   if (cancelled.outcome === 'requested') return leaseBusy(ctx, log, message, ref, cancelled.job);
   if (cancelled.outcome === 'missing') return poison(ctx, log, message, ref.receiveCount, 'no job has this jobId', ref.jobId);
+  // Another copy of its message (a re-send, a duplicate delivery) got there first: this one is a duplicate.
+  if (cancelled.outcome !== 'cancelled') return duplicate(ctx, log, message, ref, cancelled.job);
   await ctx.deletes.delete(message.ReceiptHandle);
   logAndEmit(ctx.events, log, 'job_cancelled', { ...ref, stage: 'waiting' }, { level: 'info', msg: 'job cancelled before it could run again', fields: { status: cancelled.job.status } });
 }

@@ -32,7 +32,7 @@ const CANCEL_ROUNDS = 5;
 
 export type CreateOutcome = { created: true; job: Job } | { created: false; existing: Job };
 export type LeaseOutcome = { acquired: true; job: Job } | { acquired: false; current: Job | undefined };
-export type FinalOutcome = 'marked' | 'already-final' | 'succeeded' | 'cancelled' | 'retried' | 'running' | 'missing';
+export type FinalOutcome = 'marked' | 'already-final' | 'succeeded' | 'cancelled' | 'cancel-requested' | 'retried' | 'running' | 'missing';
 /** How a write by the lease holder went: done, the lease was not ours any more, or a cancel was asked for meanwhile. */
 export type HolderOutcome = 'done' | 'lost' | 'cancel-requested';
 export type CancelOutcome =
@@ -77,7 +77,8 @@ export interface JobStore {
   finishCancelled(held: Held, worker: string): Promise<boolean>;
   /**
    * FAILED_FINAL unless it succeeded, is final or cancelled already, a live lease is still running
-   * it, or a client retried it since it was read (`job.retries`).
+   * it, a client retried it since it was read (`job.retries`), or a client asked to cancel it
+   * (`cancel-requested`: it is to end CANCELLED, as the client was told).
    */
   failFinal(job: JobKey & Pick<Job, 'retries'>, incidentId: string, error: JobError): Promise<FinalOutcome>;
   /**
@@ -304,7 +305,7 @@ export function createJobStore(options: JobStoreOptions): JobStore {
         set: [...status.set, 'incidentId = :incident', '#error = if_not_exists(#error, :error)'],
         remove: ['leaseOwner', 'leaseExpiresAt', 'GSI1PK', 'GSI1SK'],
         // The life that was read: a client's retry in between starts a life this message knows nothing of.
-        condition: 'attribute_exists(PK) AND #retries = :retries AND NOT #status IN (:succeeded, :final, :cancelled)',
+        condition: 'attribute_exists(PK) AND #retries = :retries AND NOT #status IN (:succeeded, :final, :cancelled) AND attribute_not_exists(cancelRequested)',
         names: { '#error': 'error', '#retries': 'retries' },
         values: { ...status.values, ':retries': job.retries, ':final': 'FAILED_FINAL', ':succeeded': 'SUCCEEDED', ':cancelled': 'CANCELLED', ':incident': incidentId, ':error': error },
       });
@@ -315,6 +316,7 @@ export function createJobStore(options: JobStoreOptions): JobStore {
       if (old.status === 'SUCCEEDED') return 'succeeded';
       if (old.status === 'FAILED_FINAL') return 'already-final';
       if (old.status === 'CANCELLED') return 'cancelled';
+      if (old.cancelRequested && !isLeaseLive(old, at)) return 'cancel-requested';
       return 'running';
     },
 

@@ -7,6 +7,14 @@ import { startFaultProxy, type FaultProxy } from './support/fault-proxy.ts';
 
 interface Seen { target: string; body: string; headers: IncomingHttpHeaders }
 
+/** What SQS answers a send (a MessageId per message, unique per request), and `{}` to anything else. */
+function answerTo(target: string, body: string, request: number): unknown {
+  if (target === 'AmazonSQS.SendMessage') return { MessageId: `m${request}` };
+  if (target !== 'AmazonSQS.SendMessageBatch') return {};
+  const entries = (JSON.parse(body) as { Entries: Array<{ Id: string }> }).Entries;
+  return { Successful: entries.map((entry) => ({ Id: entry.Id, MessageId: `m${request}-${entry.Id}` })), Failed: [] };
+}
+
 /** A fake AWS endpoint that records what reaches it, the proxy in front, and a client through the proxy that never retries. */
 async function setUp(t: TestContext): Promise<{ proxy: FaultProxy; aws: Aws; seen: Seen[] }> {
   const seen: Seen[] = [];
@@ -14,7 +22,7 @@ async function setUp(t: TestContext): Promise<{ proxy: FaultProxy; aws: Aws; see
     const body = await readBody(req);
     seen.push({ target: String(req.headers['x-amz-target']), body, headers: req.headers });
     res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
-    res.end(req.headers['x-amz-target'] === 'AmazonSQS.SendMessageBatch' ? '{"Successful":[],"Failed":[]}' : '{}');
+    res.end(JSON.stringify(answerTo(String(req.headers['x-amz-target']), body, seen.length)));
   });
   const proxy = await startFaultProxy(upstream.url.href);
   const transport = createUndiciTransport();
@@ -153,4 +161,23 @@ test('a held call is dropped on release when its client has gone, and forwarded 
   await gone;
   assert.equal(seen.length, 1);
   assert.equal(proxy.counts.held, 2);
+});
+
+test('the proxy records each message SQS accepted, with its body, also when the answer was lost or the send duplicated', async (t) => {
+  const { proxy, aws } = await setUp(t);
+  const before = Date.now();
+  await sendBatch(aws, 2);
+  proxy.inject({ kinds: ['drop-after'], rate: 1, durationMs: 60_000 });
+  assert.ok(await aws.sqs.sendMessage({ QueueUrl: 'http://q/1/q', MessageBody: 'lost answer' }).catch((e: unknown) => e) instanceof NetworkError);
+  proxy.inject({ kinds: ['drop-before'], rate: 1, durationMs: 60_000 });
+  assert.ok(await sendBatch(aws, 1).catch((e: unknown) => e) instanceof NetworkError);
+  proxy.clear();
+  proxy.duplicate();
+  await sendBatch(aws, 1);
+  await getItem(aws);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const bodies = [...proxy.sent.values()].map((m) => m.body).sort();
+  assert.deepEqual(bodies, ['lost answer', 'm0', 'm0', 'm0', 'm1'], 'what reached SQS, and nothing that did not');
+  assert.equal(new Set(proxy.sent.keys()).size, 5, 'by MessageId');
+  assert.ok([...proxy.sent.values()].every((m) => m.at >= before && m.at <= Date.now()));
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CHART, renderChart, renderOverlay, type K8sObject } from './render.ts';
+import { CHART, find, renderChart, renderOverlay, type K8sObject } from './render.ts';
 
 /** Labels only Helm adds: who manages the object, not what runs. */
 const HELM_LABELS = ['app.kubernetes.io/managed-by', 'helm.sh/chart'];
@@ -57,4 +57,14 @@ test('the chart on AWS (examples/aws.yaml) and k8s/overlays/aws deploy the same 
 test('the comparison sees a difference in one setting', async () => {
   const chart = await renderChart([`${CHART}/examples/dev.yaml`], ['worker.concurrency=9']);
   await assert.rejects(assertSame(chart, await renderOverlay('overlays/dev')), /jobsys-worker/);
+});
+
+test('the AWS comparison sees a ServiceAccount given another component\'s role, and a pod that mounts a Kubernetes API token', async () => {
+  const overlay = await renderOverlay('overlays/aws');
+  const swapped = await renderChart([`${CHART}/examples/aws.yaml`], ['worker.serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn=arn:aws:iam::123456789012:role/jobsys-api-task']);
+  await assert.rejects(assertSame(swapped, overlay), /ServiceAccount\/jobsys-worker/);
+
+  const mounting = await renderChart([`${CHART}/examples/aws.yaml`]);
+  find(mounting, 'Deployment', 'jobsys-api').spec.template.spec.automountServiceAccountToken = true;
+  await assert.rejects(assertSame(mounting, overlay), /Deployment\/jobsys-api/);
 });

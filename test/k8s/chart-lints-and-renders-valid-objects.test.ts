@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chartExamples, CHART, helm, KUBE_VERSION, OVERLAYS, renderChart, renderOverlay } from './render.ts';
+import { chartExamples, CHART, find, helm, KUBE_VERSION, ofKind, OVERLAYS, renderChart, renderOverlay } from './render.ts';
 import { validateObject } from './validate.ts';
 
 test('helm lint passes, strict, for the default values and every example', async () => {
@@ -41,4 +41,11 @@ test('values.schema.json rejects bad values: no queue URLs outside dev mode, an 
 
 test('the chart refuses a worker grace period not above its drain time', async () => {
   await assert.rejects(renderChart([], ['worker.drainTimeoutMs=30000', 'worker.terminationGracePeriodSeconds=30']), /terminationGracePeriodSeconds must be above/);
+});
+
+test('a component that brings its own ServiceAccount must name it, and then runs as it, the chart creating none for it', async () => {
+  await assert.rejects(renderChart([], ['worker.serviceAccount.create=false']), /worker\.serviceAccount\.name is required when worker\.serviceAccount\.create is false/);
+  const objects = await renderChart([], ['worker.serviceAccount.create=false', 'worker.serviceAccount.name=jobs-worker']);
+  assert.equal(find(objects, 'Deployment', 'jobsys-worker').spec.template.spec.serviceAccountName, 'jobs-worker');
+  assert.deepEqual(ofKind(objects, 'ServiceAccount').map((account) => account.metadata.name).sort(), ['jobsys-api', 'jobsys-dlq-runner']);
 });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ACCESS_SETTINGS, API_SETTINGS } from '../../api/config.ts';
 import { DLQ_RUNNER_SETTINGS } from '../../dev/dlq-runner.ts';
 import type { Settings } from '../../lib/config.ts';
+import type { StackNames } from '../../ops/aws/core/names.ts';
 import { WORKER_SETTINGS } from '../../worker/config.ts';
 import { makefileImages } from '../support/makefile.ts';
 import { ROOT, find, type K8sObject } from './render.ts';
@@ -24,6 +25,16 @@ export async function configFields(file: Settings | string): Promise<string[]> {
   if (names.length === 0) throw new Error(`no config fields found in ${file}`);
   return names;
 }
+
+/**
+ * The components that call AWS, each with the role whose policy is its own (ops/iam), by its key in
+ * ops/aws/core/names.ts: on EKS its ServiceAccount carries that role. The dlq-runner runs the
+ * dlq-lambda's handler, so it would take the Lambda's rights.
+ */
+export const COMPONENT_ROLES: Readonly<Record<string, keyof StackNames['roles']>> = { api: 'apiTask', worker: 'workerTask', 'dlq-runner': 'lambda' };
+
+/** What Node itself reads, for any service: the api's heap cap goes in through NODE_OPTIONS. */
+export const NODE_RUNTIME_VARIABLES: readonly string[] = ['NODE_OPTIONS'];
 
 /** Every AWS_* variable lib/aws reads, with the per-service endpoint variables jobsys uses spelled out. */
 export async function awsClientVariables(): Promise<Set<string>> {

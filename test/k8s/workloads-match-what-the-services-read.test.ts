@@ -6,7 +6,8 @@ import { readApiConfig } from '../../api/config.ts';
 import { readWorkerConfig } from '../../worker/config.ts';
 import { readDlqLambdaConfig } from '../../dlq-lambda/config.ts';
 import { allRenderings, CHART, find, ofKind, renderChart, ROOT, type K8sObject } from './render.ts';
-import { allContainers, awsClientVariables, configFields, CONTAINER_SOURCES, makefileImageNames, parseImage, podSpecs, resolveEnv } from './services.ts';
+import { stackNames } from '../../ops/aws/core/names.ts';
+import { allContainers, awsClientVariables, COMPONENT_ROLES, configFields, CONTAINER_SOURCES, makefileImageNames, NODE_RUNTIME_VARIABLES, parseImage, podSpecs, resolveEnv } from './services.ts';
 
 const renderings = await allRenderings();
 
@@ -21,7 +22,7 @@ function eachContainer(fn: (c: { label: string; objects: K8sObject[]; deployment
 test('every container sets only variables its service reads, and each service accepts the values', async () => {
   const aws = await awsClientVariables();
   const reads: Record<string, Set<string>> = {};
-  for (const [name, file] of Object.entries(CONTAINER_SOURCES)) reads[name] = new Set([...(await configFields(file)), ...aws]);
+  for (const [name, file] of Object.entries(CONTAINER_SOURCES)) reads[name] = new Set([...(await configFields(file)), ...aws, ...NODE_RUNTIME_VARIABLES]);
   let checked = 0;
   eachContainer(({ label, objects, container }) => {
     const known = reads[container.name];
@@ -115,21 +116,50 @@ test('grace periods outlast the worker\'s drain and the api\'s shutdown grace', 
   }
 });
 
-test('on AWS: the ServiceAccount carries the IRSA role, no static keys, no dlq-runner; every pod uses that ServiceAccount', () => {
-  for (const { label, objects } of renderings.filter((r) => r.label.includes('aws'))) {
-    const [account] = ofKind(objects, 'ServiceAccount');
-    assert.match(account?.metadata.annotations?.['eks.amazonaws.com/role-arn'] ?? '', /^arn:aws:iam::\d{12}:role\//, label);
+test('each jobsys component runs as a ServiceAccount of its own, which the rendering creates; no pod gets a Kubernetes API token', () => {
+  for (const { label, objects } of renderings) {
+    const accounts = new Map(ofKind(objects, 'ServiceAccount').map((account) => [account.metadata.name, account]));
+    const owners = new Map<string, string>();
+    for (const { deployment, pod } of podSpecs(objects)) {
+      const where = `${label}: ${deployment.metadata.name}`;
+      assert.equal(pod.automountServiceAccountToken, false, `${where} mounts a Kubernetes API token`);
+      const component = deployment.spec.template.metadata.labels['app.kubernetes.io/component'];
+      if (!(component in COMPONENT_ROLES)) continue;
+      const account = accounts.get(pod.serviceAccountName);
+      assert.ok(account, `${where}: its ServiceAccount ${pod.serviceAccountName} is not rendered`);
+      assert.equal(account.automountServiceAccountToken, false, `${where}: ServiceAccount ${pod.serviceAccountName}`);
+      assert.equal(owners.get(pod.serviceAccountName) ?? component, component, `${where}: ServiceAccount ${pod.serviceAccountName} is shared with ${owners.get(pod.serviceAccountName)}`);
+      owners.set(pod.serviceAccountName, component);
+    }
+    assert.deepEqual([...accounts.keys()].sort(), [...owners.keys()].sort(), `${label}: a ServiceAccount per component, none unused`);
+  }
+});
+
+test('on AWS: each component\'s ServiceAccount carries its own IRSA role, named as ops/aws/core/names.ts names it; no static keys, no dlq-runner', () => {
+  const aws = renderings.filter((r) => r.label.includes('aws'));
+  assert.equal(aws.length, 2);
+  for (const { label, objects } of aws) {
+    const region = find(objects, 'ConfigMap', 'jobsys').data.AWS_REGION;
+    const roles = new Set<string>();
     // The api's key hashes are a Secret there too; static AWS keys are not.
     for (const secret of ofKind(objects, 'Secret')) assert.deepEqual(Object.keys({ ...secret.data, ...secret.stringData }), ['API_KEY_HASHES'], `${label}: Secret ${secret.metadata.name}`);
     for (const { deployment, pod } of podSpecs(objects)) {
-      assert.equal(pod.serviceAccountName, account?.metadata.name, `${label}: ${deployment.metadata.name}`);
-      assert.notEqual(deployment.metadata.name, 'jobsys-dlq-runner', label);
+      const component = deployment.spec.template.metadata.labels['app.kubernetes.io/component'] as string;
+      assert.notEqual(component, 'dlq-runner', label);
+      const arn = find(objects, 'ServiceAccount', pod.serviceAccountName).metadata.annotations?.['eks.amazonaws.com/role-arn'] ?? '';
+      const match = /^arn:aws:iam::(\d{12}):role\/(.+)$/.exec(arn);
+      assert.ok(match, `${label}: ${component}'s ServiceAccount has no IRSA role: ${arn}`);
+      const role = COMPONENT_ROLES[component];
+      assert.ok(role, `${label}: ${component} is no component with a role`);
+      assert.equal(match[2], stackNames({ stack: 'jobsys', region, accountId: match[1]! }).roles[role], `${label}: ${component}'s role`);
+      roles.add(arn);
       for (const container of allContainers(pod)) {
         const env = resolveEnv(container, objects);
         assert.equal(env['AWS_ACCESS_KEY_ID'], undefined, `${label}: ${container.name}`);
         assert.ok(!Object.keys(env).some((n) => n.startsWith('AWS_ENDPOINT_URL')), `${label}: ${container.name} overrides endpoints`);
       }
     }
+    assert.deepEqual([...roles].length, podSpecs(objects).length, `${label}: no two components share a role`);
   }
 });
 

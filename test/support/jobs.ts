@@ -1,5 +1,6 @@
+import { type AttributeMap, type DynamoDb, marshall, unmarshall } from '../../lib/aws/index.ts';
 import { sha256Hex } from '../../lib/canonical-json.ts';
-import { newJobId, type Job, type JobError, type JobStatus } from '../../lib/jobs/model.ts';
+import { newJobId, type Incident, type Job, type JobError, type JobStatus } from '../../lib/jobs/model.ts';
 import type { JobStore } from '../../lib/jobs/store.ts';
 import { newTraceId } from '../../lib/trace.ts';
 
@@ -52,4 +53,22 @@ export async function heldNow(store: JobStore, jobId: string) {
   const read = await store.get(jobId, { consistent: true });
   if (!read) throw new Error(`test set-up: no job ${jobId}`);
   return heldOf(read);
+}
+
+/** Every incident in `table`, from the index the store files them under by time (GSI1, partition INCIDENT). */
+export async function allIncidents(dynamodb: DynamoDb, table: string): Promise<Incident[]> {
+  const found: Incident[] = [];
+  let start: AttributeMap | undefined;
+  do {
+    const page = await dynamodb.query({
+      TableName: table,
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :incident',
+      ExpressionAttributeValues: marshall({ ':incident': 'INCIDENT' }),
+      ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+    });
+    found.push(...page.Items.map((item) => unmarshall(item) as unknown as Incident));
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  return found;
 }

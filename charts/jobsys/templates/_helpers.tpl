@@ -12,12 +12,24 @@
 {{- end -}}
 {{- end -}}
 
+{{/*
+A component's own ServiceAccount, so that each pod gets only its own AWS role: (list $ "api"),
+the key of the component's values. <fullname>-<component>, unless the component names another.
+*/}}
 {{- define "jobsys.serviceAccountName" -}}
-{{- if .Values.serviceAccount.create -}}
-{{- default (include "jobsys.fullname" .) .Values.serviceAccount.name -}}
+{{- $root := index . 0 -}}
+{{- $key := index . 1 -}}
+{{- $account := (index $root.Values $key).serviceAccount -}}
+{{- if $account.create -}}
+{{- default (printf "%s-%s" (include "jobsys.fullname" $root) (include "jobsys.componentName" $key)) $account.name -}}
 {{- else -}}
-{{- default "default" .Values.serviceAccount.name -}}
+{{- required (printf "%s.serviceAccount.name is required when %s.serviceAccount.create is false: one ServiceAccount per component" $key $key) $account.name -}}
 {{- end -}}
+{{- end -}}
+
+{{/* The component's name in object names and labels, from its values key: dlqRunner is dlq-runner. */}}
+{{- define "jobsys.componentName" -}}
+{{- . | kebabcase -}}
 {{- end -}}
 
 {{/* Selector labels of one component: (list $ "api"). */}}

@@ -5,9 +5,11 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { bootstrap } from '../../../dev/bootstrap.ts';
 import { type Aws, createAws, createUndiciTransport } from '../../../lib/aws/index.ts';
+import type { Incident } from '../../../lib/jobs/model.ts';
 import { createJobStore, type JobStore } from '../../../lib/jobs/store.ts';
 import { startBackend, type Backend } from '../../support/backend.ts';
 import { FAST_WORKER } from '../../support/drill-target.ts';
+import { allIncidents } from '../../support/jobs.ts';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
 
 /**
@@ -52,6 +54,8 @@ export interface ChaosSystem {
   /** A client that bypasses the proxies, for the drill's own reads. */
   aws: Aws;
   store: JobStore;
+  /** Every incident the dlq-lambda recorded so far. */
+  incidents(): Promise<Incident[]>;
   queueUrl: string;
   dlqUrl: string;
   dynamodbProxy: FaultProxy;
@@ -163,6 +167,7 @@ export async function startChaosSystem(options: ChaosOptions = {}): Promise<Chao
       backend,
       aws,
       store: createJobStore({ dynamodb: aws.dynamodb, table: resources.tableName }),
+      incidents: () => allIncidents(aws.dynamodb, resources.tableName),
       queueUrl: resources.queueUrl,
       dlqUrl: resources.dlqUrl,
       dynamodbProxy,

@@ -35,9 +35,18 @@ export interface Hold {
   release(): { dropped: number; forwarded: number; droppedBodies: string[] };
 }
 
+/** A message SQS accepted through the proxy: what a verdict traces a dead-lettered message back to. */
+export interface SentMessage {
+  body: string;
+  /** When SQS's answer arrived (epoch ms): the message existed from then on. */
+  at: number;
+}
+
 export interface FaultProxy {
   url: string;
   readonly counts: Readonly<Record<CountName, number>>;
+  /** Every message SQS accepted through this proxy, by MessageId (copies and answers lost to faults included). */
+  readonly sent: ReadonlyMap<string, SentMessage>;
   /** Faults injected in all: errors, drops, latency, resets (not duplicates or holds). */
   injected(): number;
   /** When the last fault was injected (epoch ms), or undefined. */
@@ -111,6 +120,19 @@ function messagesIn(body: Buffer): number {
   }
 }
 
+/** The messages an SQS send answer accepted, each with the body its request gave it; nothing for anything unreadable. */
+function acceptedMessages(operation: string, request: Buffer, answer: Buffer): Array<{ messageId: string; body: string }> {
+  try {
+    const sent = JSON.parse(request.toString('utf8')) as { MessageBody?: string; Entries?: Array<{ Id: string; MessageBody: string }> };
+    const got = JSON.parse(answer.toString('utf8')) as { MessageId?: string; Successful?: Array<{ Id: string; MessageId: string }> };
+    if (operation === 'SendMessage') return typeof got.MessageId === 'string' ? [{ messageId: got.MessageId, body: String(sent.MessageBody) }] : [];
+    const bodies = new Map((sent.Entries ?? []).map((entry) => [entry.Id, entry.MessageBody]));
+    return (got.Successful ?? []).map((entry) => ({ messageId: entry.MessageId, body: String(bodies.get(entry.Id)) }));
+  } catch {
+    return [];
+  }
+}
+
 interface Held { req: IncomingMessage; res: ServerResponse; body: Buffer }
 
 export async function startFaultProxy(target: string, options: { random?: () => number } = {}): Promise<FaultProxy> {
@@ -120,6 +142,7 @@ export async function startFaultProxy(target: string, options: { random?: () => 
   const counts = Object.fromEntries(
     [...FAULT_KINDS, 'forwarded', 'reset', 'duplicated', 'held', 'held-dropped', 'held-released'].map((name) => [name, 0]),
   ) as Record<CountName, number>;
+  const sent = new Map<string, SentMessage>();
   const sockets = new Set<Socket>();
   const holdEvents = new EventEmitter();
   let plan: (FaultPlan & { until: number }) | undefined;
@@ -139,12 +162,24 @@ export async function startFaultProxy(target: string, options: { random?: () => 
     socket.resetAndDestroy();
   }
 
+  /** Reads a send's answer alongside whoever else consumes it, and records the messages SQS accepted. */
+  function recordSends(req: IncomingMessage, body: Buffer, answer: IncomingMessage): void {
+    const { service, operation } = targetOf(req);
+    if (service !== 'sqs' || !SEND_OPERATIONS.test(operation)) return;
+    const chunks: Buffer[] = [];
+    answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+    answer.on('end', () => {
+      for (const message of acceptedMessages(operation, body, Buffer.concat(chunks))) sent.set(message.messageId, { body: message.body, at: Date.now() });
+    });
+  }
+
   /** Sends the request on to AWS; `dropAnswer` throws the answer away and cuts the client off. */
   function forward(req: IncomingMessage, res: ServerResponse, body: Buffer, dropAnswer = false): void {
     counts.forwarded++;
     const out = http.request({
       host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent,
     }, (answer) => {
+      recordSends(req, body, answer);
       if (dropAnswer) {
         answer.resume();
         answer.on('end', () => res.socket?.destroy());
@@ -162,7 +197,10 @@ export async function startFaultProxy(target: string, options: { random?: () => 
     counts.duplicated += messagesIn(body);
     const out = http.request({
       host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent,
-    }, (answer) => answer.resume());
+    }, (answer) => {
+      recordSends(req, body, answer);
+      answer.resume();
+    });
     out.on('error', () => undefined);
     out.end(body);
   }
@@ -210,6 +248,7 @@ export async function startFaultProxy(target: string, options: { random?: () => 
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     counts,
+    sent,
     injected: () => FAULT_KINDS.reduce((sum, kind) => sum + counts[kind], counts.reset),
     get lastFaultAt() {
       return lastFaultAt;
