@@ -60,10 +60,16 @@ AWS_PROFILE ?=
 AWS_ENDPOINT_URL ?=
 ## teardown: 1 keeps the DynamoDB table
 export KEEP_DATA ?=
+## bootstrap: a KMS key (id, ARN or alias) for the queues' encryption; empty: SQS-managed keys
+export KMS_KEY_ID ?=
 ## teardown: 1 keeps the ECR repositories
 export KEEP_IMAGES ?=
 ## deploy-ec2/ecs: who may reach SSH and the API; empty: your public IP/32
 export ALLOWED_CIDR ?=
+## deploy-ec2/ecs: the widest ALLOWED_CIDR accepted, as a prefix length; empty: 16
+export ALLOWED_CIDR_MIN_PREFIX ?=
+## deploy-ec2/ecs: 1 accepts an ALLOWED_CIDR wider than ALLOWED_CIDR_MIN_PREFIX (never /0)
+export ALLOW_WIDE_CIDR ?=
 ## deploy-ec2: the instance type
 export INSTANCE_TYPE ?= t3.small
 ## deploy-ec2: an EC2 key pair for SSH; empty: no SSH key

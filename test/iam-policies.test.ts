@@ -8,9 +8,10 @@ import { API_OPERATIONS } from '../api/aws-operations.ts';
 import { DLQ_EVENT_SOURCE_OPERATIONS, DLQ_LAMBDA_OPERATIONS } from '../dlq-lambda/aws-operations.ts';
 import type { AwsOperations } from '../lib/aws/index.ts';
 import { stackNames, type StackNames } from '../ops/aws/core/names.ts';
+import { readTable } from '../ops/resources/definitions.ts';
 import {
   declaredGrants, grantsOf, placeholders, PRINCIPAL_DEFINITIONS, PRINCIPALS, renderPolicy, renderTrustPolicy,
-  type Grant, type PolicyDocument,
+  type Grant, type PolicyDocument, type PolicyOptions,
 } from '../ops/iam/policies.ts';
 import { WORKER_OPERATIONS } from '../worker/aws-operations.ts';
 
@@ -22,6 +23,13 @@ const PROD = stackNames({ stack: 'jobsys', region: 'us-east-1', accountId: '1111
 const STAGING = stackNames({ stack: 'staging', region: 'us-east-1', accountId: '111122223333' });
 const CHINA = stackNames({ stack: 'jobsys', region: 'cn-north-1', accountId: '444455556666', partition: 'aws-cn' });
 const STACKS = [PROD, STAGING, CHINA];
+
+/** KMS_KEY_ID as bootstrap resolves it: the key's ARN, in the stack's account and region. */
+const queueKey = (names: StackNames): PolicyOptions => ({
+  queueKeyArn: `arn:${names.partition}:kms:${names.region}:${names.accountId}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+});
+/** Each stack under SQS-managed keys (no key to grant) and under a KMS key. */
+const VARIANTS = STACKS.flatMap((names) => [{ names, options: {} }, { names, options: queueKey(names) }]);
 
 /**
  * Where AWS requires `Resource: "*"`, and why. Nothing else may have it.
@@ -42,9 +50,9 @@ function compareGrants(actual: Grant[], expected: Grant[]): { extra: string[]; m
 }
 
 /** Whatever makes a document not a plain, explicit Allow policy of this stack's resources. */
-function policyProblems(policy: PolicyDocument, names: StackNames): string[] {
+function policyProblems(policy: PolicyDocument, names: StackNames, options: PolicyOptions = {}): string[] {
   const problems: string[] = [];
-  const ownArns = new Set(Object.entries(placeholders(names)).filter(([name]) => name.endsWith('Arn')).map(([, arn]) => arn));
+  const ownArns = new Set(Object.entries(placeholders(names, options)).filter(([name]) => /Arns?$/.test(name)).flatMap(([, arn]) => arn));
   const own = (resource: string) => ownArns.has(resource) || ownArns.has(resource.replace(/:\*$/, ''));
   if (policy.Version !== '2012-10-17') problems.push(`Version is ${policy.Version}, not 2012-10-17`);
   if (!Array.isArray(policy.Statement) || policy.Statement.length === 0) problems.push('no Statement list');
@@ -112,11 +120,11 @@ const ENTRIES: Array<{ entry: string; declaredIn: string; operations: AwsOperati
 
 for (const principal of PRINCIPALS) {
   test(`${principal}: the policy grants exactly its components' operations and its platform actions, on this stack's ARNs`, () => {
-    for (const names of STACKS) {
-      const policy = renderPolicy(principal, names);
-      assert.deepEqual(compareGrants(grantsOf(policy), declaredGrants(principal, names)), { extra: [], missing: [] },
-        `ops/iam/${principal}.json (stack ${names.stack}, ${names.region}) differs from what ops/iam/policies.ts declares for it`);
-      assert.deepEqual(policyProblems(policy, names), []);
+    for (const { names, options } of VARIANTS) {
+      const policy = renderPolicy(principal, names, options);
+      assert.deepEqual(compareGrants(grantsOf(policy), declaredGrants(principal, names, options)), { extra: [], missing: [] },
+        `ops/iam/${principal}.json (stack ${names.stack}, ${names.region}, key ${options.queueKeyArn ?? 'none'}) differs from what ops/iam/policies.ts declares for it`);
+      assert.deepEqual(policyProblems(policy, names, options), []);
       assert.doesNotMatch(JSON.stringify(policy), /\$\{/);
     }
   });
@@ -130,19 +138,56 @@ for (const principal of PRINCIPALS) {
     assert.equal(statement?.Action, 'sts:AssumeRole');
     assert.equal(statement?.Resource, undefined);
     assert.deepEqual(Object.keys(statement?.Principal ?? {}), ['Service']);
-    const expected = { 'ecs-task': 'ecs-tasks', 'ecs-execution': 'ecs-tasks', lambda: 'lambda', ec2: 'ec2' }[PRINCIPAL_DEFINITIONS[principal].trust];
-    assert.equal(statement?.Principal?.Service, `${expected}.amazonaws.com`);
+    assert.equal(statement?.Principal?.Service, `${PRINCIPAL_DEFINITIONS[principal].trust}.amazonaws.com`);
     assert.doesNotMatch(JSON.stringify(trust), /\$\{/);
   });
 }
 
-test('the task roles accept only ECS tasks of this account and region (confused deputy)', () => {
-  for (const principal of ['api-task', 'worker-task'] as const) {
+test('the ECS roles accept ECS only on behalf of this account and region (confused deputy); Lambda\'s and EC2\'s carry no condition those services are not documented to send', () => {
+  for (const principal of ['api-task', 'worker-task', 'ecs-execution'] as const) {
     assert.deepEqual(renderTrustPolicy(principal, CHINA).Statement[0]?.Condition, {
       ArnLike: { 'aws:SourceArn': 'arn:aws-cn:ecs:cn-north-1:444455556666:*' },
       StringEquals: { 'aws:SourceAccount': '444455556666' },
     });
   }
+  // A condition key the service does not send fails every AssumeRole: the function or the
+  // instance would get no credentials at all. AWS documents neither key for these two.
+  for (const principal of ['dlq-lambda', 'ec2-instance'] as const) {
+    assert.equal(renderTrustPolicy(principal, CHINA).Statement[0]?.Condition, undefined);
+  }
+});
+
+test('a Query is granted on each index table.json declares, by name, never on index/*', () => {
+  const indexes = (readTable().GlobalSecondaryIndexes ?? []).map((index) => `${PROD.arns.table}/index/${index.IndexName}`);
+  assert.ok(indexes.length > 0);
+  for (const principal of ['api-task', 'worker-task', 'ec2-instance'] as const) {
+    const queried = grantsOf(renderPolicy(principal, PROD)).filter((grant) => grant.action === 'dynamodb:Query').map((grant) => grant.resource);
+    assert.deepEqual(queried.sort(), [...indexes].sort(), principal);
+  }
+  for (const principal of PRINCIPALS) assert.doesNotMatch(JSON.stringify(renderPolicy(principal, PROD)), /index\/\*/, principal);
+});
+
+test('with a KMS key, who sends to the queues may generate data keys and decrypt, who receives may decrypt; without one, no kms action at all', () => {
+  const withKey = queueKey(PROD);
+  const kms = (principal: (typeof PRINCIPALS)[number], options: PolicyOptions) =>
+    grantsOf(renderPolicy(principal, PROD, options)).filter((grant) => grant.action.startsWith('kms:')).map(key).sort();
+  const both = [`kms:Decrypt on ${withKey.queueKeyArn}`, `kms:GenerateDataKey on ${withKey.queueKeyArn}`];
+  assert.deepEqual(kms('api-task', withKey), both);
+  assert.deepEqual(kms('worker-task', withKey), both);
+  assert.deepEqual(kms('ec2-instance', withKey), both);
+  assert.deepEqual(kms('dlq-lambda', withKey), [`kms:Decrypt on ${withKey.queueKeyArn}`]);
+  assert.deepEqual(kms('ecs-execution', withKey), []);
+  for (const principal of PRINCIPALS) {
+    assert.deepEqual(kms(principal, {}), [], principal);
+    assert.ok(renderPolicy(principal, PROD).Statement.every((statement) => [statement.Resource].flat().length > 0), `${principal}: no statement without a resource`);
+  }
+});
+
+test('the EC2 instance may read the api\'s key hashes parameter and no other; the task roles may read none', () => {
+  const ssm = (principal: (typeof PRINCIPALS)[number]) => grantsOf(renderPolicy(principal, PROD)).filter((grant) => grant.action.startsWith('ssm:')).map(key);
+  assert.deepEqual(ssm('ec2-instance'), ['ssm:GetParameter on arn:aws:ssm:us-east-1:111122223333:parameter/jobsys/api/API_KEY_HASHES']);
+  assert.deepEqual(ssm('api-task'), []);
+  assert.deepEqual(ssm('worker-task'), []);
 });
 
 test('no resource of one stack appears in another stack\'s policies', () => {
@@ -207,10 +252,24 @@ test('control: a wildcard, another stack\'s ARN, or a Deny is caught', () => {
   assert.deepEqual(add({ Sid: 'Deny', Effect: 'Deny', Action: 'dynamodb:GetItem', Resource: PROD.arns.table }), ['statement Deny has Effect Deny']);
   const notAction = { Sid: 'Not', Effect: 'Allow', NotAction: 'iam:*', Action: [], Resource: '*' } as PolicyDocument['Statement'][number];
   assert.ok(add(notAction).includes('statement Not has NotAction'));
+  assert.deepEqual(add({ Sid: 'AllIndexes', Effect: 'Allow', Action: 'dynamodb:Query', Resource: `${PROD.arns.table}/index/*` }),
+    [`${PROD.arns.table}/index/* is not a resource of stack jobsys in us-east-1`]);
+  assert.deepEqual(add({ Sid: 'Key', Effect: 'Allow', Action: 'kms:Decrypt', Resource: queueKey(PROD).queueKeyArn }),
+    [`${queueKey(PROD).queueKeyArn} is not a resource of stack jobsys in us-east-1`], 'a key the stack was not given');
 });
 
 test('control: a declared operation no code calls is caught', async () => {
   const withDead: AwsOperations = { ...API_OPERATIONS, dynamodb: { ...API_OPERATIONS.dynamodb, DeleteItem: ['table'] }, sqs: { ...API_OPERATIONS.sqs, PurgeQueue: ['queue'] } };
   const { calls } = await calledMethods('api/main.ts');
   assert.deepEqual(unreferencedOperations(calls, withDead), ['dynamodb.DeleteItem', 'sqs.PurgeQueue']);
+});
+
+test('docs/deploy-ecs.md names the SSM paths the execution role may read as its policy grants them', async () => {
+  const placeholder = stackNames({ stack: '<stack>', region: 'us-east-1', accountId: '111122223333' });
+  const paths = grantsOf(renderPolicy('ecs-execution', placeholder)).filter((grant) => grant.action === 'ssm:GetParameters')
+    .map((grant) => grant.resource.slice(grant.resource.indexOf(':parameter/') + 1));
+  assert.deepEqual(paths.sort(), ['parameter/<stack>/api/*', 'parameter/<stack>/worker/*']);
+  const doc = await readFile(join(ROOT, 'docs/deploy-ecs.md'), 'utf8');
+  for (const path of paths) assert.ok(doc.includes(`\`${path}\``), `docs/deploy-ecs.md names ${path}`);
+  assert.ok(!doc.includes('`parameter/<stack>/*`'), 'docs/deploy-ecs.md claims a wider path than the policy grants');
 });

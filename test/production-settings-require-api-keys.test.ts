@@ -84,10 +84,12 @@ test('EC2: the jobsys.env example sets API_KEY_HASHES and the api accepts it; ne
     dlqUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/prod-jobs-dlq',
     apiPort: 8080,
     logLevel: 'info',
-    apiKeyHashes: `ops:${'ab'.repeat(32)}`,
+    apiKeyHashesParameter: '/prod/api/API_KEY_HASHES:1',
   };
   const written = envLines(serviceEnv(config));
   assert.equal(written.AUTH_DISABLED, undefined);
-  assert.equal(written.API_KEY_HASHES, config.apiKeyHashes);
-  assert.equal(readAccessConfig(written).disabled, false);
+  // The user data appends API_KEY_HASHES from SSM at boot (test/deploy-ec2-user-data.test.ts); with it the api starts closed.
+  assert.equal(written.API_KEY_HASHES, undefined);
+  assert.equal(readAccessConfig({ ...written, API_KEY_HASHES: ENTRY }).disabled, false);
+  assert.throws(() => readAccessConfig(written), /API_KEY_HASHES is missing/, 'should the boot not append it, the api refuses to start');
 });

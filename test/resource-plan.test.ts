@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { convergeQueues, type QueueExecutor } from '../ops/resources/converge.ts';
 import { readTable, readTtl } from '../ops/resources/definitions.ts';
-import { planQueue, planTable, planTtl, redrivePolicy, undeclaredIndexes, type TableChange } from '../ops/resources/plan.ts';
+import { planQueue, planTable, planTtl, queueEncryption, redrivePolicy, undeclaredIndexes, type TableChange } from '../ops/resources/plan.ts';
 
 /** The one rule for desired versus actual (ops/resources/plan.ts), which the local bootstrap and the AWS scripts both apply. */
 
@@ -113,4 +114,44 @@ test('a redrive policy is compared by meaning: a string maxReceiveCount is the s
   assert.deepEqual(planQueue('jobs-plan', desired, { RedrivePolicy: redrivePolicy(`${DLQ_ARN}-old`, 3) }), set);
   assert.deepEqual(planQueue('jobs-plan', desired, {}), set);
   assert.deepEqual(planQueue('jobs-plan', desired, { RedrivePolicy: '' }), set);
+});
+
+test('queue encryption: SQS-managed keys, or a KMS key, each naming the other off; an unset attribute matches an absent one', () => {
+  const key = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  assert.deepEqual(queueEncryption(undefined), { SqsManagedSseEnabled: 'true', KmsMasterKeyId: '' });
+  assert.deepEqual(queueEncryption(key), { SqsManagedSseEnabled: 'false', KmsMasterKeyId: key });
+  const managed = queueEncryption(undefined);
+  assert.deepEqual(planQueue('jobs-plan', managed, { SqsManagedSseEnabled: 'true' }), [], 'no KmsMasterKeyId is the wanted "none"');
+  assert.deepEqual(planQueue('jobs-plan', managed, { SqsManagedSseEnabled: 'false' }), [
+    { action: 'set-queue-attributes', queue: 'jobs-plan', attributes: { SqsManagedSseEnabled: 'true' } },
+  ]);
+  assert.deepEqual(planQueue('jobs-plan', managed, { SqsManagedSseEnabled: 'false', KmsMasterKeyId: key }), [
+    { action: 'set-queue-attributes', queue: 'jobs-plan', attributes: managed },
+  ], 'from a key back to SQS-managed keys: the key removed in the same request');
+  assert.deepEqual(planQueue('jobs-plan', queueEncryption(key), { SqsManagedSseEnabled: 'true' }), [
+    { action: 'set-queue-attributes', queue: 'jobs-plan', attributes: queueEncryption(key) },
+  ]);
+  assert.deepEqual(planQueue('jobs-plan', queueEncryption(key), { SqsManagedSseEnabled: 'false', KmsMasterKeyId: key }), []);
+});
+
+test('a queue created with SQS-managed encryption is not told the empty KmsMasterKeyId', async () => {
+  const created: Array<Record<string, string>> = [];
+  const executor: QueueExecutor = {
+    async readQueue() {
+      return undefined;
+    },
+    async createQueue(queue, attributes) {
+      created.push(attributes);
+      return { url: `https://sqs/${queue}`, arn: `arn:aws:sqs:us-east-1:123456789012:${queue}`, attributes: { ...attributes, QueueArn: `arn:aws:sqs:us-east-1:123456789012:${queue}` } };
+    },
+    async setQueueAttributes() {
+      assert.fail('nothing to set after creating it as wanted');
+    },
+  };
+  await convergeQueues(executor, { queue: 'jobs-plan', dlq: 'jobs-plan-dlq' }, queueEncryption(undefined));
+  assert.equal(created.length, 2);
+  for (const attributes of created) {
+    assert.equal(attributes.SqsManagedSseEnabled, 'true');
+    assert.equal('KmsMasterKeyId' in attributes, false);
+  }
 });

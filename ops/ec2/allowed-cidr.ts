@@ -1,9 +1,29 @@
+import { flag, integer, readSettings, setting, type SettingsOf } from '../../lib/config.ts';
 import { ConfigError } from '../../lib/errors.ts';
 
 /**
- * Who may reach the instance's SSH and API ports: ALLOWED_CIDR, or the caller's own public
+ * Who may reach the api's port (and on EC2, SSH): ALLOWED_CIDR, or the caller's own public
  * address. Checked before anything is created, so a typo never opens a port to the wrong range.
  */
+
+/**
+ * What `make deploy-ec2` and `make deploy-ecs` read about who may connect. A range wider than
+ * ALLOWED_CIDR_MIN_PREFIX is refused unless ALLOW_WIDE_CIDR says it is meant: `0.0.0.0/1` is half
+ * the internet, and a mistyped prefix must not open the api to it.
+ */
+export const ALLOWED_CIDR_SETTINGS = {
+  allowedCidr: setting('ALLOWED_CIDR', { description: 'the IPv4 range that may reach the api (and SSH on EC2); empty: your public address/32', parse: (raw) => raw?.trim() || undefined }),
+  minPrefix: setting('ALLOWED_CIDR_MIN_PREFIX', integer('the widest range ALLOWED_CIDR may be without ALLOW_WIDE_CIDR=1, as a prefix length', 16, 1, 32)),
+  allowWide: setting('ALLOW_WIDE_CIDR', flag('1: accept an ALLOWED_CIDR wider than ALLOWED_CIDR_MIN_PREFIX', false)),
+};
+export type AllowedCidrSettings = SettingsOf<typeof ALLOWED_CIDR_SETTINGS>;
+
+export function readAllowedCidrSettings(env: Record<string, string | undefined>): AllowedCidrSettings {
+  return readSettings(env, ALLOWED_CIDR_SETTINGS);
+}
+
+/** How wide a range may be: the setting's prefix, or any but the whole internet when forced. */
+export type WidthLimit = Pick<AllowedCidrSettings, 'minPrefix' | 'allowWide'>;
 
 export const CHECKIP_URL = 'https://checkip.amazonaws.com';
 const CHECKIP_TIMEOUT_MS = 5_000;
@@ -28,9 +48,10 @@ function numberToIpv4(value: number): string {
 
 /**
  * An IPv4 CIDR as EC2 stores it. Host bits must be zero: EC2 would silently widen
- * `10.1.2.3/8` to `10.0.0.0/8`, and the rules would then never match what was asked for.
+ * `10.1.2.3/8` to `10.0.0.0/8`, and the rules would then never match what was asked for. The
+ * security groups take IPv4 ranges only, so an IPv6 one is refused as not IPv4.
  */
-export function parseAllowedCidr(value: string): string {
+export function parseAllowedCidr(value: string, limit: WidthLimit): string {
   const match = /^([0-9.]+)\/(\d{1,2})$/.exec(value.trim());
   const address = match ? ipv4ToNumber(match[1] ?? '') : undefined;
   const prefix = match ? Number(match[2]) : NaN;
@@ -39,6 +60,10 @@ export function parseAllowedCidr(value: string): string {
   }
   if (prefix === 0) {
     throw new ConfigError(`ALLOWED_CIDR=${value} would open SSH and the API to the whole internet: set it to your own range, ${EXAMPLE} (docs/deploy-ec2.md says how to publish the API)`);
+  }
+  if (prefix < limit.minPrefix && !limit.allowWide) {
+    throw new ConfigError(`ALLOWED_CIDR=${value} is wider than /${limit.minPrefix} (ALLOWED_CIDR_MIN_PREFIX), `
+      + `${(2 ** (32 - prefix)).toLocaleString('en-US')} addresses: narrow it, ${EXAMPLE}, or set ALLOW_WIDE_CIDR=1 if that many may reach the api`);
   }
   const size = 2 ** (32 - prefix);
   const network = address - (address % size);
@@ -57,8 +82,9 @@ const fetchText: FetchText = async (url, signal) => {
 };
 
 /** ALLOWED_CIDR when set; otherwise the caller's public address as a /32, from checkip. */
-export async function resolveAllowedCidr(configured: string | undefined, fetchIp: FetchText = fetchText): Promise<{ cidr: string; source: string }> {
-  if (configured !== undefined && configured.trim() !== '') return { cidr: parseAllowedCidr(configured), source: 'ALLOWED_CIDR' };
+export async function resolveAllowedCidr(settings: AllowedCidrSettings, fetchIp: FetchText = fetchText): Promise<{ cidr: string; source: string }> {
+  const { allowedCidr, ...limit } = settings;
+  if (allowedCidr !== undefined) return { cidr: parseAllowedCidr(allowedCidr, limit), source: 'ALLOWED_CIDR' };
   let body: string;
   try {
     body = await fetchIp(CHECKIP_URL, AbortSignal.timeout(CHECKIP_TIMEOUT_MS));

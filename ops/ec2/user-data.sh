@@ -9,6 +9,9 @@ umask 027
 
 readonly REGION='{{region}}'
 readonly REGISTRY='{{registry}}'
+# The api's key hashes, `<name>:<version>`: read at boot, never carried in this script, which any
+# container on the instance can read through IMDS.
+readonly API_KEY_HASHES_PARAMETER='{{apiKeyHashesParameter}}'
 readonly APP_DIR=/opt/jobsys
 # Amazon Linux 2023 packages docker but not the compose plugin (amazon-linux-2023 issue #186):
 # a pinned release, checked against its published SHA-256 before it ever runs as root.
@@ -57,6 +60,13 @@ EOF_JOBSYS
 cat > jobsys.env <<'EOF_JOBSYS'
 {{jobsys.env}}
 EOF_JOBSYS
+
+step "reading the api's key hashes from SSM"
+# With the instance role (ssm:GetParameter on this one parameter); the value is never echoed.
+api_key_hashes=$(aws ssm get-parameter --region "$REGION" --name "$API_KEY_HASHES_PARAMETER" \
+  --with-decryption --query Parameter.Value --output text)
+printf 'API_KEY_HASHES=%s\n' "$api_key_hashes" >> jobsys.env
+unset api_key_hashes
 
 step "pulling the images from $REGISTRY"
 # The instance role may pull this stack's two repositories and nothing else.

@@ -27,8 +27,12 @@ export interface DeploymentConfig {
   /** The host port of the api (the container always listens on 8080). */
   apiPort: number;
   logLevel: string;
-  /** The api's API_KEY_HASHES (hashes only, never keys), from the stack's SSM parameter. */
-  apiKeyHashes: string;
+  /**
+   * Where the instance reads the api's API_KEY_HASHES at boot: the SSM parameter's
+   * `<name>:<version>`. Only the name goes into the user data, which every container on the
+   * instance can read through IMDS; the version makes a new key a new configuration.
+   */
+  apiKeyHashesParameter: string;
 }
 
 /** The registry host of an image reference: what `docker login` takes. */
@@ -36,11 +40,15 @@ export function registryOf(image: string): string {
   return image.slice(0, image.indexOf('/'));
 }
 
+/** Neither compose version quotes env files alike; a value that would need quoting is refused. */
+export function checkEnvValue(key: string, value: string, shown = JSON.stringify(value)): void {
+  if (!/^[^\s'"#]+$/.test(value)) throw new ConfigError(`${key}=${shown} cannot be written to an env file: no spaces, quotes or #`);
+}
+
 function envFile(header: string[], entries: Array<[string, string]>): string {
   const lines = header.map((line) => `# ${line}`);
   for (const [key, value] of entries) {
-    // Neither compose version quotes env files alike; a value that would need quoting is refused.
-    if (!/^[^\s'"#]+$/.test(value)) throw new ConfigError(`${key}=${JSON.stringify(value)} cannot be written to an env file: no spaces, quotes or #`);
+    checkEnvValue(key, value);
     lines.push(`${key}=${value}`);
   }
   return `${lines.join('\n')}\n`;
@@ -65,12 +73,16 @@ export function composeDotEnv(config: DeploymentConfig): string {
   );
 }
 
-/** jobsys.env: the services' configuration (ops/ec2/jobsys.env.example documents each variable). */
+/**
+ * jobsys.env: the services' configuration (ops/ec2/jobsys.env.example documents each variable),
+ * but for API_KEY_HASHES, which the user data appends from SSM on the instance.
+ */
 export function serviceEnv(config: DeploymentConfig): string {
   return envFile(
     [
       `Written by make deploy-ec2 for stack ${config.names.stack}: the api's and the worker's configuration`,
       '(ops/ec2/jobsys.env.example documents every variable). Credentials come from the instance profile.',
+      `API_KEY_HASHES is appended at boot, read from SSM (${config.apiKeyHashesParameter}).`,
     ],
     [
       ['AWS_REGION', config.names.region],
@@ -78,7 +90,6 @@ export function serviceEnv(config: DeploymentConfig): string {
       ['SQS_QUEUE_URL', config.queueUrl],
       ['DLQ_URL', config.dlqUrl],
       ['LOG_LEVEL', config.logLevel],
-      ['API_KEY_HASHES', config.apiKeyHashes],
     ],
   );
 }
@@ -92,6 +103,7 @@ function heredocBody(name: string, content: string): string {
 const SCALAR_FORMATS: Record<string, RegExp> = {
   region: /^[a-z]{2}(-[a-z]+)+-\d$/,
   registry: /^[a-z0-9.-]+$/,
+  apiKeyHashesParameter: /^\/[A-Za-z0-9_.\/-]+:\d+$/,
 };
 
 export function renderUserData(config: DeploymentConfig): string {
@@ -102,7 +114,7 @@ export function renderUserData(config: DeploymentConfig): string {
   for (const file of COMPOSE_FILES) blocks[file] = readFileSync(here(file), 'utf8');
   const registry = registryOf(config.images.api);
   if (registryOf(config.images.worker) !== registry) throw new ConfigError(`the api and worker images are in different registries (${config.images.api}, ${config.images.worker})`);
-  const scalars: Record<string, string> = { region: config.names.region, registry };
+  const scalars: Record<string, string> = { region: config.names.region, registry, apiKeyHashesParameter: config.apiKeyHashesParameter };
   for (const [key, value] of Object.entries(scalars)) {
     // They land inside single quotes in a script that runs as root.
     if (!SCALAR_FORMATS[key]?.test(value)) throw new ConfigError(`${key} ${JSON.stringify(value)} is not a valid ${key}`);

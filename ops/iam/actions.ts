@@ -18,3 +18,17 @@ export function iamAction(service: 'dynamodb' | 'sqs', operation: string): strin
   if (service === 'sqs') return `sqs:${SQS_BATCH_AUTHORIZED_BY[operation as SqsOperation] ?? operation}`;
   return `dynamodb:${operation}`;
 }
+
+/**
+ * What an SQS operation needs of the queue's KMS key, when the queue is encrypted with one
+ * (Amazon SQS Developer Guide, "Key management"): a producer generates data keys and decrypts
+ * them, a consumer decrypts. Under SQS-managed keys there is no key to grant.
+ */
+const SQS_KEY_ACTIONS: Partial<Record<SqsOperation, readonly string[]>> = {
+  SendMessage: ['kms:GenerateDataKey', 'kms:Decrypt'],
+  ReceiveMessage: ['kms:Decrypt'],
+};
+
+export function queueKeyActions(operation: SqsOperation): readonly string[] {
+  return SQS_KEY_ACTIONS[SQS_BATCH_AUTHORIZED_BY[operation] ?? operation] ?? [];
+}

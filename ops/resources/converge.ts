@@ -34,11 +34,20 @@ export interface QueueNames {
   queue: string;
   dlq: string;
 }
-/** The queues' desired attributes, the queue's RedrivePolicy naming the DLQ by its ARN. */
-export function desiredQueueAttributes(dlqArn: string): Record<keyof QueueNames, Record<string, string>> {
+/**
+ * The queues' desired attributes, the queue's RedrivePolicy naming the DLQ by its ARN, and
+ * `encryption` (queueEncryption) on both: what the AWS scripts add, and the local emulator lacks.
+ */
+export function desiredQueueAttributes(dlqArn: string, encryption: Record<string, string> = {}): Record<keyof QueueNames, Record<string, string>> {
   const { queue, dlq } = readQueues();
-  return { dlq: dlq.Attributes, queue: { ...queue.Attributes, RedrivePolicy: redrivePolicy(dlqArn, queue.maxReceiveCount) } };
+  return {
+    dlq: { ...dlq.Attributes, ...encryption },
+    queue: { ...queue.Attributes, RedrivePolicy: redrivePolicy(dlqArn, queue.maxReceiveCount), ...encryption },
+  };
 }
+
+/** An empty attribute means "unset", which CreateQueue is not told at all. */
+const setOnly = (attributes: Record<string, string>) => Object.fromEntries(Object.entries(attributes).filter(([, value]) => value !== ''));
 
 export const tablePlan = async (executor: TableExecutor, table: string): Promise<TableChange[]> =>
   planTable({ ...readTable(), TableName: table }, await executor.readTable(table));
@@ -79,7 +88,7 @@ async function convergeQueue(executor: QueueExecutor, queue: string, attributes:
   let state = await executor.readQueue(queue);
   const changes = planQueue(queue, attributes, state?.attributes);
   if (state === undefined) {
-    state = await executor.createQueue(queue, attributes);
+    state = await executor.createQueue(queue, setOnly(attributes));
     changes.push(...planQueue(queue, attributes, state.attributes));
   }
   for (const change of changes) {
@@ -93,9 +102,9 @@ export interface ConvergedQueues {
   dlq: { state: QueueState; changes: QueueChange[] };
 }
 
-/** The DLQ first (the queue's RedrivePolicy names it by ARN), then the queue. */
-export async function convergeQueues(executor: QueueExecutor, names: QueueNames): Promise<ConvergedQueues> {
-  const dlq = await convergeQueue(executor, names.dlq, readQueues().dlq.Attributes);
-  const queue = await convergeQueue(executor, names.queue, desiredQueueAttributes(dlq.state.arn).queue);
+/** The DLQ first (the queue's RedrivePolicy names it by ARN), then the queue; `encryption` on both. */
+export async function convergeQueues(executor: QueueExecutor, names: QueueNames, encryption: Record<string, string> = {}): Promise<ConvergedQueues> {
+  const dlq = await convergeQueue(executor, names.dlq, { ...readQueues().dlq.Attributes, ...encryption });
+  const queue = await convergeQueue(executor, names.queue, desiredQueueAttributes(dlq.state.arn, encryption).queue);
   return { queue, dlq };
 }

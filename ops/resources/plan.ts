@@ -93,8 +93,24 @@ export function redrivePolicy(dlqArn: string, maxReceiveCount: number): string {
   return JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount });
 }
 
-/** A RedrivePolicy is compared by meaning: SQS may return maxReceiveCount as a string. */
+/**
+ * Server-side encryption of a queue: with SQS-managed keys, or with a KMS key. The two exclude
+ * each other, and SQS refuses a request that turns both on, so each names the other's attribute
+ * too: SqsManagedSseEnabled false beside a key, and no key ('', which SQS takes as removing it)
+ * beside SqsManagedSseEnabled.
+ */
+export function queueEncryption(kmsKeyArn: string | undefined): Record<string, string> {
+  return kmsKeyArn === undefined
+    ? { SqsManagedSseEnabled: 'true', KmsMasterKeyId: '' }
+    : { SqsManagedSseEnabled: 'false', KmsMasterKeyId: kmsKeyArn };
+}
+
+/**
+ * A RedrivePolicy is compared by meaning: SQS may return maxReceiveCount as a string. An empty
+ * value is unset, and SQS leaves an unset attribute out.
+ */
 function sameAttribute(name: string, actual: string | undefined, wanted: string): boolean {
+  if (wanted === '') return actual === undefined || actual === '';
   if (name !== 'RedrivePolicy' || actual === undefined || actual === '') return actual === wanted;
   const [a, b] = [JSON.parse(actual) as Record<string, unknown>, JSON.parse(wanted) as Record<string, unknown>];
   return a.deadLetterTargetArn === b.deadLetterTargetArn && Number(a.maxReceiveCount) === Number(b.maxReceiveCount);

@@ -10,7 +10,7 @@ import { stackNames, type StackNames } from '../../ops/aws/core/names.ts';
 import type { Change } from '../../ops/aws/core/report.ts';
 import { apiKeyHashesParameter } from '../../ops/aws/resources/api-keys.ts';
 import { LAMBDA_HANDLER, LAMBDA_RUNTIME } from '../../ops/build/lambda-package.ts';
-import { PRINCIPALS, renderPolicy, renderTrustPolicy, roleName } from '../../ops/iam/policies.ts';
+import { PRINCIPALS, renderPolicy, renderTrustPolicy, roleName, type PolicyOptions } from '../../ops/iam/policies.ts';
 import { deployEnv, make, motoCli, putImage, recorded, standInDocker, succeeded, uniqueStack, type MakeRun, type StandInDocker } from '../support/deploy-stack.ts';
 import { startMoto, type MotoServer } from '../support/moto.ts';
 
@@ -73,7 +73,10 @@ const localImage = (component: keyof typeof LOCAL_IMAGES) => `${LOCAL_IMAGES[com
 test('make bootstrap creates the table, queues, repositories, log groups, roles and the Lambda', async (t) => {
   const result = await run(t, 'bootstrap', 1);
   const created = recorded(result.stdout).filter(({ change }) => change === 'created').map(({ resource }) => resource);
-  for (const expected of [`table ${names.table}`, `queue ${names.dlq}`, `queue ${names.queue}`, `function ${names.lambdaFunction}`, `instance profile ${names.instanceProfile}`]) {
+  for (const expected of [
+    `table ${names.table}`, `table ${names.table} deletion protection`, `table ${names.table} point-in-time recovery`,
+    `queue ${names.dlq}`, `queue ${names.queue}`, `function ${names.lambdaFunction}`, `instance profile ${names.instanceProfile}`,
+  ]) {
     assert.ok(created.includes(expected), `${expected} created:\n${result.stdout}`);
   }
 });
@@ -131,6 +134,10 @@ test('make bootstrap deploy-ecs puts back what was changed by hand, and only tha
     PolicyName: 'added-by-hand',
     PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] }),
   });
+  const queueUrl = (await cli.call<{ QueueUrl: string }>('sqs', 'get-queue-url', { QueueName: names.queue })).QueueUrl;
+  await cli.call('sqs', 'set-queue-attributes', { QueueUrl: queueUrl, Attributes: { SqsManagedSseEnabled: 'false' } });
+  await cli.call('dynamodb', 'update-table', { TableName: names.table, DeletionProtectionEnabled: false });
+  await cli.call('dynamodb', 'update-continuous-backups', { TableName: names.table, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: false } });
   const { SecurityGroups } = await cli.call<{ SecurityGroups: Array<{ GroupId: string }> }>('ec2', 'describe-security-groups', {
     Filters: [{ Name: 'group-name', Values: [names.ecsSecurityGroups.api] }],
   });
@@ -144,14 +151,70 @@ test('make bootstrap deploy-ecs puts back what was changed by hand, and only tha
   const changed = recorded(result.stdout).filter(({ change }) => change !== 'unchanged').map(({ change, resource }) => `${change} ${resource}`).sort();
   assert.deepEqual(changed, [
     `updated log group ${names.logGroups.worker}`,
+    `updated queue ${names.queue}`,
     `updated queue ${names.dlq}`,
     `updated role ${names.roles.apiTask}`,
     `updated security group ${names.ecsSecurityGroups.api}`,
+    `updated table ${names.table} deletion protection`,
+    `updated table ${names.table} point-in-time recovery`,
   ], result.stdout);
+  assert.deepEqual(await tableProtection(), { deletionProtection: true, pointInTimeRecovery: 'ENABLED' });
+  assert.deepEqual(await encryption(names.queue), { SqsManagedSseEnabled: 'true', KmsMasterKeyId: undefined });
   const { Attributes } = await cli.call<{ Attributes: Record<string, string> }>('sqs', 'get-queue-attributes', { QueueUrl: dlqUrl, AttributeNames: ['VisibilityTimeout'] });
   assert.equal(Attributes.VisibilityTimeout, '180');
   const { PolicyNames } = await cli.call<{ PolicyNames: string[] }>('iam', 'list-role-policies', { RoleName: names.roles.apiTask });
   assert.deepEqual(PolicyNames, ['api-task']);
+});
+
+async function tableProtection(): Promise<{ deletionProtection: boolean | undefined; pointInTimeRecovery: string | undefined }> {
+  const { Table } = await cli.call<{ Table: { DeletionProtectionEnabled?: boolean } }>('dynamodb', 'describe-table', { TableName: names.table });
+  const { ContinuousBackupsDescription: backups } = await cli.call<{ ContinuousBackupsDescription: { PointInTimeRecoveryDescription?: { PointInTimeRecoveryStatus?: string } } }>(
+    'dynamodb', 'describe-continuous-backups', { TableName: names.table });
+  return { deletionProtection: Table.DeletionProtectionEnabled, pointInTimeRecovery: backups.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus };
+}
+
+async function encryption(queue: string): Promise<{ SqsManagedSseEnabled: string | undefined; KmsMasterKeyId: string | undefined }> {
+  const url = (await cli.call<{ QueueUrl: string }>('sqs', 'get-queue-url', { QueueName: queue })).QueueUrl;
+  const { Attributes } = await cli.call<{ Attributes: Record<string, string> }>('sqs', 'get-queue-attributes', { QueueUrl: url, AttributeNames: ['All'] });
+  return { SqsManagedSseEnabled: Attributes.SqsManagedSseEnabled, KmsMasterKeyId: Attributes.KmsMasterKeyId };
+}
+
+async function assertRolePolicies(options: PolicyOptions): Promise<void> {
+  for (const principal of PRINCIPALS) {
+    const role = roleName(principal, names);
+    const { PolicyDocument } = await cli.call<{ PolicyDocument: unknown }>('iam', 'get-role-policy', { RoleName: role, PolicyName: principal });
+    assert.ok(sameDocument(parseDocument(PolicyDocument), renderPolicy(principal, names, options)), `${role} policy, key ${options.queueKeyArn ?? 'none'}`);
+  }
+}
+
+test('the table has deletion protection and point-in-time recovery; both queues are encrypted with SQS-managed keys', async () => {
+  assert.deepEqual(await tableProtection(), { deletionProtection: true, pointInTimeRecovery: 'ENABLED' });
+  for (const queue of [names.queue, names.dlq]) assert.deepEqual(await encryption(queue), { SqsManagedSseEnabled: 'true', KmsMasterKeyId: undefined }, queue);
+});
+
+test('KMS_KEY_ID: bootstrap encrypts both queues with that key and grants it to who sends and receives; without it, back to SQS-managed keys', async (t) => {
+  const refused = await make(['bootstrap', 'KMS_KEY_ID=alias/no-such-key'], env);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /bootstrap: failed: KMS_KEY_ID=alias\/no-such-key is no KMS key in us-east-1/);
+  assert.deepEqual(recorded(refused.stdout), [], 'refused before anything is looked at or changed');
+
+  const { KeyMetadata: key } = await cli.call<{ KeyMetadata: { Arn: string; KeyId: string } }>('kms', 'create-key', { Description: `${names.stack} queues` });
+  const alias = `alias/${names.stack}-queues`;
+  await cli.call('kms', 'create-alias', { AliasName: alias, TargetKeyId: key.KeyId });
+  const keyRoles = [names.roles.apiTask, names.roles.workerTask, names.roles.lambda, names.roles.ec2Instance].map((role) => `updated role ${role}`);
+  const changed = (result: MakeRun) => recorded(result.stdout).filter(({ change }) => change !== 'unchanged').map(({ change, resource }) => `${change} ${resource}`).sort();
+
+  const withKey = succeeded(await make(['bootstrap', `KMS_KEY_ID=${alias}`], env), `make bootstrap KMS_KEY_ID=${alias}`);
+  t.diagnostic(`make bootstrap KMS_KEY_ID=${alias}: ${(withKey.ms / 1000).toFixed(1)} s`);
+  assert.deepEqual(changed(withKey), [`updated queue ${names.dlq}`, `updated queue ${names.queue}`, ...keyRoles].sort(), withKey.stdout);
+  for (const queue of [names.queue, names.dlq]) assert.deepEqual(await encryption(queue), { SqsManagedSseEnabled: 'false', KmsMasterKeyId: key.Arn }, queue);
+  await assertRolePolicies({ queueKeyArn: key.Arn });
+  assertNoChange(succeeded(await make(['bootstrap', `KMS_KEY_ID=${key.Arn}`], env), 'make bootstrap KMS_KEY_ID=<the key ARN>'), 'bootstrap with the same key by ARN');
+
+  const without = succeeded(await make(['bootstrap'], env), 'make bootstrap');
+  assert.deepEqual(changed(without), [`updated queue ${names.dlq}`, `updated queue ${names.queue}`, ...keyRoles].sort(), without.stdout);
+  for (const queue of [names.queue, names.dlq]) assert.deepEqual(await encryption(queue), { SqsManagedSseEnabled: 'true', KmsMasterKeyId: undefined }, queue);
+  await assertRolePolicies({});
 });
 
 test('the Lambda reads the DLQ with ReportBatchItemFailures, and the DLQ outlasts 6 x its timeout', async () => {
@@ -271,6 +334,9 @@ test('the repositories keep immutable, scanned images and expire old ones; every
 test('make teardown removes it all, and a second one finds nothing to remove', async (t) => {
   const first = await run(t, 'teardown', 1);
   assert.ok(recorded(first.stdout).some(({ change }) => change === 'removed'), first.stdout);
+  // moto refuses DeleteTable while deletion protection is on, as AWS does: the table is gone, so it was lifted first.
+  assert.match(first.stdout, new RegExp(`table ${names.table}: deletion protection turned off, to delete it`));
+  assert.ok(recorded(first.stdout).some(({ change, resource }) => change === 'removed' && resource === `table ${names.table}`), first.stdout);
   const second = await run(t, 'teardown', 2);
   const leftovers = recorded(second.stdout).filter(({ change }) => change !== 'absent');
   assert.deepEqual(leftovers, [], `the second teardown finds everything gone:\n${second.stdout}`);

@@ -1,115 +1,24 @@
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { ConfigError } from '../../lib/errors.ts';
 import type { AwsCli } from '../../ops/aws/core/cli.ts';
 import { stackNames, type StackNames } from '../../ops/aws/core/names.ts';
 import { createReport } from '../../ops/aws/core/report.ts';
 import { apiKeyHashesParameter } from '../../ops/aws/resources/api-keys.ts';
 import { removeEc2Deployment } from '../../ops/aws/resources/ec2-teardown.ts';
-import { parseAllowedCidr, resolveAllowedCidr } from '../../ops/ec2/allowed-cidr.ts';
 import { CONFIG_HASH_TAG, findStackInstances, type Instance } from '../../ops/ec2/instances.ts';
 import { findSecurityGroup } from '../../ops/ec2/security-group.ts';
-import { COMPOSE_FILES, renderUserData, USER_DATA_LIMIT_BYTES, type DeploymentConfig } from '../../ops/ec2/user-data.ts';
+import { COMPOSE_FILES, renderUserData, USER_DATA_LIMIT_BYTES } from '../../ops/ec2/user-data.ts';
 import { deployEnv, make, motoCli, putImage, recorded, uniqueStack, type MakeRun } from '../support/deploy-stack.ts';
+import { API_KEY_HASHES_VALUE, bashSyntaxCheck, composeFile, heredocFiles, sampleConfig } from '../support/ec2-user-data.ts';
 import { startMoto } from '../support/moto.ts';
 
-const ROOT = new URL('../../', import.meta.url);
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
 const ALLOWED_CIDR = '203.0.113.7/32';
 const API_PORT = 8080;
-/** What an operator stores in /<stack>/api/API_KEY_HASHES: hashes of keys, never keys. */
-const API_KEY_HASHES_VALUE = `ops:${'5e'.repeat(32)}`;
-const run = promisify(execFile);
-
-const composeFile = (name: string) => readFile(new URL(`ops/ec2/${name}`, ROOT), 'utf8');
-
-/** The files the user data's quoted heredocs write, as bash would write them: every byte up to the delimiter line. */
-function heredocFiles(script: string): Map<string, string> {
-  const files = new Map<string, string>();
-  for (const match of script.matchAll(/^cat > (\S+) <<'EOF_JOBSYS'\n([\s\S]*?)^EOF_JOBSYS$/gm)) files.set(match[1] ?? '', match[2] ?? '');
-  return files;
-}
-
-async function bashSyntaxCheck(t: TestContext, script: string): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'jobsys-user-data-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const file = join(dir, 'user-data.sh');
-  await writeFile(file, script);
-  await run('bash', ['-n', file]);
-}
-
-function sampleConfig(names: StackNames, tag: string): DeploymentConfig {
-  const registry = `${names.accountId}.dkr.ecr.${names.region}.amazonaws.com`;
-  return {
-    names,
-    images: { api: `${registry}/${names.repositories.api}:${tag}`, worker: `${registry}/${names.repositories.worker}:${tag}` },
-    queueUrl: `https://sqs.${names.region}.amazonaws.com/${names.accountId}/${names.queue}`,
-    dlqUrl: `https://sqs.${names.region}.amazonaws.com/${names.accountId}/${names.dlq}`,
-    apiPort: API_PORT,
-    logLevel: 'info',
-    apiKeyHashes: API_KEY_HASHES_VALUE,
-  };
-}
-
-test('the user data is a valid bash script under 16 KB that writes both compose files byte for byte, .env and jobsys.env', async (t) => {
-  const names = stackNames({ stack: 'jobsys', region: REGION, accountId: ACCOUNT });
-  const config = sampleConfig(names, 'v7');
-  const script = renderUserData(config);
-  t.diagnostic(`user data: ${Buffer.byteLength(script)} bytes of ${USER_DATA_LIMIT_BYTES}`);
-  assert.ok(Buffer.byteLength(script) < USER_DATA_LIMIT_BYTES);
-  await bashSyntaxCheck(t, script);
-
-  const files = heredocFiles(script);
-  assert.deepEqual([...files.keys()], [...COMPOSE_FILES, '.env', 'jobsys.env']);
-  for (const name of COMPOSE_FILES) assert.equal(files.get(name), await composeFile(name), `${name} is copied byte for byte`);
-  const dotEnv = files.get('.env') ?? '';
-  assert.match(dotEnv, /^API_IMAGE=123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/jobsys-api:v7$/m);
-  assert.match(dotEnv, /^WORKER_IMAGE=123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/jobsys-worker:v7$/m);
-  assert.match(dotEnv, /^COMPOSE_FILE=docker-compose\.yml:docker-compose\.awslogs\.yml$/m);
-  assert.match(dotEnv, /^STACK=jobsys$/m);
-  assert.match(dotEnv, /^API_PORT=8080$/m);
-  const serviceEnv = files.get('jobsys.env') ?? '';
-  for (const line of [`DDB_TABLE=${names.table}`, `SQS_QUEUE_URL=${config.queueUrl}`, `DLQ_URL=${config.dlqUrl}`, `AWS_REGION=${REGION}`, 'LOG_LEVEL=info', `API_KEY_HASHES=${API_KEY_HASHES_VALUE}`]) {
-    assert.ok(serviceEnv.split('\n').includes(line), `jobsys.env has ${line}`);
-  }
-  assert.match(script, /^readonly REGISTRY='123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com'$/m);
-  // The compose files bring their own {{.Name}} (awslogs tags); outside them no {{…}} may remain.
-  assert.doesNotMatch(script.replace(/<<'EOF_JOBSYS'\n[\s\S]*?^EOF_JOBSYS$/gm, ''), /\{\{/, 'every placeholder is filled in');
-});
-
-test('the user data refuses an env value that compose would read differently, and a script EC2 would refuse', () => {
-  const names = stackNames({ stack: 'jobsys', region: REGION, accountId: ACCOUNT });
-  assert.throws(() => renderUserData({ ...sampleConfig(names, 'v1'), queueUrl: 'https://x/ q' }), (err: unknown) => err instanceof ConfigError && /SQS_QUEUE_URL/.test(err.message));
-  assert.throws(() => renderUserData({ ...sampleConfig(names, 'v1'), dlqUrl: `https://x/${'q'.repeat(USER_DATA_LIMIT_BYTES)}` }), (err: unknown) =>
-    err instanceof ConfigError && /above EC2's 16384/.test(err.message));
-});
-
-test('ALLOWED_CIDR is refused unless it is an IPv4 network that is not the whole internet', () => {
-  assert.equal(parseAllowedCidr('203.0.113.7/32'), '203.0.113.7/32');
-  assert.equal(parseAllowedCidr(' 10.0.0.0/8 '), '10.0.0.0/8');
-  const refused = (value: string, message: RegExp) => assert.throws(() => parseAllowedCidr(value), (err: unknown) => err instanceof ConfigError && message.test(err.message));
-  refused('300.1.2.3/32', /not an IPv4 CIDR/);
-  refused('203.0.113.7', /not an IPv4 CIDR/);
-  refused('10.0.0.0/33', /not an IPv4 CIDR/);
-  refused('010.0.0.0/8', /not an IPv4 CIDR/);
-  refused('my-laptop', /not an IPv4 CIDR/);
-  refused('10.1.2.3/8', /host bits set: did you mean 10\.0\.0\.0\/8, or 10\.1\.2\.3\/32/);
-  refused('0.0.0.0/0', /whole internet/);
-});
-
-test('without ALLOWED_CIDR the caller\'s address from checkip is allowed, and a failed lookup says to set ALLOWED_CIDR', async () => {
-  assert.deepEqual(await resolveAllowedCidr(undefined, async () => '198.51.100.4\n'), { cidr: '198.51.100.4/32', source: 'your address, from https://checkip.amazonaws.com' });
-  assert.equal((await resolveAllowedCidr('192.0.2.0/24', () => assert.fail('not asked'))).cidr, '192.0.2.0/24');
-  await assert.rejects(resolveAllowedCidr('', async () => { throw new Error('getaddrinfo ENOTFOUND checkip.amazonaws.com'); }), (err: unknown) =>
-    err instanceof ConfigError && /ENOTFOUND/.test(err.message) && /set ALLOWED_CIDR/.test(err.message));
-  await assert.rejects(resolveAllowedCidr(undefined, async () => '<html>captive portal</html>'), (err: unknown) => err instanceof ConfigError && /set ALLOWED_CIDR/.test(err.message));
-});
 
 const changesOf = (result: MakeRun) => recorded(result.stdout).map(({ change, resource }) => `${change} ${resource}`);
 
@@ -168,7 +77,8 @@ test('make deploy-ec2 on moto: launches once, converges, replaces on change, and
     cli.call<{ QueueUrl: string }>('sqs', 'get-queue-url', { QueueName: names.queue }),
     cli.call<{ QueueUrl: string }>('sqs', 'get-queue-url', { QueueName: names.dlq }),
   ]);
-  const expectedUserData = (tag: string) => renderUserData({ ...sampleConfig(names, tag), queueUrl, dlqUrl });
+  const parameterVersion = async () => (await cli.call<{ Parameter: { Version: number } }>('ssm', 'get-parameter', { Name: apiKeyHashesParameter({ names }) })).Parameter.Version;
+  const expectedUserData = async (tag: string) => renderUserData({ ...sampleConfig(names, tag, await parameterVersion()), queueUrl, dlqUrl });
 
   let first: Instance | undefined;
   await t.test('a bad ALLOWED_CIDR is refused with a message that says what to set, before anything is created', async () => {
@@ -254,14 +164,17 @@ test('make deploy-ec2 on moto: launches once, converges, replaces on change, and
   await t.test('the user data is the rendered script: compose files byte for byte, the v1 image refs, the stack\'s env; bash -n passes', async (st) => {
     assert.ok(first);
     const script = await userDataOf(cli, first.InstanceId);
-    assert.equal(script, expectedUserData('v1'));
+    assert.equal(script, await expectedUserData('v1'));
+    assert.ok(!script.includes(API_KEY_HASHES_VALUE), 'the key hashes are not in the user data, which any container can read through IMDS');
+    assert.match(script, new RegExp(`^readonly API_KEY_HASHES_PARAMETER='${apiKeyHashesParameter({ names })}:${await parameterVersion()}'$`, 'm'));
     await bashSyntaxCheck(st, script);
     const files = heredocFiles(script);
     for (const name of COMPOSE_FILES) assert.equal(files.get(name), await composeFile(name));
     assert.match(files.get('.env') ?? '', new RegExp(`^API_IMAGE=${ACCOUNT}\\.dkr\\.ecr\\.${REGION}\\.amazonaws\\.com/${names.repositories.api}:v1$`, 'm'));
     assert.match(files.get('.env') ?? '', new RegExp(`^WORKER_IMAGE=${ACCOUNT}\\.dkr\\.ecr\\.${REGION}\\.amazonaws\\.com/${names.repositories.worker}:v1$`, 'm'));
     const serviceEnv = (files.get('jobsys.env') ?? '').split('\n');
-    for (const line of [`DDB_TABLE=${names.table}`, `SQS_QUEUE_URL=${queueUrl}`, `DLQ_URL=${dlqUrl}`, `AWS_REGION=${REGION}`, 'LOG_LEVEL=info', `API_KEY_HASHES=${API_KEY_HASHES_VALUE}`]) assert.ok(serviceEnv.includes(line), line);
+    for (const line of [`DDB_TABLE=${names.table}`, `SQS_QUEUE_URL=${queueUrl}`, `DLQ_URL=${dlqUrl}`, `AWS_REGION=${REGION}`, 'LOG_LEVEL=info']) assert.ok(serviceEnv.includes(line), line);
+    assert.ok(!serviceEnv.some((line) => line.startsWith('API_KEY_HASHES=')), 'appended on the instance, from SSM');
     st.diagnostic(`user data on the instance: ${Buffer.byteLength(script)} bytes of ${USER_DATA_LIMIT_BYTES}`);
   });
 
@@ -275,7 +188,21 @@ test('make deploy-ec2 on moto: launches once, converges, replaces on change, and
     const replacement = await liveInstance(cli, names);
     assert.notEqual(replacement.InstanceId, first.InstanceId);
     assert.equal(replacement.State.Name, 'running');
-    assert.equal(await userDataOf(cli, replacement.InstanceId), expectedUserData('v2'));
+    assert.equal(await userDataOf(cli, replacement.InstanceId), await expectedUserData('v2'));
+  });
+
+  await t.test('a new version of the key hashes parameter (a key added or revoked) replaces the instance with one that reads it', async () => {
+    const before = await liveInstance(cli, names);
+    const rotated = `${API_KEY_HASHES_VALUE},ops2:${'7a'.repeat(32)}`;
+    await cli.call('ssm', 'put-parameter', { Name: apiKeyHashesParameter({ names }), Type: 'SecureString', Value: rotated, Overwrite: true });
+    const result = await make(['deploy-ec2'], { ...env, IMAGE_TAG: 'v2' });
+    assertSucceeded(result);
+    assert.deepEqual(changesOf(result), [`unchanged security group ${names.securityGroup}`, `created instance ${names.instanceName}`, `removed instance ${names.instanceName}`]);
+    const replacement = await liveInstance(cli, names);
+    assert.notEqual(replacement.InstanceId, before.InstanceId);
+    const script = await userDataOf(cli, replacement.InstanceId);
+    assert.equal(script, await expectedUserData('v2'));
+    assert.ok(!script.includes(rotated));
   });
 
   await t.test('a stopped instance (its user data failed and halted it) is replaced by the next run', async () => {

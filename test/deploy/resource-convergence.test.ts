@@ -73,7 +73,7 @@ async function both(): Promise<Both> {
     async converge() {
       await bootstrap(aws, { table: names.table, queue: names.queue, dlq: names.dlq });
       await ensureTable(stack);
-      await ensureQueues(stack);
+      await ensureQueues(stack, undefined);
     },
     async plans() {
       return {

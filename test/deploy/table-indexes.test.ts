@@ -78,6 +78,10 @@ test('a table made with GSI1 alone gets the four list indexes, each reported cre
   await ensureTable(stack);
   assert.deepEqual(stack.report.changes.filter(({ resource }) => resource.includes(' index ')), LIST_INDEXES.map((index) => ({ change: 'created', resource: `table ${table} index ${index}` })));
   assert.ok(lines.some((line) => /^ {3}created {3}table \S+ index by-owner$/.test(line)), lines.join('\n'));
+  assert.deepEqual(stack.report.changes.filter(({ resource }) => / (deletion protection|point-in-time recovery)$/.test(resource)).map(({ change, resource }) => `${change} ${resource}`), [
+    `updated table ${table} deletion protection`,
+    `updated table ${table} point-in-time recovery`,
+  ], 'a table from before the protections gets both');
 
   const indexes = await indexesOf(table);
   assert.deepEqual(indexes.map(({ IndexName }) => IndexName).sort(), declared.map(({ IndexName }) => IndexName).sort());
@@ -91,7 +95,7 @@ test('a table made with GSI1 alone gets the four list indexes, each reported cre
 
   const before = stack.report.changes.length;
   await ensureTable(stack);
-  assert.deepEqual(stack.report.changes.slice(before).map(({ change }) => change), ['unchanged', 'unchanged'], 'the table and its TTL, nothing else');
+  assert.deepEqual(stack.report.changes.slice(before).map(({ change }) => change), ['unchanged', 'unchanged', 'unchanged', 'unchanged'], 'the table, its TTL and its two protections, nothing else');
   assert.deepEqual(await tablePlan(cliTableExecutor(stack), table), []);
 });
 
@@ -107,7 +111,7 @@ test('an index table.json does not declare is left on the table and noted, not c
     };
   });
   await ensureTable(stack);
-  assert.deepEqual(stack.report.changes.map(({ change }) => change), ['unchanged', 'created'], 'the table unchanged, its TTL turned on');
+  assert.deepEqual(stack.report.changes.map(({ change }) => change), ['unchanged', 'created', 'updated', 'updated'], 'the table unchanged, its TTL and protections turned on');
   assert.ok(lines.includes(`   table ${stack.names.table} has index legacy, which ops/resources/table.json does not declare: left alone`), lines.join('\n'));
   assert.ok((await indexesOf(stack.names.table)).some(({ IndexName }) => IndexName === 'legacy'));
 });

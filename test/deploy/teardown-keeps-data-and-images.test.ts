@@ -53,6 +53,8 @@ test('teardown with KEEP_DATA=1 KEEP_IMAGES=1 keeps the table and the repositori
   assert.ok(await tableExists());
   const { Item } = await cli.call<{ Item?: unknown }>('dynamodb', 'get-item', { TableName: names.table, Key: { PK: { S: 'JOB#kept' }, SK: { S: 'JOB' } } });
   assert.ok(Item, 'the item is still there');
+  const { Table } = await cli.call<{ Table: { DeletionProtectionEnabled?: boolean } }>('dynamodb', 'describe-table', { TableName: names.table });
+  assert.equal(Table.DeletionProtectionEnabled, true, 'a kept table keeps its deletion protection');
   assert.deepEqual(await repositories(), [names.repositories.api, names.repositories.worker].sort());
   const { imageDetails } = await cli.call<{ imageDetails: unknown[] }>('ecr', 'describe-images', { repositoryName: names.repositories.api });
   assert.equal(imageDetails.length, 1, 'the image is still there');

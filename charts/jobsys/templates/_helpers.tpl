@@ -126,6 +126,11 @@ key is given, nobody needs one (AUTH_DISABLED). Outside dev mode a missing key l
   value: {{ .Values.api.rateLimit.perSecond | quote }}
 - name: RATE_LIMIT_BURST
   value: {{ .Values.api.rateLimit.burst | quote }}
+{{- if .Values.dev.enabled }}
+{{- /* The drills fake slow and failing work; production never accepts it (docs/api.md). */}}
+- name: ALLOW_SIMULATE
+  value: "true"
+{{- end }}
 {{- if .Values.api.auth.apiKeyHashes }}
 - name: API_KEY_HASHES
   valueFrom:

@@ -3,6 +3,7 @@ import { LOG_RETENTION_DAYS } from '../core/settings.ts';
 import { openStack } from '../core/stack.ts';
 import { ensureEventSourceMapping, ensureFunction, readLambdaZip } from '../resources/lambda.ts';
 import { ensureLogGroup } from '../resources/log-groups.ts';
+import { readQueueKeySettings, resolveQueueKey } from '../resources/queue-key.ts';
 import { ensureQueues } from '../resources/queues.ts';
 import { ensureRepositories } from '../resources/repositories.ts';
 import { ensureRoles } from '../resources/roles.ts';
@@ -14,16 +15,18 @@ import { ensureTable } from '../resources/table.ts';
  * needs its role and log group, its event source mapping the DLQ.
  */
 if (import.meta.main) await runScript('bootstrap', 'fix the cause above and run make bootstrap again: it picks up where it stopped', async (report) => {
-  // Before anything is made: a missing zip or a DLQ timing that Lambda would refuse.
+  // Before anything is made: a missing zip, a DLQ timing that Lambda would refuse, a bad KMS_KEY_ID.
   const zip = await readLambdaZip();
+  const { kmsKeyId } = readQueueKeySettings(process.env);
   const stack = await openStack(process.env, report);
   const { names } = stack;
+  const queueKeyArn = await resolveQueueKey(stack, kmsKeyId);
 
-  report.step('DynamoDB table');
+  report.step('DynamoDB table (deletion protection, point-in-time recovery)');
   await ensureTable(stack);
 
-  report.step('SQS queues (the DLQ first, then the queue that redrives to it)');
-  const { dlq } = await ensureQueues(stack);
+  report.step(`SQS queues (the DLQ first, then the queue that redrives to it), encrypted with ${queueKeyArn ?? 'SQS-managed keys'}`);
+  const { dlq } = await ensureQueues(stack, queueKeyArn);
 
   report.step('ECR repositories');
   await ensureRepositories(stack);
@@ -32,7 +35,7 @@ if (import.meta.main) await runScript('bootstrap', 'fix the cause above and run 
   for (const group of Object.values(names.logGroups)) await ensureLogGroup(stack, group, LOG_RETENTION_DAYS);
 
   report.step('IAM roles (ops/iam) and the EC2 instance profile');
-  await ensureRoles(stack);
+  await ensureRoles(stack, { queueKeyArn });
 
   report.step('the DLQ Lambda and its event source mapping');
   await ensureFunction(stack, zip);

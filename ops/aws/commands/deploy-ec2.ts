@@ -1,4 +1,4 @@
-import { resolveAllowedCidr } from '../../ec2/allowed-cidr.ts';
+import { readAllowedCidrSettings, resolveAllowedCidr } from '../../ec2/allowed-cidr.ts';
 import { findStackInstances } from '../../ec2/instances.ts';
 import { convergeSecurityGroup, desiredIngress } from '../../ec2/security-group.ts';
 import { runScript, type Report } from '../core/report.ts';
@@ -17,7 +17,7 @@ import { readEc2Settings } from '../deploy-ec2/settings.ts';
 export async function deployEc2(report: Report, env: Env): Promise<void> {
   const settings = readEc2Settings(env);
   // Before anything is created: a bad ALLOWED_CIDR must not leave half a deployment behind.
-  const allowed = await resolveAllowedCidr(env.ALLOWED_CIDR);
+  const allowed = await resolveAllowedCidr(readAllowedCidrSettings(env));
   const stack = await openStack(env, report);
   const { cli, names } = stack;
 

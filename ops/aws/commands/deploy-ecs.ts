@@ -1,5 +1,5 @@
 import { ConfigError } from '../../../lib/errors.ts';
-import { resolveAllowedCidr } from '../../ec2/allowed-cidr.ts';
+import { readAllowedCidrSettings, resolveAllowedCidr } from '../../ec2/allowed-cidr.ts';
 import { DeployMissingError } from '../../errors.ts';
 import { orAbsent } from '../core/calls.ts';
 import type { Component } from '../core/names.ts';
@@ -31,7 +31,7 @@ async function required(what: string, value: Promise<string | undefined>): Promi
 if (import.meta.main) await runScript('deploy-ecs', 'fix the cause above and run make deploy-ecs again; the services keep running their current revision', async (report) => {
   const settings = readEcsSettings();
   // Before anything is made: a bad ALLOWED_CIDR must not leave half a deployment behind.
-  const allowed = await resolveAllowedCidr(process.env.ALLOWED_CIDR);
+  const allowed = await resolveAllowedCidr(readAllowedCidrSettings(process.env));
   const stack = await openStack(process.env, report);
   const { cli, names, env } = stack;
   const tag = env.IMAGE_TAG ?? '';

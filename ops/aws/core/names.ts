@@ -42,8 +42,8 @@ export interface StackNames extends Required<StackInputs> {
   containerInsightsLogGroup: string;
   arns: {
     table: string;
-    /** Every index of the table (the sweeper queries GSI1). */
-    tableIndexes: string;
+    /** Each index ops/resources/table.json declares, by name: a Query is authorized on the index it reads. */
+    tableIndexes: string[];
     queue: string;
     dlq: string;
     logGroups: Record<Component | 'lambda', string>;
@@ -60,7 +60,8 @@ export function stackNames(inputs: StackInputs): StackNames {
   const { stack, region, accountId } = inputs;
   const partition = inputs.partition ?? 'aws';
   const queues = readQueues();
-  const table = renamed(readTable().TableName, stack);
+  const tableDefinition = readTable();
+  const table = renamed(tableDefinition.TableName, stack);
   const queue = renamed(queues.queue.QueueName, stack);
   const dlq = renamed(queues.dlq.QueueName, stack);
   const lambdaFunction = `${stack}-dlq`;
@@ -99,7 +100,7 @@ export function stackNames(inputs: StackInputs): StackNames {
     containerInsightsLogGroup: `/aws/ecs/containerinsights/${cluster}/performance`,
     arns: {
       table: tableArn,
-      tableIndexes: `${tableArn}/index/*`,
+      tableIndexes: (tableDefinition.GlobalSecondaryIndexes ?? []).map((index) => `${tableArn}/index/${index.IndexName}`),
       queue: arn('sqs', queue),
       dlq: arn('sqs', dlq),
       logGroups: {

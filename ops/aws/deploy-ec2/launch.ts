@@ -44,7 +44,7 @@ function launchSpecification({ names }: Stack, { settings, prerequisites, placem
     dlqUrl: prerequisites.dlqUrl,
     apiPort: settings.apiPort,
     logLevel: settings.logLevel,
-    apiKeyHashes: prerequisites.apiKeyHashes,
+    apiKeyHashesParameter: prerequisites.apiKeyHashesParameter,
   });
   return {
     ImageId: placement.image.ImageId,

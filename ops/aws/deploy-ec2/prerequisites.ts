@@ -1,8 +1,8 @@
-import type { DeploymentConfig } from '../../ec2/user-data.ts';
+import { checkEnvValue, type DeploymentConfig } from '../../ec2/user-data.ts';
 import { DeployMissingError } from '../../errors.ts';
 import { orAbsent } from '../core/calls.ts';
 import type { Stack } from '../core/stack.ts';
-import { readApiKeyHashes } from '../resources/api-keys.ts';
+import { API_KEY_HASHES, readApiKeyHashes } from '../resources/api-keys.ts';
 import { queueUrl } from '../resources/queues.ts';
 import { COMPONENTS, pushedImage } from '../resources/repositories.ts';
 
@@ -16,8 +16,11 @@ export interface Prerequisites {
   queueUrl: string;
   dlqUrl: string;
   images: DeploymentConfig['images'];
-  /** The api's key hashes: they go into the user data, so a new key changes the instance. */
-  apiKeyHashes: string;
+  /**
+   * The api's key hashes parameter, `<name>:<version>`: the instance reads exactly this version
+   * at boot, and a new version (a new key) is a new configuration, so a new instance.
+   */
+  apiKeyHashesParameter: string;
 }
 
 const missing = (what: string) => new DeployMissingError(`${what} does not exist: run make bootstrap first (same STACK and AWS_REGION)`);
@@ -63,5 +66,7 @@ export async function checkPrerequisites(stack: Stack, imageTag: string): Promis
     checkLogGroups(stack),
     readApiKeyHashes(stack),
   ]);
-  return { profile, queueUrl: queue, dlqUrl: dlq, images, apiKeyHashes };
+  // The instance writes the value into jobsys.env: one compose would misread is refused now, never shown.
+  checkEnvValue(API_KEY_HASHES, apiKeyHashes.value, `(the value of ${apiKeyHashes.selector})`);
+  return { profile, queueUrl: queue, dlqUrl: dlq, images, apiKeyHashesParameter: apiKeyHashes.selector };
 }

@@ -1,6 +1,5 @@
 import type { Instance } from '../../ec2/instances.ts';
 import type { Stack } from '../core/stack.ts';
-import { apiKeyHashesParameter } from '../resources/api-keys.ts';
 import type { Placement } from './network.ts';
 import type { Prerequisites } from './prerequisites.ts';
 import type { Ec2Settings } from './settings.ts';
@@ -15,7 +14,7 @@ export function reportFound(stack: Stack, prerequisites: Prerequisites, placemen
   report.note(`queues ${prerequisites.queueUrl}, ${prerequisites.dlqUrl}`);
   report.note(`images ${prerequisites.images.api}, ${prerequisites.images.worker}`);
   report.note(`log groups ${names.logGroups.api}, ${names.logGroups.worker}`);
-  report.note(`api keys: ${apiKeyHashesParameter(stack)}`);
+  report.note(`api keys: ${prerequisites.apiKeyHashesParameter}, which the instance reads at boot`);
   report.step('network: the default VPC, a subnet, the AMI');
   report.note(`${vpcId}, ${subnet.SubnetId} (${subnet.AvailabilityZone}), ${image.ImageId}${image.Name === undefined ? '' : ` (${image.Name})`}`);
 }

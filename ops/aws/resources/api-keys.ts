@@ -13,9 +13,16 @@ export function apiKeyHashesParameter(stack: Pick<Stack, 'names'>): string {
   return `${stack.names.parameterPaths.api}${API_KEY_HASHES}`;
 }
 
-export async function readApiKeyHashes(stack: Stack): Promise<string> {
+/** The parameter as a deploy found it: its value, and the version that value is. */
+export interface ApiKeyHashes {
+  value: string;
+  /** `<name>:<version>`: GetParameter's selector for exactly this value, whatever is stored later. */
+  selector: string;
+}
+
+export async function readApiKeyHashes(stack: Stack): Promise<ApiKeyHashes> {
   const name = apiKeyHashesParameter(stack);
-  type Output = { Parameter: { Value: string } };
+  type Output = { Parameter: { Value: string; Version: number } };
   const found = await orAbsent(stack.cli.call<Output>('ssm', 'get-parameter', { Name: name, WithDecryption: true }), 'ParameterNotFound');
   if (found === undefined || found.Parameter.Value.trim() === '') {
     throw new DeployMissingError([
@@ -24,5 +31,5 @@ export async function readApiKeyHashes(stack: Stack): Promise<string> {
       `  aws ssm put-parameter --type SecureString --name ${name} --value '<client>:<sha256>'`,
     ].join('\n'));
   }
-  return found.Parameter.Value.trim();
+  return { value: found.Parameter.Value.trim(), selector: `${name}:${found.Parameter.Version}` };
 }

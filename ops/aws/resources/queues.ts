@@ -1,6 +1,6 @@
 import { AwsCliError } from '../../errors.ts';
 import { convergeQueues, type QueueExecutor } from '../../resources/converge.ts';
-import type { QueueChange } from '../../resources/plan.ts';
+import { queueEncryption, type QueueChange } from '../../resources/plan.ts';
 import { orAbsent } from '../core/calls.ts';
 import type { Change } from '../core/report.ts';
 import { tagMap, type Stack } from '../core/stack.ts';
@@ -47,10 +47,13 @@ function record(stack: Stack, queue: string, changes: QueueChange[]): void {
   stack.report.record(change, `queue ${queue}`, change === 'updated' ? set.join(', ') : undefined);
 }
 
-/** The DLQ first (the queue's RedrivePolicy names it), then the queue; attributes converge to ops/resources/queues.json. */
-export async function ensureQueues(stack: Stack): Promise<{ queue: QueueRef; dlq: QueueRef }> {
+/**
+ * The DLQ first (the queue's RedrivePolicy names it), then the queue; attributes converge to
+ * ops/resources/queues.json, and both are encrypted: with `kmsKeyArn`, or SQS-managed keys.
+ */
+export async function ensureQueues(stack: Stack, kmsKeyArn: string | undefined): Promise<{ queue: QueueRef; dlq: QueueRef }> {
   const { names } = stack;
-  const { queue, dlq } = await convergeQueues(cliQueueExecutor(stack), { queue: names.queue, dlq: names.dlq });
+  const { queue, dlq } = await convergeQueues(cliQueueExecutor(stack), { queue: names.queue, dlq: names.dlq }, queueEncryption(kmsKeyArn));
   record(stack, names.dlq, dlq.changes);
   record(stack, names.queue, queue.changes);
   return { queue: { url: queue.state.url, arn: queue.state.arn }, dlq: { url: dlq.state.url, arn: dlq.state.arn } };

@@ -1,4 +1,4 @@
-import { PRINCIPALS, renderPolicy, renderTrustPolicy, roleName, type Principal } from '../../iam/policies.ts';
+import { PRINCIPALS, renderPolicy, renderTrustPolicy, roleName, type PolicyOptions, type Principal } from '../../iam/policies.ts';
 import { orAbsent } from '../core/calls.ts';
 import { parseDocument, sameDocument } from '../core/drift.ts';
 import type { StackNames } from '../core/names.ts';
@@ -21,12 +21,12 @@ export function roleArn(names: StackNames, role: string): string {
   return `arn:${names.partition}:iam::${names.accountId}:role/${role}`;
 }
 
-async function ensureRole(stack: Stack, principal: Principal): Promise<void> {
+async function ensureRole(stack: Stack, principal: Principal, options: PolicyOptions): Promise<void> {
   const { cli, names, report } = stack;
   const role = roleName(principal, names);
   const resource = `role ${role}`;
   const trust = renderTrustPolicy(principal, names);
-  const policy = renderPolicy(principal, names);
+  const policy = renderPolicy(principal, names, options);
   const changed: string[] = [];
 
   const existing = (await orAbsent(cli.call<{ Role: Role }>('iam', 'get-role', { RoleName: role }), NO_SUCH))?.Role;
@@ -81,8 +81,9 @@ async function ensureInstanceProfile({ cli, names, report }: Stack): Promise<voi
   report.record(existing === undefined ? 'created' : same ? 'unchanged' : 'updated', resource, `role ${role}`);
 }
 
-export async function ensureRoles(stack: Stack): Promise<void> {
-  for (const principal of PRINCIPALS) await ensureRole(stack, principal);
+/** Every role of ops/iam, its policy granting the queues' KMS key when `options` names one. */
+export async function ensureRoles(stack: Stack, options: PolicyOptions): Promise<void> {
+  for (const principal of PRINCIPALS) await ensureRole(stack, principal, options);
   await ensureInstanceProfile(stack);
 }
 

@@ -5,6 +5,7 @@ import type { TableChange, TtlChange } from '../../resources/plan.ts';
 import { orAbsent, waitUntil } from '../core/calls.ts';
 import type { Change } from '../core/report.ts';
 import { tagList, type Stack } from '../core/stack.ts';
+import { ensureTableProtection, liftDeletionProtection } from './table-protection.ts';
 
 type KeySchema = Array<{ AttributeName: string; KeyType: string }>;
 interface TableDescription {
@@ -77,15 +78,17 @@ export function cliTableExecutor(stack: Stack): TableExecutor {
 }
 
 /**
- * The jobs table as ops/resources/table.json defines it, ACTIVE, with its TTL on. An index added
- * to an existing table is its own line; an index table.json does not declare is left, and said.
+ * The jobs table as ops/resources/table.json defines it, ACTIVE, with its TTL, deletion
+ * protection and point-in-time recovery on. An index added to an existing table is its own line;
+ * an index table.json does not declare is left, and said.
  */
 export async function ensureTable(stack: Stack): Promise<void> {
   const { names, report } = stack;
   const resource = `table ${names.table}`;
   const changes = await convergeTable(cliTableExecutor(stack), names.table);
   const billing = changes.table.find((change) => change.action === 'set-billing-mode');
-  if (changes.table.some((change) => change.action === 'create-table')) report.record('created', resource);
+  const created = changes.table.some((change) => change.action === 'create-table');
+  if (created) report.record('created', resource);
   else if (billing !== undefined) report.record('updated', resource, `billing ${billing.from} -> ${billing.to}`);
   else report.record('unchanged', resource);
   for (const change of changes.table) if (change.action === 'add-index') report.record('created', `${resource} index ${change.index.IndexName}`);
@@ -93,9 +96,10 @@ export async function ensureTable(stack: Stack): Promise<void> {
   const ttl = changes.ttl.find((change) => change.action === 'enable-ttl');
   const ttlChange: Change = ttl === undefined ? 'unchanged' : changes.ttl.length > 1 ? 'updated' : 'created';
   report.record(ttlChange, `table ${names.table} TTL on ${readTtl().AttributeName}`);
+  await ensureTableProtection(stack, created);
 }
 
-/** Deletes the table (and every job in it) and waits until it is gone. */
+/** Deletes the table (and every job in it), its deletion protection lifted first, and waits until it is gone. */
 export async function removeTable(stack: Stack, keep: boolean): Promise<void> {
   const { cli, names, report } = stack;
   const resource = `table ${names.table}`;
@@ -103,6 +107,7 @@ export async function removeTable(stack: Stack, keep: boolean): Promise<void> {
     report.record('unchanged', resource, 'kept: KEEP_DATA=1');
     return;
   }
+  await liftDeletionProtection(stack);
   const deleted = await orAbsent(cli.call('dynamodb', 'delete-table', { TableName: names.table }), ...NOT_FOUND);
   if (deleted === undefined) {
     report.record('absent', resource);
