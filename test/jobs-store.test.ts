@@ -151,12 +151,19 @@ test('failFinal marks once, keeps the last error, and waits for a live lease', a
   assert.equal(await store.failFinal(keyOf(job.jobId), 'inc-2', failure(9)), 'running');
   await store.failAttempt(await held(job.jobId), 'w', failure(1));
   assert.equal(await store.failFinal(keyOf(job.jobId), 'inc-2', failure(9)), 'marked');
-  assert.equal(await store.failFinal(keyOf(job.jobId), 'inc-2', failure(9)), 'already-final');
+  assert.equal(await store.failFinal(keyOf(job.jobId), 'inc-3', failure(9)), 'already-final', 'another message finds it final');
   const final = await store.get(job.jobId, { consistent: true });
   assert.equal(final?.status, 'FAILED_FINAL');
   assert.equal(final?.incidentId, 'inc-2');
   assert.equal(final?.error?.attempt, 1);
   assert.equal(await store.failFinal(keyOf(newJobId()), 'inc-3', failure(1)), 'missing');
+});
+
+test('a failFinal whose reply was lost and whose UpdateItem was sent again still answers marked: the incident id is its own', async () => {
+  const job = newJob({ status: 'RETRYING', attempts: 3 });
+  await store.create(job);
+  assert.equal(await storeSendingEveryUpdateTwice().failFinal(keyOf(job.jobId), 'inc-sent-twice', failure(3)), 'marked');
+  assert.equal(await store.failFinal(keyOf(job.jobId), 'inc-another', failure(3)), 'already-final', 'another message\'s is not');
 });
 
 test('failFinal leaves alone a job that a client retried since it was read: that message spoke for its earlier life', async () => {

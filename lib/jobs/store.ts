@@ -322,6 +322,8 @@ export function createJobStore(options: JobStoreOptions): JobStore {
       if (old === undefined) return 'missing';
       if (old.retries !== job.retries) return 'retried';
       if (old.status === 'SUCCEEDED') return 'succeeded';
+      // This very write, landed before its reply was lost and sent again: the incident id is its own.
+      if (old.status === 'FAILED_FINAL' && old.incidentId === incidentId) return 'marked';
       if (old.status === 'FAILED_FINAL') return 'already-final';
       if (old.status === 'CANCELLED') return 'cancelled';
       if (old.cancelRequested && !isLeaseLive(old, at)) return 'cancel-requested';

@@ -116,6 +116,22 @@ async function awaitTerminal(system: ChaosSystem, ids: string[], deadline: numbe
   }
 }
 
+/**
+ * Every incident, once each FAILED_FINAL job's incidentId names one, or when the bound passes. The
+ * dlq-lambda marks a job before it writes the incident: a record whose incident write failed is
+ * retried after the DLQ's visibility timeout, so for a moment the job is final and its incident
+ * still to come.
+ */
+async function awaitIncidents(system: ChaosSystem, jobs: Job[], deadline: number): Promise<Incident[]> {
+  const named = jobs.filter((job) => job.status === 'FAILED_FINAL').map((job) => job.incidentId);
+  for (;;) {
+    const incidents = await system.incidents();
+    const written = new Set(incidents.map((incident) => incident.incidentId));
+    if (named.every((id) => id !== undefined && written.has(id)) || Date.now() > deadline) return incidents;
+    await sleep(1_000);
+  }
+}
+
 /** One accepted job as it ended, with what its client did to it. */
 interface Story {
   spec: JobSpec;
@@ -160,6 +176,8 @@ const attemptsLeft = (job: Job) => job.attemptsBeforeRetry + MAX_ATTEMPTS - job.
 
 interface Evidence {
   successLines: Map<string, LogLine[]>;
+  /** lease_lost lines at the succeed stage: a worker that found its result write refused. */
+  succeedLeaseLost: Map<string, LogLine[]>;
   finalLines: Map<string, LogLine[]>;
   cancelledLines: Map<string, LogLine[]>;
   incidents: Map<string, Incident[]>;
@@ -181,8 +199,11 @@ function violations(story: Story, evidence: Evidence): string[] {
   const cancels = evidence.cancelledLines.get(job.jobId)?.length ?? 0;
   if (successes.length > 1) fail(`completed ${successes.length} times (${successes.map((l) => l.process).join(', ')})`);
   if (successes.length === 1 && job.status !== 'SUCCEEDED') fail(`logged its success but is ${job.status}`);
-  // A worker whose result write landed but whose reply was lost must still report its success.
-  if (successes.length === 0 && job.status === 'SUCCEEDED') fail('is SUCCEEDED, but no worker logged its success');
+  // A worker whose result write landed but whose reply was lost must still report its success,
+  // not a lost lease. (Without a line at all is allowed: a SIGKILL can come before the line.)
+  const completedBy = job.status === 'SUCCEEDED' ? job.history.find((entry) => entry.outcome === 'succeeded')?.worker : undefined;
+  const mislabelled = (evidence.succeedLeaseLost.get(job.jobId) ?? []).filter((l) => l.process === completedBy);
+  if (mislabelled.length > 0) fail(`is SUCCEEDED by ${completedBy}, which logged it as a lost lease (stage succeed)`);
   if (finals > livesEndedIn(story, 'FAILED_FINAL')) fail(`finalised ${finals} times, in ${livesEndedIn(story, 'FAILED_FINAL')} lives that ended FAILED_FINAL`);
   if (cancels > livesEndedIn(story, 'CANCELLED')) fail(`cancelled by its worker ${cancels} times, in ${livesEndedIn(story, 'CANCELLED')} lives that ended CANCELLED`);
 
@@ -266,17 +287,19 @@ export async function verdict(system: ChaosSystem, load: LoadResult, options: Ve
   const boundMs = options.boundMs * (system.backend.name === 'moto' ? 2 : 1);
   const deadline = Math.max(options.lastFaultAt, load.endedAt) + boundMs;
   const done = await awaitTerminal(system, ids, deadline);
+  const incidents = await awaitIncidents(system, [...done.values()].map(({ job }) => job), deadline);
   // Lines written as the last jobs ended are still on their way through the pipes.
   await sleep(500);
   const logs = system.logs;
   const evidence: Evidence = {
     successLines: byJob(linesWith(logs, EVENT.succeeded)),
+    succeedLeaseLost: byJob(linesWith(logs, EVENT.leaseLost, { stage: 'succeed' })),
     finalLines: byJob(linesWith(logs, EVENT.finalised)),
     cancelledLines: byJob(linesWith(logs, EVENT.cancelled)),
     incidents: new Map(),
     sent: system.sqsProxy.sent,
   };
-  for (const incident of await system.incidents()) {
+  for (const incident of incidents) {
     if (incident.jobId !== undefined) evidence.incidents.set(incident.jobId, [...(evidence.incidents.get(incident.jobId) ?? []), incident]);
   }
 
