@@ -69,6 +69,8 @@ async function startApiProcess(testStack: TestStack, bundlePath: string): Promis
       MAX_BODY_BYTES: String(MAX_BODY_BYTES),
       API_KEY_HASHES: `hostile:${createHash('sha256').update(KEY).digest('hex')}`,
       AUTH_DISABLED: 'false',
+      // Unlike production: the payloads' bounded integers are simulate's, and the numbers wave is judged on them.
+      ALLOW_SIMULATE: 'true',
       // The chart's heap cap, as every deployment sets it: the heap finds its size within the first
       // wave, and a leak ends in an OOM crash.
       NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${MEMORY.maxOldSpaceSizeMiB}`.trim(),
