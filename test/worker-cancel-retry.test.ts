@@ -104,8 +104,8 @@ test('a message from before a client\'s retry is replaced, not run: its receive 
   const res = await freshResources(suite.aws);
   const job = await createJob(res.store, { text: 'second life', simulate: { failAttempts: 1 } });
   // Its first life: the message received twice and left (workers that found DynamoDB down, say),
-  // the job cancelled, then retried, and the retry's publish lost: the old message is its only one,
-  // two receives from the queue's maxReceiveCount of 3.
+  // the job cancelled, then retried, and the retry's publish lost: the old message, with its
+  // receive count of the earlier life, is its only one.
   await enqueue(suite.aws, res.queueUrl, job);
   for (let receive = 0; receive < 2; receive++) {
     const { Messages } = await suite.aws.sqs.receiveMessage({ QueueUrl: res.queueUrl, WaitTimeSeconds: 5, VisibilityTimeout: 0 });

@@ -11,6 +11,7 @@ import type { Change } from '../../ops/aws/core/report.ts';
 import { apiKeyHashesParameter } from '../../ops/aws/resources/api-keys.ts';
 import { LAMBDA_HANDLER, LAMBDA_RUNTIME } from '../../ops/build/lambda-package.ts';
 import { PRINCIPALS, renderPolicy, renderTrustPolicy, roleName, type PolicyOptions } from '../../ops/iam/policies.ts';
+import { readQueues } from '../../ops/resources/definitions.ts';
 import { deployEnv, make, motoCli, putImage, recorded, standInDocker, succeeded, uniqueStack, type MakeRun, type StandInDocker } from '../support/deploy-stack.ts';
 import { startMoto, type MotoServer } from '../support/moto.ts';
 
@@ -235,7 +236,7 @@ test('the Lambda reads the DLQ with ReportBatchItemFailures, and the DLQ outlast
   const { Attributes: queue } = await cli.call<{ Attributes: Record<string, string> }>('sqs', 'get-queue-attributes', { QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] });
   const redrive = JSON.parse(queue.RedrivePolicy ?? '{}') as { deadLetterTargetArn?: string; maxReceiveCount?: number | string };
   assert.equal(redrive.deadLetterTargetArn, dlq.QueueArn);
-  assert.equal(Number(redrive.maxReceiveCount), 3);
+  assert.equal(Number(redrive.maxReceiveCount), readQueues().queue.maxReceiveCount, 'the backstop ops/resources/queues.json declares');
 });
 
 test('every role has exactly its trust and inline policy from ops/iam; the profile holds the EC2 role', async () => {

@@ -148,7 +148,7 @@ export interface Resources {
   store: JobStore;
 }
 
-/** A table, queue and DLQ of fresh names, as ops/resources defines them (maxReceiveCount 3). */
+/** A table, queue and DLQ of fresh names, as ops/resources defines them (maxReceiveCount 10, a backstop). */
 export async function freshResources(aws: Aws, prefix = 'worker'): Promise<Resources> {
   const suffix = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
   const { tableName, queueUrl, dlqUrl } = await bootstrap(aws, { table: `${prefix}-${suffix}`, queue: `${prefix}-${suffix}`, dlq: `${prefix}-${suffix}-dlq` });
