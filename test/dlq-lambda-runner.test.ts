@@ -87,6 +87,8 @@ test('a message on the DLQ ends its job FAILED_FINAL with an incident and is del
 
   await waitFor('the job to be FAILED_FINAL', async () => (await store.get(job.jobId, { consistent: true }))?.status === 'FAILED_FINAL');
   const final = await store.get(job.jobId, { consistent: true });
+  // Written just after the job is marked (docs/dlq-lambda.md).
+  await waitFor('its incident', async () => (await store.getIncident(final?.incidentId ?? '')) !== undefined);
   const incident = await store.getIncident(final?.incidentId ?? '');
   assert.equal(incident?.jobId, job.jobId);
   assert.equal(incident?.reason, 'retries exhausted');

@@ -116,7 +116,7 @@ test('not JSON, not an object, missing fields, an unknown job, 256 KiB: each bec
   assert.equal(done.status, 'SUCCEEDED', 'the worker still processes jobs');
 });
 
-test('a job of a type no worker knows ends FAILED_FINAL with an incident, through the redrive to the DLQ', async () => {
+test('a job of a type no worker knows ends FAILED_FINAL with an incident, dead-lettered after its attempts', async () => {
   const job = await createJob(store, { text: 'nobody runs me' }, { type: 'no-such-type' });
   await enqueue(aws, resources.queueUrl, job);
   const final = await waitFor('the job FAILED_FINAL', async () => {
@@ -124,8 +124,9 @@ test('a job of a type no worker knows ends FAILED_FINAL with an incident, throug
     return current?.status === 'FAILED_FINAL' ? current : undefined;
   });
   assert.equal(final.error?.code, 'JOBSYS_UNKNOWN_JOB_TYPE');
-  assert.ok(final.attempts <= 3, `attempts ${final.attempts} within the redrive limit`);
-  const incident = await store.getIncident(final.incidentId ?? '');
+  assert.ok(final.attempts <= 3, `attempts ${final.attempts} within MAX_ATTEMPTS`);
+  // Written just after the job is marked (docs/dlq-lambda.md).
+  const incident = await waitFor('its incident', () => store.getIncident(final.incidentId ?? ''));
   assert.equal(incident?.jobId, job.jobId);
   assert.equal(incident?.reason, 'retries exhausted');
   assertAlive();

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { startDrillTarget, submit, waitForStatus, type DrillTarget } from '../support/drill-target.ts';
+import { incidentOf, startDrillTarget, submit, waitForStatus, type DrillTarget } from '../support/drill-target.ts';
 
 // Drills 1-3: the paths every job takes. They run against a system of their own, or against a
 // deployment when JOBSYS_URL is set.
@@ -20,7 +20,7 @@ test('drill 1, happy path: POST → 202 PENDING → SUCCEEDED with the upper-cas
   assert.equal(done.attempts, 1);
 });
 
-test('drill 2, failure path: failAlways → retried maxReceiveCount (3) times → DLQ → dlq-lambda → FAILED_FINAL with an incident', async () => {
+test('drill 2, failure path: failAlways → run MAX_ATTEMPTS (3) times → the worker dead-letters it → dlq-lambda → FAILED_FINAL with an incident', async () => {
   const accepted = await submit(target, { type: 'transform', payload: { text: 'doomed', simulate: { failAlways: true } } });
   assert.equal(accepted.status, 202);
   const done = await waitForStatus(target, String(accepted.body.jobId), ['SUCCEEDED', 'FAILED_FINAL'], 60_000);
@@ -28,7 +28,7 @@ test('drill 2, failure path: failAlways → retried maxReceiveCount (3) times �
   assert.equal(done.attempts, 3);
   assert.match(String((done.error as { message?: string }).message), /simulated failure/);
   assert.equal(typeof done.incidentId, 'string');
-  const incident = await target.store.getIncident(String(done.incidentId));
+  const incident = await incidentOf(target, String(done.incidentId));
   assert.equal(incident?.jobId, accepted.body.jobId);
   assert.equal(incident?.reason, 'retries exhausted');
 });

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deviates } from '../support/backend.ts';
-import { control, queueDrained, startDrillTarget, submit, waitForStatus, writeUnpublishedJob, type DrillTarget } from '../support/drill-target.ts';
+import { control, incidentOf, queueDrained, startDrillTarget, submit, waitForStatus, writeUnpublishedJob, type DrillTarget } from '../support/drill-target.ts';
 
 // Drill 8: POST /jobs/{id}/retry gives an ended job a new budget of attempts; attempt numbers go
 // on counting, so a job that fails its first three attempts succeeds on its retry's first.
@@ -19,7 +19,7 @@ async function failedFinalJob(text: string): Promise<string> {
   const failed = await waitForStatus(target, jobId, ['FAILED_FINAL', 'SUCCEEDED'], FAILED_FINAL_WITHIN_MS);
   assert.equal(failed.status, 'FAILED_FINAL');
   assert.equal(failed.attempts, 3);
-  const incident = await target.store.getIncident(String(failed.incidentId));
+  const incident = await incidentOf(target, String(failed.incidentId));
   assert.equal(incident?.jobId, jobId);
   return jobId;
 }

@@ -6,7 +6,7 @@ import { startSystem, type System } from '../../dev/system.ts';
 import { type Aws, createAws, createUndiciTransport } from '../../lib/aws/index.ts';
 import { canonicalJson, sha256Hex } from '../../lib/canonical-json.ts';
 import { encodeJobMessage } from '../../lib/jobs/message.ts';
-import { newJobId, type Job } from '../../lib/jobs/model.ts';
+import { newJobId, type Incident, type Job } from '../../lib/jobs/model.ts';
 import { createJobStore, type JobStore } from '../../lib/jobs/store.ts';
 import { newTraceId } from '../../lib/trace.ts';
 import { startBackend, type Backend } from './backend.ts';
@@ -217,6 +217,19 @@ export async function call(api: DrillApi, method: string, path: string, options:
 
 export function submit(api: DrillApi, body: unknown, options: Omit<CallOptions, 'body'> = {}): Promise<DrillResponse> {
   return call(api, 'POST', '/jobs', { ...options, body });
+}
+
+/**
+ * The incident a FAILED_FINAL job names. The dlq-lambda marks the job before it writes the incident
+ * (docs/dlq-lambda.md), so a reader that saw the job between the two waits a moment for it.
+ */
+export async function incidentOf(target: Pick<DrillTarget, 'store'>, incidentId: string, timeoutMs = 10_000): Promise<Incident | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const incident = await target.store.getIncident(incidentId);
+    if (incident !== undefined || Date.now() > deadline) return incident;
+    await sleep(100);
+  }
 }
 
 /** Polls GET /jobs/{id} until the job reaches one of `statuses`; throws with the last view on timeout. */
