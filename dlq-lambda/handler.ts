@@ -126,7 +126,7 @@ export function createHandler(dependencies: HandlerDependencies): DlqHandler {
     if (job.status === 'SUCCEEDED') return outcome(log, 'already_succeeded', 'info', 'job succeeded already: a leftover duplicate message');
     if (job.status === 'FAILED_FINAL') {
       // Made final by this very message, whose incident was not written (the Lambda stopped in between): write it now.
-      if (job.incidentId === incidentId) await recordExhausted(record, job, message, incidentId);
+      if (job.incidentId === incidentId) await recordExhausted(record, job, message, incidentId, job.error ?? neverFailedError(job));
       return outcome(log, 'already_final', 'info', 'job is FAILED_FINAL already', { incidentId: job.incidentId });
     }
     if (job.status === 'CANCELLED') return outcome(log, 'already_cancelled', 'info', 'job was cancelled: nothing to record');
@@ -141,7 +141,7 @@ export function createHandler(dependencies: HandlerDependencies): DlqHandler {
     const error = job.error ?? neverFailedError(job);
     switch (await store.failFinal(job, incidentId, error)) {
       case 'marked':
-        await recordExhausted(record, job, message, incidentId);
+        await recordExhausted(record, job, message, incidentId, error);
         return outcome(log, 'job_failed_final', 'warn', 'job marked FAILED_FINAL', { incidentId, error: { code: error.code, attempt: error.attempt } });
       case 'already-final':
         return outcome(log, 'final_meanwhile', 'info', 'job became FAILED_FINAL meanwhile');
@@ -160,8 +160,9 @@ export function createHandler(dependencies: HandlerDependencies): DlqHandler {
     }
   }
 
-  async function recordExhausted(record: SQSRecord, job: Job, message: JobMessage, incidentId: string): Promise<void> {
-    await store.putIncident({ ...incidentBase(record, incidentId), jobId: job.jobId, reason: RETRIES_EXHAUSTED, error: job.error ?? neverFailedError(job), traceId: message.traceId });
+  /** The incident of a job its retries left FAILED_FINAL, with the error the mark wrote. */
+  async function recordExhausted(record: SQSRecord, job: Job, message: JobMessage, incidentId: string, error: JobError): Promise<void> {
+    await store.putIncident({ ...incidentBase(record, incidentId), jobId: job.jobId, reason: RETRIES_EXHAUSTED, error, traceId: message.traceId });
   }
 
   /**

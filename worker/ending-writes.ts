@@ -1,9 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay, isAwsUnavailable, type Backoff } from '../lib/aws/index.ts';
+import { backoffDelay, isAwsUnavailable } from '../lib/aws/index.ts';
 import type { JobStore } from '../lib/jobs/store.ts';
-
-/** Between tries of a write that ends a run while DynamoDB does not answer: from a second to half a minute. */
-const OUTAGE_BACKOFF: Backoff = { baseDelayMs: 1_000, maxDelayMs: 30_000 };
+import { OUTAGE_BACKOFF } from './store-breaker.ts';
 
 type EndingWrite = 'succeed' | 'failAttempt' | 'release' | 'finishCancelled';
 

@@ -6,8 +6,8 @@ import { logAndEmit, type WorkerEvents } from './events.ts';
 
 /** Store calls in a row that must fail as "unavailable" before the breaker opens. */
 const FAILURES_TO_OPEN = 3;
-/** Between probes while open: from a second, doubling, to half a minute. */
-const PROBE_BACKOFF: Backoff = { baseDelayMs: 1_000, maxDelayMs: 30_000 };
+/** Between tries while DynamoDB does not answer (the breaker's probes, the writes that end a run): from a second, doubling, to half a minute. */
+export const OUTAGE_BACKOFF: Backoff = { baseDelayMs: 1_000, maxDelayMs: 30_000 };
 /** A job id no job has: the probe's GetItem finds nothing, and proves that DynamoDB answers. */
 const PROBE_JOB_ID = '00000000-0000-8000-8000-000000000000';
 
@@ -73,7 +73,7 @@ export function createStoreBreaker(options: StoreBreakerOptions): StoreBreaker {
   async function probeUntilClosed(): Promise<void> {
     while (openedAt !== undefined && !stopped.signal.aborted) {
       probes++;
-      const waited = await sleep(backoffDelay(PROBE_BACKOFF, probes, options.random), true, { signal: stopped.signal }).catch(() => false);
+      const waited = await sleep(backoffDelay(OUTAGE_BACKOFF, probes, options.random), true, { signal: stopped.signal }).catch(() => false);
       if (!waited || openedAt === undefined) return;
       await guarded.get(PROBE_JOB_ID).catch(() => undefined);
     }
@@ -104,7 +104,7 @@ export function createStoreBreaker(options: StoreBreakerOptions): StoreBreaker {
         });
       });
     },
-    retryDelaySeconds: () => Math.ceil(Math.min(PROBE_BACKOFF.maxDelayMs, PROBE_BACKOFF.baseDelayMs * 2 ** probes) / 1000),
+    retryDelaySeconds: () => Math.ceil(Math.min(OUTAGE_BACKOFF.maxDelayMs, OUTAGE_BACKOFF.baseDelayMs * 2 ** probes) / 1000),
     stop: () => stopped.abort(),
   };
 }

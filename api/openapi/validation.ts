@@ -110,11 +110,11 @@ export function createValidators(doc: OpenApiDocument = OPENAPI): Validators {
 
   return {
     jobRequest(body) {
-      if (!envelope(body)) throw invalid(fieldErrors(envelope.errors ?? [], ''));
+      if (!envelope(body)) throw invalidBody(fieldErrors(envelope.errors ?? [], ''));
       const { type, payload } = body as { type: string; payload: JsonObject };
       const validate = payloads.get(type);
-      if (!validate) throw invalid([{ path: '/type', message: `must be one of: ${documented.join(', ')}` }]);
-      if (!validate(payload)) throw invalid(fieldErrors(validate.errors ?? [], '/payload'));
+      if (!validate) throw invalidBody([{ path: '/type', message: `must be one of: ${documented.join(', ')}` }]);
+      if (!validate(payload)) throw invalidBody(fieldErrors(validate.errors ?? [], '/payload'));
       return { type, payload };
     },
     idempotencyKey: (raw) => idempotencyKey(raw),
@@ -141,7 +141,8 @@ export function createValidators(doc: OpenApiDocument = OPENAPI): Validators {
   };
 }
 
-function invalid(errors: FieldError[]): HttpError {
+/** The `validation-failed` problem naming each field that is wrong (at most MAX_ERRORS). */
+export function invalidBody(errors: FieldError[]): HttpError {
   const shown = errors.slice(0, MAX_ERRORS);
   const summary = shown.map((e) => `${e.path || 'the body'}: ${e.message}`).join('; ');
   return new HttpError('validation-failed', `Invalid request body: ${summary}`, { errors: shown });

@@ -12,7 +12,7 @@ import { sendJson } from '../http/respond.ts';
 import { exactRoute, paramRoute, type Handler, type RequestContext, type Route } from '../http/router.ts';
 import { callerOf, findOwnJob } from './own-job.ts';
 import type { Publisher } from '../publisher.ts';
-import type { Validators } from '../openapi/validation.ts';
+import { invalidBody, type Validators } from '../openapi/validation.ts';
 
 export interface JobRoutesOptions {
   store: JobStore;
@@ -35,8 +35,7 @@ export interface JobRoutesOptions {
 function refuseSimulate(request: unknown): void {
   const payload = (request as { payload?: unknown } | null)?.payload;
   if (payload === null || typeof payload !== 'object' || !(SIMULATE_PROPERTY in payload)) return;
-  const error = { path: `/payload/${SIMULATE_PROPERTY}`, message: 'is for drills, and this deployment does not allow it (ALLOW_SIMULATE)' };
-  throw new HttpError('validation-failed', `Invalid request body: ${error.path}: ${error.message}`, { errors: [error] });
+  throw invalidBody([{ path: `/payload/${SIMULATE_PROPERTY}`, message: 'is for drills, and this deployment does not allow it (ALLOW_SIMULATE)' }]);
 }
 
 /** A replayed key re-sends its waiting job's message at most once in this long. */

@@ -1,6 +1,7 @@
-import { orAbsent, retryWhile, waitUntil } from '../core/calls.ts';
+import { retryWhile } from '../core/calls.ts';
 import type { Change } from '../core/report.ts';
 import type { Stack } from '../core/stack.ts';
+import { describeTable, waitForTableActive } from './describe-table.ts';
 
 /**
  * What keeps the jobs from being lost with the table: point-in-time recovery (any second of the
@@ -9,23 +10,12 @@ import type { Stack } from '../core/stack.ts';
  * the local stack's table is the developer's to throw away.
  */
 
-const NOT_FOUND = ['ResourceNotFoundException', 'ResourceNotFound'];
-const TABLE_PATIENCE = { timeoutMs: 10 * 60_000 };
 /** A new table's continuous backups are being switched on in the background for a while after it is ACTIVE. */
 const BACKUPS_PATIENCE = { timeoutMs: 5 * 60_000, intervalMs: 10_000 };
 
-interface Described { TableStatus: string; DeletionProtectionEnabled?: boolean }
-
-const describe = async ({ cli }: Stack, table: string) =>
-  (await orAbsent(cli.call<{ Table: Described }>('dynamodb', 'describe-table', { TableName: table }), ...NOT_FOUND))?.Table;
-
-async function waitActive(stack: Stack, table: string): Promise<void> {
-  await waitUntil(`table ${table} to become ACTIVE`, async () => ((await describe(stack, table))?.TableStatus === 'ACTIVE' ? true : undefined), TABLE_PATIENCE);
-}
-
 async function setDeletionProtection(stack: Stack, table: string, enabled: boolean): Promise<void> {
   await stack.cli.call('dynamodb', 'update-table', { TableName: table, DeletionProtectionEnabled: enabled });
-  await waitActive(stack, table);
+  await waitForTableActive(stack, table);
 }
 
 async function pointInTimeRecoveryOn({ cli }: Stack, table: string): Promise<boolean> {
@@ -44,7 +34,7 @@ export async function ensureTableProtection(stack: Stack, tableCreated: boolean)
   const table = names.table;
   const turnedOn: Change = tableCreated ? 'created' : 'updated';
 
-  const protectedNow = (await describe(stack, table))?.DeletionProtectionEnabled === true;
+  const protectedNow = (await describeTable(stack, table))?.DeletionProtectionEnabled === true;
   if (!protectedNow) await setDeletionProtection(stack, table, true);
   report.record(protectedNow ? 'unchanged' : turnedOn, `table ${table} deletion protection`);
 
@@ -61,7 +51,7 @@ export async function ensureTableProtection(stack: Stack, tableCreated: boolean)
 /** Before a teardown deletes the table: only then, and never when the table is kept. */
 export async function liftDeletionProtection(stack: Stack): Promise<void> {
   const table = stack.names.table;
-  if ((await describe(stack, table))?.DeletionProtectionEnabled !== true) return;
+  if ((await describeTable(stack, table))?.DeletionProtectionEnabled !== true) return;
   await setDeletionProtection(stack, table, false);
   stack.report.note(`table ${table}: deletion protection turned off, to delete it`);
 }

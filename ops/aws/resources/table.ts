@@ -2,24 +2,11 @@ import { DeployConflictError } from '../../errors.ts';
 import { convergeTable, type TableExecutor } from '../../resources/converge.ts';
 import { readTtl } from '../../resources/definitions.ts';
 import type { TableChange, TtlChange } from '../../resources/plan.ts';
-import { orAbsent, waitUntil } from '../core/calls.ts';
+import { orAbsent } from '../core/calls.ts';
 import type { Change } from '../core/report.ts';
 import { tagList, type Stack } from '../core/stack.ts';
+import { describeTable, TABLE_NOT_FOUND, waitForTableActive, waitForTableDeleted } from './describe-table.ts';
 import { ensureTableProtection, liftDeletionProtection } from './table-protection.ts';
-
-type KeySchema = Array<{ AttributeName: string; KeyType: string }>;
-interface TableDescription {
-  TableStatus: string;
-  KeySchema?: KeySchema;
-  BillingModeSummary?: { BillingMode: string };
-  GlobalSecondaryIndexes?: Array<{ IndexName: string; IndexStatus: string; KeySchema: KeySchema; Projection: { ProjectionType: string; NonKeyAttributes?: string[] } }>;
-}
-
-const NOT_FOUND = ['ResourceNotFoundException', 'ResourceNotFound'];
-const TABLE_PATIENCE = { timeoutMs: 10 * 60_000 };
-
-const describe = async ({ cli }: Stack, table: string) =>
-  (await orAbsent(cli.call<{ Table: TableDescription }>('dynamodb', 'describe-table', { TableName: table }), ...NOT_FOUND))?.Table;
 
 /** What to do about declared indexes that exist otherwise: DynamoDB changes no index in place. */
 function indexConflict(table: string, indexes: string[]): string {
@@ -34,20 +21,14 @@ export function cliTableExecutor(stack: Stack): TableExecutor {
   const { cli, names } = stack;
   return {
     async readTable(table) {
-      const found = await describe(stack, table);
+      const found = await describeTable(stack, table);
       return found === undefined ? undefined : { ...found, BillingMode: found.BillingModeSummary?.BillingMode };
     },
     async readTtl(table) {
       return (await cli.call<{ TimeToLiveDescription: { TimeToLiveStatus?: string; AttributeName?: string } }>('dynamodb', 'describe-time-to-live', { TableName: table }))
         .TimeToLiveDescription;
     },
-    async waitForTable(table) {
-      await waitUntil(`table ${table} and its indexes to become ACTIVE`, async () => {
-        const found = await describe(stack, table);
-        const ready = found?.TableStatus === 'ACTIVE' && (found.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE');
-        return ready ? true : undefined;
-      }, TABLE_PATIENCE);
-    },
+    waitForTable: (table) => waitForTableActive(stack, table),
     async apply(change: TableChange | TtlChange) {
       switch (change.action) {
         case 'create-table':
@@ -108,11 +89,11 @@ export async function removeTable(stack: Stack, keep: boolean): Promise<void> {
     return;
   }
   await liftDeletionProtection(stack);
-  const deleted = await orAbsent(cli.call('dynamodb', 'delete-table', { TableName: names.table }), ...NOT_FOUND);
+  const deleted = await orAbsent(cli.call('dynamodb', 'delete-table', { TableName: names.table }), ...TABLE_NOT_FOUND);
   if (deleted === undefined) {
     report.record('absent', resource);
     return;
   }
-  await waitUntil(`${resource} to be deleted`, async () => ((await describe(stack, names.table)) === undefined ? true : undefined), TABLE_PATIENCE);
+  await waitForTableDeleted(stack, names.table);
   report.record('removed', resource);
 }
