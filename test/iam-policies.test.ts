@@ -143,18 +143,16 @@ for (const principal of PRINCIPALS) {
   });
 }
 
-test('the ECS roles accept ECS only on behalf of this account and region (confused deputy); Lambda\'s and EC2\'s carry no condition those services are not documented to send', () => {
+test('the ECS roles accept ECS only on behalf of this account and region, Lambda only on behalf of this account (confused deputy); EC2 carries no condition', () => {
   for (const principal of ['api-task', 'worker-task', 'ecs-execution'] as const) {
     assert.deepEqual(renderTrustPolicy(principal, CHINA).Statement[0]?.Condition, {
       ArnLike: { 'aws:SourceArn': 'arn:aws-cn:ecs:cn-north-1:444455556666:*' },
       StringEquals: { 'aws:SourceAccount': '444455556666' },
     });
   }
-  // A condition key the service does not send fails every AssumeRole: the function or the
-  // instance would get no credentials at all. AWS documents neither key for these two.
-  for (const principal of ['dlq-lambda', 'ec2-instance'] as const) {
-    assert.equal(renderTrustPolicy(principal, CHINA).Statement[0]?.Condition, undefined);
-  }
+  assert.deepEqual(renderTrustPolicy('dlq-lambda', CHINA).Statement[0]?.Condition, { StringEquals: { 'aws:SourceAccount': '444455556666' } });
+  // A condition key the service does not send fails every AssumeRole: the instance would get no credentials at all.
+  assert.equal(renderTrustPolicy('ec2-instance', CHINA).Statement[0]?.Condition, undefined);
 });
 
 test('a Query is granted on each index table.json declares, by name, never on index/*', () => {
