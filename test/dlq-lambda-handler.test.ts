@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createHandler, DLQ_OUTCOMES, type DlqOutcome, JOB_NOT_FOUND, RETRIES_EXHAUSTED } from '../dlq-lambda/handler.ts';
 import { RetriesExhaustedError } from '../lib/errors.ts';
-import { AwsServiceError, createAws, createUndiciTransport, marshall, unmarshall } from '../lib/aws/index.ts';
+import { AwsServiceError, createAws, createUndiciTransport } from '../lib/aws/index.ts';
 import { POISON_REASON_ATTRIBUTE } from '../lib/jobs/message.ts';
 import { BODY_EXCERPT_BYTES, bodyExcerpt, incidentIdFor } from '../dlq-lambda/incident.ts';
 import type { SQSEvent, SQSRecord } from '../dlq-lambda/sqs-event.ts';
@@ -14,7 +14,7 @@ import { encodeJobMessage } from '../lib/jobs/message.ts';
 import { newJobId, type Incident, type Job, type JobStatus } from '../lib/jobs/model.ts';
 import { createJobStore, type JobStore } from '../lib/jobs/store.ts';
 import { freshResources, useBackend } from './support/backend.ts';
-import { heldOf, jobIn as jobInStore, LAST_ERROR, TEST_WORKER } from './support/jobs.ts';
+import { allIncidents, heldOf, jobIn as jobInStore, LAST_ERROR, TEST_WORKER } from './support/jobs.ts';
 import { createLogger } from '../lib/log.ts';
 import { newTraceId } from '../lib/trace.ts';
 
@@ -53,14 +53,7 @@ const recordFor = (job: Job, options: Parameters<typeof record>[1] = {}) =>
 const eventOf = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
 const handlerWith = (overrides: Partial<Parameters<typeof createHandler>[0]> = {}) => createHandler({ store, logger: silent, ...overrides });
 
-/** Every incident in the table (GSI1 holds them all under INCIDENT). */
-async function incidents(): Promise<Incident[]> {
-  const { Items } = await suite.aws.dynamodb.query({
-    TableName: table, IndexName: 'GSI1',
-    KeyConditionExpression: 'GSI1PK = :incident', ExpressionAttributeValues: marshall({ ':incident': 'INCIDENT' }),
-  });
-  return Items.map((item) => unmarshall(item) as unknown as Incident);
-}
+const incidents = (): Promise<Incident[]> => allIncidents(suite.aws.dynamodb, table);
 const incidentsOfJob = async (jobId: string) => (await incidents()).filter((incident) => incident.jobId === jobId);
 
 test('a RETRYING job becomes FAILED_FINAL with an incident holding its last error and the receive count', async () => {

@@ -36,7 +36,7 @@ function newJob(overrides: Partial<Job> = {}): Job {
   return {
     jobId: newJobId(), type: 'transform', status: 'PENDING', payload: { text: 'hi', n: 2 ** 60 },
     payloadHash: 'a'.repeat(64), requestHash: 'b'.repeat(64), traceId: 'c'.repeat(32),
-    createdAt: at, updatedAt: at, attempts: 0, owner: 'client-a', runs: 0, retries: 0, attemptsBeforeRetry: 0, history: [], ...overrides,
+    createdAt: at, updatedAt: overrides.createdAt ?? at, attempts: 0, owner: 'client-a', runs: 0, retries: 0, attemptsBeforeRetry: 0, history: [], ...overrides,
   };
 }
 
@@ -250,7 +250,32 @@ test('stalePending lists only jobs still PENDING from before the cutoff, and cla
   assert.ok(!ids.includes(fresh.jobId));
   assert.ok(!ids.includes(started.jobId), 'a job that started left the PENDING index');
   const claims = await Promise.all([store.claimResend(old.jobId, 60_000), store.claimResend(old.jobId, 60_000)]);
-  assert.deepEqual(claims.sort(), [false, true]);
+  assert.deepEqual(claims.map((claim) => claim !== undefined).sort(), [false, true]);
   clock += 61_000;
-  assert.equal(await store.claimResend(old.jobId, 60_000), true);
+  const claimed = await store.claimResend(old.jobId, 60_000);
+  assert.equal(claimed?.payloadHash, old.payloadHash, 'the claim reads what the message needs, which the index does not hold');
+  assert.equal(await store.claimResend(started.jobId, 0), undefined, 'a job that is not PENDING is not claimed');
+});
+
+test('stalePending goes by when a job became PENDING: a job created long ago and retried just now is not stale yet', async () => {
+  const retried = newJob({ createdAt: new Date(clock - 600_000).toISOString() });
+  await store.create(retried);
+  assert.equal((await store.cancel(retried)).outcome, 'cancelled');
+  assert.equal((await store.retry(retried)).retried, true);
+  const stale = async () => (await store.stalePending(new Date(clock - 60_000).toISOString(), 1_000)).map((job) => job.jobId);
+  assert.ok(!(await stale()).includes(retried.jobId), 'PENDING again only since now');
+  clock += 61_000;
+  assert.ok((await stale()).includes(retried.jobId));
+});
+
+test('stalePending finds stale jobs across every shard of the PENDING partitions, oldest first, up to its limit', async () => {
+  const base = clock - 3_600_000;
+  const jobs = Array.from({ length: 40 }, (_, i) => newJob({ createdAt: new Date(base + i * 1_000).toISOString() }));
+  for (const job of jobs) await store.create(job);
+  const ids = new Set(jobs.map((job) => job.jobId));
+  const stale = (await store.stalePending(new Date(base + 40_000).toISOString(), 1_000)).filter((job) => ids.has(job.jobId));
+  assert.deepEqual(stale.map((job) => job.jobId), jobs.map((job) => job.jobId));
+  const oldest = await store.stalePending(new Date(base + 40_000).toISOString(), 5);
+  assert.equal(oldest.length, 5);
+  assert.deepEqual(oldest.map((job) => job.createdAt), [...oldest.map((job) => job.createdAt)].sort());
 });

@@ -12,7 +12,7 @@ export const WORKER_OPERATIONS = {
     GetItem: ['table'],
     // Every lease transition: acquire, extend (heartbeat), succeed, fail, release; and the sweeper's resend claim.
     UpdateItem: ['table'],
-    // The sweeper's stale PENDING jobs, on GSI1 (lib/jobs/store.ts stalePending).
+    // The sweeper's stale PENDING jobs, on the by-status index (lib/jobs/store.ts stalePending).
     Query: ['indexes'],
   },
   sqs: {

@@ -45,16 +45,18 @@ export function createSweeper(deps: SweeperDeps): Sweeper {
   let stopped = false;
 
   async function sweep(): Promise<number> {
-    const createdBefore = new Date(now() - config.stalePendingMs).toISOString();
-    const jobs = await store.stalePending(createdBefore, SWEEP_LIMIT);
+    const pendingBefore = new Date(now() - config.stalePendingMs).toISOString();
+    const jobs = await store.stalePending(pendingBefore, SWEEP_LIMIT);
     let resent = 0;
     for (const job of jobs) {
       const log = logger.child({ traceId: job.traceId, jobId: job.jobId });
       try {
-        if (!(await store.claimResend(job.jobId, config.stalePendingMs))) continue;
+        // The claim reads the whole job: the index lacks the payload hash that the message carries.
+        const claimed = await store.claimResend(job.jobId, config.stalePendingMs);
+        if (claimed === undefined) continue;
         await sqs.sendMessage({
           QueueUrl: queueUrl,
-          MessageBody: encodeJobMessage(job),
+          MessageBody: encodeJobMessage(claimed),
         });
         resent++;
         logAndEmit(events, log, 'job_resent', { jobId: job.jobId, traceId: job.traceId },

@@ -105,7 +105,7 @@ export function jobRoutes(options: JobRoutesOptions): Route[] {
   async function republishWaiting(ctx: RequestContext, job: Job): Promise<void> {
     if (job.status !== 'PENDING') return;
     try {
-      if (!(await store.claimResend(job.jobId, REPLAY_RESEND_INTERVAL_MS))) return;
+      if ((await store.claimResend(job.jobId, REPLAY_RESEND_INTERVAL_MS)) === undefined) return;
     } catch (err) {
       ctx.log.warn({ jobId: job.jobId, err }, 'replay: could not claim the re-send of a waiting job; the sweeper will');
       return;

@@ -1,21 +1,16 @@
-import { createHash } from 'node:crypto';
 import type { JobStatus } from './model.ts';
+import { partition, shardOf, type ShardedIndex } from './shards.ts';
 
 /**
  * The four indexes that list jobs (ops/resources/table.json), and the keys an item carries for
  * them. Each index's partition key spreads one client (or one status, or everything) over a fixed
- * number of shards, by a hash of the job id, so that no single partition takes every write of a
- * busy client: a partition takes about 1,000 writes/s. Every index sorts by the same `listKey`,
+ * number of shards (lib/jobs/shards.ts), so that no single partition takes every write of a busy
+ * client. Every index sorts by the same `listKey`,
  * `{createdAt}#{jobId}`, so a list is the newest-first merge of its shards' queries, and a position
  * in one index's order is a position in every shard's.
  */
 
-export interface ListIndex {
-  name: string;
-  /** The item attribute that is this index's partition key. */
-  attribute: string;
-  shards: number;
-}
+export type ListIndex = ShardedIndex;
 
 export const LIST_INDEXES = {
   /** A client's jobs. */
@@ -40,21 +35,6 @@ export interface Listed {
 
 export function listKey(job: Pick<Listed, 'jobId' | 'createdAt'>): string {
   return `${job.createdAt}#${job.jobId}`;
-}
-
-/** The shard of a job in an index of `shards`: from its id, so every writer of the job agrees. */
-function shardOf(jobId: string, shards: number): number {
-  return createHash('sha256').update(jobId).digest().readUInt16BE(0) % shards;
-}
-
-/** One partition of an index: the value of its partition key. */
-function partition(parts: readonly string[], shard: number): string {
-  return `${parts.join('#')}#${shard}`;
-}
-
-/** The partition key values of an index for `parts`, one per shard: what a list queries. */
-export function partitions(index: ListIndex, parts: readonly string[]): string[] {
-  return Array.from({ length: index.shards }, (_, shard) => partition(parts, shard));
 }
 
 /** The keys that place a job in the indexes whose keys do not change with its status. */

@@ -1,5 +1,6 @@
 import { type AttributeMap, type DynamoDb, marshall, unmarshall } from '../aws/index.ts';
-import { LIST_INDEXES, LIST_KEY, partitions, type ListIndex } from './list-index.ts';
+import { LIST_INDEXES, LIST_KEY, type ListIndex } from './list-index.ts';
+import { partitions } from './shards.ts';
 import type { Job, JobStatus } from './model.ts';
 
 /**

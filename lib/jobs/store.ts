@@ -2,17 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { type AttributeMap, type AwsServiceError, type DynamoDb, isAwsError, marshall, unmarshall } from '../aws/index.ts';
 import { JobContendedError } from '../errors.ts';
 import { isLeaseLive, leaseLiveCondition } from './lease.ts';
-import { fixedListKeys, statusListKeys, type Listed } from './list-index.ts';
+import { incidentIndexKeys, INCIDENT_INDEX } from './incident-index.ts';
+import { fixedListKeys, LIST_INDEXES, LIST_KEY, listKey, statusListKeys, type Listed } from './list-index.ts';
 import { listJobs, type JobList, type ListQuery } from './list.ts';
 import { HISTORY_LIMIT, type AttemptOutcome, type AttemptRecord, type Incident, type Job, type JobError, type JobStatus } from './model.ts';
+import { partitions } from './shards.ts';
 
 /**
  * Jobs and incidents in one DynamoDB table (ops/resources/table.json). Every state change is one
  * conditional write, so a late or duplicate writer loses cleanly and a terminal state is never
  * overwritten. Keys: `PK = JOB#{jobId}` / `SK = JOB`, `PK = INCIDENT#{id}` / `SK = INCIDENT`.
- * GSI1 is sparse: `GSI1PK = PENDING` only while a job waits for its first run (what the sweeper
- * reads), `GSI1PK = INCIDENT` for incidents by time. The list indexes are lib/jobs/list-index.ts's:
- * each write that changes a job's status also moves it in the status indexes.
+ Every index key is sharded (lib/jobs/shards.ts): the list indexes are lib/jobs/list-index.ts's,
+ * and each write that changes a job's status also moves it in the status indexes; the sweeper reads
+ * the PENDING shards of one of them. Incidents are in their own index by time
+ * (lib/jobs/incident-index.ts).
  *
  * A job's history is a map from run number to attempt (`r1`, `r2`, ...), not a list: the write
  * that starts run n adds `rn` and removes `r(n-25)` in one expression, which a list cannot do
@@ -22,8 +25,6 @@ import { HISTORY_LIMIT, type AttemptOutcome, type AttemptRecord, type Incident, 
 
 const JOB_SK = 'JOB';
 const INCIDENT_SK = 'INCIDENT';
-const PENDING_INDEX = 'PENDING';
-const INCIDENT_INDEX = 'INCIDENT';
 const STATUS = { '#status': 'status' };
 /** The condition of every write by the worker that holds the lease (`:owner`). */
 const HELD_BY_OWNER = '#status = :running AND leaseOwner = :owner';
@@ -100,10 +101,16 @@ export interface JobStore {
   /** Idempotent: an incident with this id that exists already counts as recorded. */
   putIncident(incident: Incident): Promise<void>;
   getIncident(incidentId: string): Promise<Incident | undefined>;
-  /** Jobs still PENDING that were created before `createdBefore` (ISO), oldest first. */
-  stalePending(createdBefore: string, limit: number): Promise<Job[]>;
-  /** Claims the right to re-send a PENDING job's message, at most once per `intervalMs` across workers. */
-  claimResend(jobId: string, intervalMs: number): Promise<boolean>;
+  /**
+   * Jobs PENDING since before `pendingBefore` (ISO: created, or retried by a client, before it),
+   * oldest first, as the list indexes project them: no payload or payload hash.
+   */
+  stalePending(pendingBefore: string, limit: number): Promise<Job[]>;
+  /**
+   * Claims the right to re-send a PENDING job's message, at most once per `intervalMs` across
+   * workers and apis: the job as it is now, or undefined when another claimed it or it is not PENDING.
+   */
+  claimResend(jobId: string, intervalMs: number): Promise<Job | undefined>;
 }
 
 const jobKey = (jobId: string): AttributeMap => ({ PK: { S: `JOB#${jobId}` }, SK: { S: JOB_SK } });
@@ -240,7 +247,7 @@ export function createJobStore(options: JobStoreOptions): JobStore {
       const status = toStatus(job, 'RUNNING', entry.startedAt);
       const written = await unlessLeaseLive(job.jobId, at, {
         set: [...status.set, 'leaseOwner = :owner', 'leaseExpiresAt = :until', 'attempts = :attempt', '#runs = :run', '#history.#run = :entry'],
-        remove: ['GSI1PK', 'GSI1SK', ...(run > HISTORY_LIMIT ? ['#history.#oldest'] : [])],
+        ...(run > HISTORY_LIMIT ? { remove: ['#history.#oldest'] } : {}),
         // Unchanged since it was read, so the entry's numbers are right; and within its budget.
         condition: '#runs = :runs AND attempts = :attempts AND #retries = :retries AND attempts < :limit'
           + ' AND #status IN (:pending, :retrying, :running) AND attribute_not_exists(cancelRequested)',
@@ -311,7 +318,7 @@ export function createJobStore(options: JobStoreOptions): JobStore {
       const status = toStatus(job, 'FAILED_FINAL', new Date(at).toISOString());
       const written = await unlessLeaseLive(job.jobId, at, {
         set: [...status.set, 'incidentId = :incident', '#error = if_not_exists(#error, :error)'],
-        remove: ['leaseOwner', 'leaseExpiresAt', 'GSI1PK', 'GSI1SK'],
+        remove: ['leaseOwner', 'leaseExpiresAt'],
         // The life that was read: a client's retry in between starts a life this message knows nothing of.
         condition: 'attribute_exists(PK) AND #retries = :retries AND NOT #status IN (:succeeded, :final, :cancelled) AND attribute_not_exists(cancelRequested)',
         names: { '#error': 'error', '#retries': 'retries' },
@@ -336,7 +343,7 @@ export function createJobStore(options: JobStoreOptions): JobStore {
         const status = toStatus(key, 'CANCELLED', new Date(at).toISOString());
         const immediate = await unlessLeaseLive(key.jobId, at, {
           set: status.set,
-          remove: ['leaseOwner', 'leaseExpiresAt', 'GSI1PK', 'GSI1SK', 'cancelRequested'],
+          remove: ['leaseOwner', 'leaseExpiresAt', 'cancelRequested'],
           condition: '#status IN (:pending, :retrying, :running)',
           values: { ...status.values, ':pending': 'PENDING', ':retrying': 'RETRYING' },
           returnNew: true,
@@ -368,12 +375,12 @@ export function createJobStore(options: JobStoreOptions): JobStore {
       // fails, and only the token tells that the job was retried by this very call.
       const token = randomUUID();
       const written = await update(key.jobId, {
-        // GSI1 again: a retried job whose message is lost is re-sent by the sweeper like a new one.
-        set: [...status.set, '#retries = #retries + :one', 'attemptsBeforeRetry = attempts', 'retryToken = :token', 'GSI1PK = :pendingIndex', 'GSI1SK = :since'],
+        // PENDING since now (updatedAt): a retried job whose message is lost is re-sent by the sweeper like a new one.
+        set: [...status.set, '#retries = #retries + :one', 'attemptsBeforeRetry = attempts', 'retryToken = :token'],
         remove: ['#error', 'incidentId', '#result', 'resentAt'],
         condition: '#status IN (:final, :cancelled)',
         names: { '#error': 'error', '#result': 'result', '#retries': 'retries' },
-        values: { ...status.values, ':one': 1, ':token': token, ':final': 'FAILED_FINAL', ':cancelled': 'CANCELLED', ':pendingIndex': PENDING_INDEX, ':since': `${at}#${key.jobId}` },
+        values: { ...status.values, ':one': 1, ':token': token, ':final': 'FAILED_FINAL', ':cancelled': 'CANCELLED' },
         returnNew: true,
       });
       if (written.passed) return { retried: true, job: toJob(written.output.Attributes ?? {}) };
@@ -388,7 +395,7 @@ export function createJobStore(options: JobStoreOptions): JobStore {
         TableName: table,
         Item: {
           ...incidentKey(incident.incidentId),
-          ...marshall({ ...incident, GSI1PK: INCIDENT_INDEX, GSI1SK: `${incident.createdAt}#${incident.incidentId}`, expiresAt: expiresAt() } as never),
+          ...marshall({ ...incident, ...incidentIndexKeys(incident), expiresAt: expiresAt() } as never),
         },
         ConditionExpression: 'attribute_not_exists(PK)',
       }));
@@ -397,19 +404,25 @@ export function createJobStore(options: JobStoreOptions): JobStore {
     async getIncident(incidentId) {
       const { Item } = await dynamodb.getItem({ TableName: table, Key: incidentKey(incidentId), ConsistentRead: true });
       if (!Item) return undefined;
-      const { PK: _pk, SK: _sk, GSI1PK: _g, GSI1SK: _s, expiresAt: _e, ...incident } = unmarshall(Item);
+      const { PK: _pk, SK: _sk, [INCIDENT_INDEX.attribute]: _partition, [LIST_KEY]: _sort, expiresAt: _e, ...incident } = unmarshall(Item);
       return incident as unknown as Incident;
     },
 
-    async stalePending(createdBefore, limit) {
-      const { Items } = await dynamodb.query({
+    async stalePending(pendingBefore, limit) {
+      const index = LIST_INDEXES.byStatus;
+      // Each shard's oldest first; a job is in them by creation, so one retried since is left out by its updatedAt.
+      const pages = await Promise.all(partitions(index, ['PENDING']).map((value) => dynamodb.query({
         TableName: table,
-        IndexName: 'GSI1',
-        KeyConditionExpression: 'GSI1PK = :pending AND GSI1SK < :before',
-        ExpressionAttributeValues: marshall({ ':pending': PENDING_INDEX, ':before': createdBefore }),
+        IndexName: index.name,
+        KeyConditionExpression: '#partition = :partition AND #listKey < :before',
+        FilterExpression: '#updatedAt < :before',
+        ExpressionAttributeNames: { '#partition': index.attribute, '#listKey': LIST_KEY, '#updatedAt': 'updatedAt' },
+        ExpressionAttributeValues: marshall({ ':partition': value, ':before': pendingBefore }),
         Limit: limit,
-      });
-      return Items.map(toJob).filter((job) => job.status === 'PENDING');
+      })));
+      return pages.flatMap((page) => page.Items.map(toJob))
+        .sort((a, b) => (listKey(a) < listKey(b) ? -1 : 1))
+        .slice(0, limit);
     },
 
     async claimResend(jobId, intervalMs) {
@@ -417,8 +430,9 @@ export function createJobStore(options: JobStoreOptions): JobStore {
         set: ['resentAt = :now'],
         condition: '#status = :pending AND (attribute_not_exists(resentAt) OR resentAt < :cutoff)',
         values: { ':now': now(), ':pending': 'PENDING', ':cutoff': now() - intervalMs },
+        returnNew: true,
       });
-      return written.passed;
+      return written.passed ? toJob(written.output.Attributes ?? {}) : undefined;
     },
   };
 }
@@ -447,7 +461,6 @@ function toItem(job: Job, expiresAt: number): AttributeMap {
       expiresAt,
       ...fixedListKeys(listed),
       ...statusListKeys(listed, job.status),
-      ...(job.status === 'PENDING' ? { GSI1PK: PENDING_INDEX, GSI1SK: `${job.createdAt}#${job.jobId}` } : {}),
     } as never),
   };
 }

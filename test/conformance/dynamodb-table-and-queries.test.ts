@@ -6,14 +6,17 @@ import { createTestTable, tableDefinition, useBackend } from '../support/backend
 
 const suite = useBackend();
 
-/** Three queued jobs written out of GSI1SK order, one running job, and one item with no GSI1 keys at all. */
+/**
+ * Items of the sparse `incidents` index (whole items projected), under two partition values:
+ * three written out of sort-key order, one under another value, and items with no index keys at all.
+ */
 const items = [
-  { PK: 'JOB#b', SK: 'META', GSI1PK: 'STATUS#queued', GSI1SK: '2025-01-01T00:00:02Z#b', status: 'queued' },
-  { PK: 'JOB#c', SK: 'META', GSI1PK: 'STATUS#queued', GSI1SK: '2025-01-01T00:00:03Z#c', status: 'queued' },
-  { PK: 'JOB#a', SK: 'META', GSI1PK: 'STATUS#queued', GSI1SK: '2025-01-01T00:00:01Z#a', status: 'queued' },
-  { PK: 'JOB#d', SK: 'META', GSI1PK: 'STATUS#running', GSI1SK: '2025-01-01T00:00:00Z#d', status: 'running' },
-  { PK: 'JOB#a', SK: 'EVENT#0002', note: 'no GSI1 keys: absent from the sparse index' },
-  { PK: 'JOB#a', SK: 'EVENT#0001', note: 'no GSI1 keys: absent from the sparse index' },
+  { PK: 'JOB#b', SK: 'META', incidentsKey: 'STATUS#queued', listKey: '2025-01-01T00:00:02Z#b', status: 'queued' },
+  { PK: 'JOB#c', SK: 'META', incidentsKey: 'STATUS#queued', listKey: '2025-01-01T00:00:03Z#c', status: 'queued' },
+  { PK: 'JOB#a', SK: 'META', incidentsKey: 'STATUS#queued', listKey: '2025-01-01T00:00:01Z#a', status: 'queued' },
+  { PK: 'JOB#d', SK: 'META', incidentsKey: 'STATUS#running', listKey: '2025-01-01T00:00:00Z#d', status: 'running' },
+  { PK: 'JOB#a', SK: 'EVENT#0002', note: 'no index keys: absent from the sparse index' },
+  { PK: 'JOB#a', SK: 'EVENT#0001', note: 'no index keys: absent from the sparse index' },
 ];
 
 async function tableWithItems(t: TestContext): Promise<string> {
@@ -35,7 +38,7 @@ async function allPages(input: QueryInput): Promise<Array<Array<Record<string, u
   return pages;
 }
 
-test('CreateTable from ops/resources/table.json gives an ACTIVE table whose DescribeTable shows its keys and GSI1', async (t) => {
+test('CreateTable from ops/resources/table.json gives an ACTIVE table whose DescribeTable shows its keys and indexes', async (t) => {
   const TableName = await createTestTable(t, suite.aws);
   const definition = tableDefinition();
   const { Table } = await suite.aws.dynamodb.describeTable({ TableName });
@@ -64,24 +67,24 @@ test('Query on the table returns one partition\'s items in sort-key order, forwa
   assert.deepEqual(backwards.Items.map((i) => unmarshall(i).SK), ['EVENT#0002', 'EVENT#0001']);
 });
 
-test('Query on the sparse GSI1 returns only items that have GSI1PK, ordered by GSI1SK', async (t) => {
+test('Query on a sparse index returns only items that have its partition key, ordered by its sort key', async (t) => {
   const TableName = await tableWithItems(t);
   const out = await suite.aws.dynamodb.query({
     TableName,
-    IndexName: 'GSI1',
-    KeyConditionExpression: 'GSI1PK = :status',
+    IndexName: 'incidents',
+    KeyConditionExpression: 'incidentsKey = :status',
     ExpressionAttributeValues: marshall({ ':status': 'STATUS#queued' }),
   });
   assert.deepEqual(out.Items.map((i) => unmarshall(i).PK), ['JOB#a', 'JOB#b', 'JOB#c']);
-  assert.deepEqual(unmarshall(out.Items[0] ?? {}), items[2], 'GSI1 projects ALL attributes');
+  assert.deepEqual(unmarshall(out.Items[0] ?? {}), items[2], 'the index projects ALL attributes');
 });
 
-test('Query with Limit pages through GSI1 by LastEvaluatedKey, newest first, without gaps or repeats', async (t) => {
+test('Query with Limit pages through an index by LastEvaluatedKey, newest first, without gaps or repeats', async (t) => {
   const TableName = await tableWithItems(t);
   const pages = await allPages({
     TableName,
-    IndexName: 'GSI1',
-    KeyConditionExpression: 'GSI1PK = :status',
+    IndexName: 'incidents',
+    KeyConditionExpression: 'incidentsKey = :status',
     ExpressionAttributeValues: marshall({ ':status': 'STATUS#queued' }),
     ScanIndexForward: false,
     Limit: 2,

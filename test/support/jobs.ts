@@ -1,5 +1,6 @@
 import { type AttributeMap, type DynamoDb, marshall, unmarshall } from '../../lib/aws/index.ts';
 import { sha256Hex } from '../../lib/canonical-json.ts';
+import { incidentPartitions, INCIDENT_INDEX } from '../../lib/jobs/incident-index.ts';
 import { newJobId, type Incident, type Job, type JobError, type JobStatus } from '../../lib/jobs/model.ts';
 import type { JobStore } from '../../lib/jobs/store.ts';
 import { newTraceId } from '../../lib/trace.ts';
@@ -55,20 +56,23 @@ export async function heldNow(store: JobStore, jobId: string) {
   return heldOf(read);
 }
 
-/** Every incident in `table`, from the index the store files them under by time (GSI1, partition INCIDENT). */
+/** Every incident in `table`, from the index the store files them under by time, every shard of it. */
 export async function allIncidents(dynamodb: DynamoDb, table: string): Promise<Incident[]> {
   const found: Incident[] = [];
-  let start: AttributeMap | undefined;
-  do {
-    const page = await dynamodb.query({
-      TableName: table,
-      IndexName: 'GSI1',
-      KeyConditionExpression: 'GSI1PK = :incident',
-      ExpressionAttributeValues: marshall({ ':incident': 'INCIDENT' }),
-      ...(start === undefined ? {} : { ExclusiveStartKey: start }),
-    });
-    found.push(...page.Items.map((item) => unmarshall(item) as unknown as Incident));
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
+  for (const partition of incidentPartitions()) {
+    let start: AttributeMap | undefined;
+    do {
+      const page = await dynamodb.query({
+        TableName: table,
+        IndexName: INCIDENT_INDEX.name,
+        KeyConditionExpression: '#partition = :partition',
+        ExpressionAttributeNames: { '#partition': INCIDENT_INDEX.attribute },
+        ExpressionAttributeValues: marshall({ ':partition': partition }),
+        ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+      });
+      found.push(...page.Items.map((item) => unmarshall(item) as unknown as Incident));
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+  }
   return found;
 }

@@ -1,0 +1,30 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * An index whose partition key spreads its items over a fixed number of shards. One partition of
+ * a DynamoDB index takes about 1,000 writes/s (and a throttled index throttles the table's own
+ * writes), so a key that every job shares, such as its status, is a shard of it: a hash of the
+ * item's id picks which, so every writer of the item agrees. Readers query every shard.
+ * docs/capacity.md gives the rate each index takes.
+ */
+export interface ShardedIndex {
+  name: string;
+  /** The item attribute that is this index's partition key. */
+  attribute: string;
+  shards: number;
+}
+
+/** The shard of an item, from its id. */
+export function shardOf(id: string, shards: number): number {
+  return createHash('sha256').update(id).digest().readUInt16BE(0) % shards;
+}
+
+/** One partition of an index: the value of its partition key. */
+export function partition(parts: readonly string[], shard: number): string {
+  return `${parts.join('#')}#${shard}`;
+}
+
+/** The partition key values of an index for `parts`, one per shard: what a reader queries. */
+export function partitions(index: ShardedIndex, parts: readonly string[]): string[] {
+  return Array.from({ length: index.shards }, (_, shard) => partition(parts, shard));
+}
