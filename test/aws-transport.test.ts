@@ -45,6 +45,20 @@ for (const [name, make] of transports) {
     assert.ok(Date.now() - started < 10_000, `rejected after ${Date.now() - started} ms`);
   });
 
+  test(`${name}: a signal aborted before the request rejects with AbortedError, nothing sent`, async (t) => {
+    let received = 0;
+    const server = await startServer(() => { received++; });
+    const transport = make();
+    t.after(async () => { await transport.close(); await server.close(); });
+    const controller = new AbortController();
+    controller.abort();
+    await assert.rejects(
+      transport.request({ method: 'POST', url: server.url, headers: {}, body: '{}', signal: controller.signal }),
+      (err: unknown) => err instanceof AbortedError,
+    );
+    assert.equal(received, 0);
+  });
+
   test(`${name}: no answer within timeoutMs rejects with a retryable TimeoutError`, async (t) => {
     const server = await startServer(() => { /* never answers */ });
     const transport = make();

@@ -20,16 +20,18 @@ export function createNodeHttpTransport(): Transport {
   function request(req: HttpRequest): Promise<HttpResponse> {
     return new Promise((resolve, reject) => {
       let timedOut = false;
+      const failure = (err: unknown) => toTransportError(err, {
+        url: req.url,
+        aborted: req.signal?.aborted === true,
+        timedOut,
+        timeoutMs: req.timeoutMs,
+      });
+      // Before anything is set up, so there is nothing to clean up.
+      if (req.signal?.aborted) return reject(failure(req.signal.reason));
       const fail = (err: unknown) => {
         cleanup();
-        reject(toTransportError(err, {
-          url: req.url,
-          aborted: req.signal?.aborted === true,
-          timedOut,
-          timeoutMs: req.timeoutMs,
-        }));
+        reject(failure(err));
       };
-      if (req.signal?.aborted) return fail(req.signal.reason);
 
       const isHttps = req.url.protocol === 'https:';
       const outgoing = (isHttps ? https : http).request(req.url, {

@@ -30,13 +30,13 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Tra
     request(req: HttpRequest): Promise<HttpResponse> {
       return new Promise((resolve, reject) => {
         const signal = req.signal;
+        let controller: { abort(reason: Error): void } | undefined;
+        const onAbort = () => controller?.abort(new Error('aborted'));
         const fail = (err: unknown) => {
           signal?.removeEventListener('abort', onAbort);
           reject(toTransportError(err, { url: req.url, aborted: signal?.aborted === true, timedOut: false, timeoutMs: req.timeoutMs }));
         };
         if (signal?.aborted) return fail(signal.reason);
-        let controller: { abort(reason: Error): void } | undefined;
-        const onAbort = () => controller?.abort(new Error('aborted'));
         signal?.addEventListener('abort', onAbort, { once: true });
         let statusCode = 0;
         let headers: Record<string, string> = {};
