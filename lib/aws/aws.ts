@@ -1,3 +1,4 @@
+import type { AwsCallEvent } from './call-outcome.ts';
 import type { CredentialProvider } from './credentials/credentials.ts';
 import { createCredentialChain } from './credentials/chain.ts';
 import { createDynamoDb, type DynamoDb } from './dynamodb.ts';
@@ -19,6 +20,8 @@ export interface AwsOptions {
   retry?: Partial<RetryPolicy>;
   timeoutMs?: number;
   onRetry?: (event: RetryEvent) => void;
+  /** Told of every DynamoDB and SQS call once, after its retries, with how it ended: lib/aws knows nothing of what is done with it (metrics). */
+  onCall?: (event: AwsCallEvent) => void;
   /** The component's declared operations (`<component>/aws-operations.ts`): any other is refused unsent. Absent: all. */
   operations?: AwsOperations;
 }
@@ -41,6 +44,7 @@ export function createAws(options: AwsOptions): Aws {
     retry: options.retry,
     timeoutMs: options.timeoutMs,
     onRetry: options.onRetry,
+    onCall: options.onCall,
   };
   const dynamodb = createAwsJsonClient({
     ...common,

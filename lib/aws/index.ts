@@ -3,6 +3,7 @@
  * behind it. lib/aws depends on nothing else in jobsys.
  */
 export { createAws, type Aws, type AwsOptions } from './aws.ts';
+export type { AwsCallEvent, AwsCallOutcome } from './call-outcome.ts';
 export {
   AbortedError, AwsConfigError, AwsError, AwsServiceError, CodedError, CredentialsError, isAwsError, isAwsUnavailable, MarshallError, NetworkError,
   OperationNotAllowedError, TimeoutError, type AwsServiceErrorFields,

@@ -1,3 +1,4 @@
+import { callOutcome, type AwsCallEvent } from './call-outcome.ts';
 import { AbortedError, AwsError, NetworkError } from './errors.ts';
 import type { CredentialProvider } from './credentials/credentials.ts';
 import { CLOCK_SKEW_CODES, parseErrorResponse } from './error-document.ts';
@@ -33,6 +34,8 @@ export interface AwsJsonClientOptions {
   /** Limit for one attempt, headers and body together. */
   timeoutMs?: number | undefined;
   onRetry?: ((event: RetryEvent) => void) | undefined;
+  /** Told of every call once it has ended, after its retries (metrics). */
+  onCall?: ((event: AwsCallEvent) => void) | undefined;
   random?: (() => number) | undefined;
 }
 
@@ -56,6 +59,21 @@ export function createAwsJsonClient(options: AwsJsonClientOptions): AwsJsonClien
   let clockOffsetMs = 0;
 
   async function call<Output>(operation: string, input: object, callOptions: CallOptions = {}): Promise<Output> {
+    const onCall = options.onCall;
+    if (onCall === undefined) return send<Output>(operation, input, callOptions);
+    const started = performance.now();
+    const ended = (outcome: AwsCallEvent['outcome']) => onCall({ service, operation, outcome, durationMs: performance.now() - started });
+    try {
+      const output = await send<Output>(operation, input, callOptions);
+      ended('ok');
+      return output;
+    } catch (err) {
+      ended(callOutcome(err));
+      throw err;
+    }
+  }
+
+  async function send<Output>(operation: string, input: object, callOptions: CallOptions): Promise<Output> {
     const body = JSON.stringify(input);
     const target = `${options.targetPrefix}.${operation}`;
     const signal = callOptions.signal;
