@@ -4,7 +4,7 @@ import { runComponent } from '../lib/process-lifecycle.ts';
 import { createApiAws, createApiTransport } from './aws.ts';
 import { readAccessConfig, readApiConfig } from './config.ts';
 import { createApiDependencies } from './dependencies.ts';
-import { listen } from './http/http-server.ts';
+import { listen } from '../lib/http-listen.ts';
 import { createApi } from './server.ts';
 
 /** The api process: configuration from the environment, AWS clients, the server (lib/process-lifecycle.ts runs it). */

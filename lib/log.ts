@@ -51,3 +51,13 @@ export function createLogger(options: LoggerOptions): Logger {
     serializers: { err: describeError, error: describeError },
   }, options.destination ?? pino.destination({ dest: 1, sync: options.sync ?? false }));
 }
+
+/**
+ * Writes `line`, whole, to the destination `logger` writes to, in order with its own lines: other
+ * JSON lines on stdout (EMF) then never interleave with a log line half-written by pino's
+ * asynchronous destination.
+ */
+export function writeLine(logger: Logger, line: string): void {
+  const destination = (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym];
+  destination?.write(`${line}\n`);
+}

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { createLogger } from '../lib/log.ts';
+import { createLogger, writeLine } from '../lib/log.ts';
 
 function capture() {
   const lines: Array<Record<string, unknown>> = [];
@@ -73,4 +73,13 @@ test('a plain object logged as an error keeps its fields; anything else its text
   log.warn({ err: 'socket hang up' }, 'string');
   assert.deepEqual(lines[0]?.error, { code: 'JOBSYS_JOB_FAILED', attempt: 3 });
   assert.deepEqual(lines[1]?.err, { message: 'socket hang up' });
+});
+
+test('writeLine writes a whole line to the logger\'s own destination, in order with its log lines', () => {
+  const { lines, destination } = capture();
+  const log = createLogger({ component: 'worker', destination });
+  log.info('before');
+  writeLine(log.child({ jobId: 'j1' }), JSON.stringify({ _aws: { Timestamp: 1 } }));
+  log.info('after');
+  assert.deepEqual(lines.map((line) => line.msg ?? Object.keys(line)[0]), ['before', '_aws', 'after']);
 });

@@ -1,5 +1,5 @@
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../lib/log.ts';
 import { answerClientError } from './client-error.ts';
@@ -152,17 +152,4 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   }
 
   return { server, shuttingDown: () => shuttingDown, shutdown };
-}
-
-/** Listens, and resolves with the base URL clients can use (loopback for a wildcard address). */
-export function listen(server: Server, port: number, host: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const address = server.address() as AddressInfo;
-      const shown = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
-      resolve(`http://${shown.includes(':') ? `[${shown}]` : shown}:${address.port}`);
-    });
-  });
 }

@@ -9,7 +9,7 @@ import type { AccessSettings } from '../../api/access/access.ts';
 import { createApiAws, createApiTransport } from '../../api/aws.ts';
 import { readApiConfig } from '../../api/config.ts';
 import { createApiDependencies } from '../../api/dependencies.ts';
-import { listen } from '../../api/http/http-server.ts';
+import { listen } from '../../lib/http-listen.ts';
 import { OPENAPI, servedOpenApi } from '../../api/openapi/openapi-document.ts';
 import type { ReadinessTimings } from '../../api/readiness.ts';
 import { createApi, type Api, type ApiServerConfig } from '../../api/server.ts';
