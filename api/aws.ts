@@ -1,4 +1,4 @@
-import { type Aws, createAws, createUndiciTransport, type Transport } from '../lib/aws/index.ts';
+import { type Aws, type AwsCallEvent, createAws, createUndiciTransport, type Transport } from '../lib/aws/index.ts';
 import { API_OPERATIONS } from './aws-operations.ts';
 import type { ApiConfig } from './config.ts';
 
@@ -9,10 +9,11 @@ type AwsSettings = Pick<ApiConfig, 'awsTimeoutMs' | 'awsMaxAttempts'>;
  * briefly: a dead endpoint must turn into a 503 within seconds (the client retries with its
  * Idempotency-Key), never into a request that hangs.
  */
-export function createApiAws(options: { env: Record<string, string | undefined>; transport: Transport; config: AwsSettings }): Aws {
+export function createApiAws(options: { env: Record<string, string | undefined>; transport: Transport; config: AwsSettings; onCall?: (event: AwsCallEvent) => void }): Aws {
   return createAws({
     env: options.env,
     transport: options.transport,
+    onCall: options.onCall,
     retry: { maxAttempts: options.config.awsMaxAttempts, baseDelayMs: 50, maxDelayMs: 250 },
     timeoutMs: options.config.awsTimeoutMs,
     operations: API_OPERATIONS,

@@ -1,5 +1,6 @@
 import { ConfigError } from '../lib/errors.ts';
 import { flag, integer, LOG_LEVELS, oneOf, optional, readSettings, setting, text, url, type SettingsOf } from '../lib/config.ts';
+import { METRICS_SETTINGS } from '../lib/metrics/settings.ts';
 import type { AccessSettings } from './access/access.ts';
 import { isClientName, parseApiKeyHashes, type ApiKeyHash } from './access/auth.ts';
 
@@ -21,6 +22,8 @@ export const API_SETTINGS = {
     'derived from API_KEY_HASHES, which every instance shares',
   )),
   awsMaxAttempts: setting('AWS_MAX_ATTEMPTS', integer('attempts per DynamoDB or SQS call, the first included', 2, 1, 10)),
+  // On HOST too, at a port of its own.
+  ...METRICS_SETTINGS,
 };
 
 /** Who may call /jobs: read by readAccessConfig, which checks them together. */
@@ -42,7 +45,12 @@ export type ApiConfig = SettingsOf<typeof API_SETTINGS>;
 
 /** Throws ConfigError listing every missing or bad variable. */
 export function readApiConfig(env: Record<string, string | undefined>): ApiConfig {
-  return readSettings(env, API_SETTINGS);
+  const config = readSettings(env, API_SETTINGS);
+  // The metrics say how the api is used: never to whoever can reach its public port.
+  if (config.metricsPort !== 0 && config.metricsPort === config.port) {
+    throw new ConfigError(`Invalid configuration:\n  - METRICS_PORT is PORT (${config.port}): the metrics listener needs a port of its own, which clients of the API do not reach`);
+  }
+  return config;
 }
 
 /**

@@ -1,10 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createLogger } from '../lib/log.ts';
+import { createLogger, writeLine } from '../lib/log.ts';
+import { awsCallMetrics } from '../lib/metrics/aws-call-metrics.ts';
+import { startEmfMetrics } from '../lib/metrics/emf.ts';
+import { serveMetrics } from '../lib/metrics/metrics-server.ts';
+import { createMetricsRegistry } from '../lib/metrics/registry.ts';
 import { runComponent } from '../lib/process-lifecycle.ts';
+import { listen } from '../lib/http-listen.ts';
 import { createApiAws, createApiTransport } from './aws.ts';
 import { readAccessConfig, readApiConfig } from './config.ts';
 import { createApiDependencies } from './dependencies.ts';
-import { listen } from '../lib/http-listen.ts';
+import { emitApiEmf } from './emf.ts';
+import { ApiEvents } from './events.ts';
+import { observeApi } from './metrics.ts';
 import { createApi } from './server.ts';
 
 /** The api process: configuration from the environment, AWS clients, the server (lib/process-lifecycle.ts runs it). */
@@ -18,12 +25,18 @@ void runComponent('api', () => {
   } else {
     logger.info({ clients: [...new Set(access.keys.map((key) => key.client))], keys: access.keys.length, rateLimit: access.rateLimit }, 'API keys configured');
   }
+  const registry = createMetricsRegistry();
+  const events = new ApiEvents();
+  observeApi(events, registry);
+  const emf = config.metricsEmf ? startEmfMetrics({ service: 'api', writeLine: (line) => writeLine(logger, line), logger }) : undefined;
+  if (emf) emitApiEmf(events, emf);
   const transport = createApiTransport(config);
-  const aws = createApiAws({ env: process.env, transport, config });
+  const aws = createApiAws({ env: process.env, transport, config, onCall: awsCallMetrics(registry) });
   const api = createApi({
     ...createApiDependencies({ dynamodb: aws.dynamodb, sqs: aws.sqs, table: config.table, queueUrl: config.queueUrl }),
     logger,
     access,
+    events,
     config: {
       maxBodyBytes: config.maxBodyBytes,
       shutdownGraceMs: config.shutdownGraceMs,
@@ -34,22 +47,25 @@ void runComponent('api', () => {
     },
   });
 
-  async function stop(): Promise<void> {
-    const deadline = Date.now() + config.shutdownGraceMs;
-    await api.shutdown();
-    // Closing the pool waits for AWS calls still running; what is left of the grace period bounds it.
-    await Promise.race([transport.close(), sleep(Math.max(0, deadline - Date.now()))]);
-    logger.info('stopped');
-  }
-
   return {
     logger,
-    startFailure: `cannot listen on ${config.host}:${config.port}`,
+    startFailure: `cannot listen on ${config.host}:${config.port}, or on its METRICS_PORT ${config.metricsPort}`,
     async start() {
       const url = await listen(api.server, config.port, config.host);
+      const metrics = await serveMetrics({ registry, port: config.metricsPort, host: config.host, logger });
       // Supervisors and tests read the address from this line, so it is written whatever LOG_LEVEL says.
       logger.child({}, { level: 'info' }).info({ url, table: config.table, queueUrl: config.queueUrl }, 'listening');
-      return { stop };
+      return {
+        async stop() {
+          const deadline = Date.now() + config.shutdownGraceMs;
+          await api.shutdown();
+          // Closing the pool waits for AWS calls still running; what is left of the grace period bounds it.
+          await Promise.race([transport.close(), sleep(Math.max(0, deadline - Date.now()))]);
+          emf?.stop();
+          await metrics.close();
+          logger.info('stopped');
+        },
+      };
     },
   };
 });

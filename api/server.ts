@@ -3,6 +3,7 @@ import type { Logger } from '../lib/log.ts';
 import { createAccessControl, type AccessSettings } from './access/access.ts';
 import type { ApiConfig } from './config.ts';
 import type { ApiDependencies } from './dependencies.ts';
+import { ApiEvents } from './events.ts';
 import { createHttpServer, DEFAULT_HTTP_TIMEOUTS, expectsContinue, type HttpTimeouts } from './http/http-server.ts';
 import { createRequestHandler } from './http/request-handler.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -24,11 +25,14 @@ export interface ApiOptions extends ApiDependencies {
   /** Who may use /jobs (the probes and /openapi.json are open to all). */
   access: AccessSettings;
   config: ApiServerConfig;
+  /** Where requests and accepted jobs are reported (metrics); a new one by default. */
+  events?: ApiEvents;
 }
 
 export interface Api {
   /** Not yet listening: `listen(api.server, port, host)`. */
   server: Server;
+  readonly events: ApiEvents;
   /**
    * Readiness turns 503 at once; the server stops accepting connections, lets in-flight requests
    * finish (closing each connection as its response ends), and resolves when all are closed, or
@@ -42,6 +46,7 @@ const DEV_CURSOR_SECRET = 'jobsys-development';
 /** The API's routes on their dependencies, served by a node:http server; no process globals: main.ts wires it to the process. */
 export function createApi(options: ApiOptions): Api {
   const { logger, config } = options;
+  const events = options.events ?? new ApiEvents();
   const doc = servedOpenApi({ allowSimulate: config.allowSimulate });
   const validators = createValidators(doc);
   const guarded = [
@@ -50,6 +55,7 @@ export function createApi(options: ApiOptions): Api {
     ...jobRoutes({
       store: options.store,
       publisher: options.publisher,
+      events,
       validators,
       maxBodyBytes: config.maxBodyBytes,
       allowSimulate: config.allowSimulate,
@@ -71,7 +77,7 @@ export function createApi(options: ApiOptions): Api {
     ...DEFAULT_HTTP_TIMEOUTS,
     ...config,
     logger,
-    handle: createRequestHandler({ routes, guarded, admit: createAccessControl(options.access), logger }),
+    handle: createRequestHandler({ routes, guarded, admit: createAccessControl(options.access), logger, events }),
   });
-  return { server: http.server, shutdown: http.shutdown };
+  return { server: http.server, events, shutdown: http.shutdown };
 }

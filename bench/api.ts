@@ -46,7 +46,7 @@ async function startApi(awsEndpoint: string, logLevel: string) {
     cwd: ROOT,
     env: {
       ...process.env, AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: awsEndpoint, AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench',
-      DDB_TABLE: 'jobsys-bench', SQS_QUEUE_URL: `${awsEndpoint}/123456789012/jobsys-bench`, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: logLevel,
+      DDB_TABLE: 'jobsys-bench', SQS_QUEUE_URL: `${awsEndpoint}/123456789012/jobsys-bench`, PORT: String(port), METRICS_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: logLevel,
       AUTH_DISABLED: 'true',
     },
     stdio: ['ignore', 'ignore', 'inherit'],

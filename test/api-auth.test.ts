@@ -194,7 +194,7 @@ async function startApiMain(env: Record<string, string>): Promise<{ code: number
   const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_') && !['API_KEY_HASHES', 'AUTH_DISABLED'].includes(name)));
   const child = spawn(NODE, ['api/main.ts'], {
     cwd: ROOT,
-    env: { ...clean, ...stack.env, DDB_TABLE: stack.resources.tableName, SQS_QUEUE_URL: stack.resources.queueUrl, PORT: '0', HOST: '127.0.0.1', ...env },
+    env: { ...clean, ...stack.env, DDB_TABLE: stack.resources.tableName, SQS_QUEUE_URL: stack.resources.queueUrl, PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

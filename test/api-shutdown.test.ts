@@ -81,7 +81,7 @@ async function startApiProcess(t: { after(fn: () => void): void }, env: Record<s
     cwd: ROOT,
     env: {
       ...clean, ...stack.env, DDB_TABLE: stack.resources.tableName, SQS_QUEUE_URL: stack.resources.queueUrl,
-      PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', AUTH_DISABLED: 'true', ...env,
+      PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', AUTH_DISABLED: 'true', ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -186,10 +186,10 @@ test('at the end of SHUTDOWN_GRACE_MS the remaining connections are cut and the 
   assert.ok(api.logs.some((l) => l.level === 'warn' && /grace period over/.test(l.msg)));
 }));
 
-test('SIGINT stops an idle api with exit 0; the listening line is written even at LOG_LEVEL=warn', async (t) => {
+test('SIGINT stops an idle api with exit 0; its two listening lines, the api\'s and its metrics\', are written even at LOG_LEVEL=warn', async (t) => {
   const api = await startApiProcess(t, { LOG_LEVEL: 'warn' });
   // Besides the dev switch's own warning, which it writes whatever the level.
-  assert.deepEqual(api.logs.filter((l) => l.AUTH_DISABLED !== true).map((l) => l.msg), ['listening']);
+  assert.deepEqual(api.logs.filter((l) => l.AUTH_DISABLED !== true).map((l) => l.msg), ['metrics listening', 'listening']);
   api.child.kill('SIGINT');
   assert.equal(await exitCode(api.child, 5_000), 0, api.stderr());
 });

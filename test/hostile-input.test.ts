@@ -63,6 +63,7 @@ async function startApiProcess(testStack: TestStack, bundlePath: string): Promis
       DDB_TABLE: testStack.resources.tableName,
       SQS_QUEUE_URL: testStack.resources.queueUrl,
       PORT: '0',
+      METRICS_PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
       // The largest the api allows, so that bodies reach the JSON parser rather than the size limit.

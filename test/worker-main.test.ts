@@ -20,7 +20,7 @@ interface Worker {
 }
 
 function spawnWorker(env: Record<string, string>): Worker {
-  const child = spawn(process.execPath, ['worker/main.ts'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['worker/main.ts'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', METRICS_PORT: '0', HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: Array<Record<string, unknown>> = [];
   const waiters = new Set<() => void>();
   const errText: string[] = [];

@@ -3,12 +3,13 @@ import { isAwsUnavailable } from '../../lib/aws/index.ts';
 import type { Logger } from '../../lib/log.ts';
 import { newTraceId, traceIdFrom } from '../../lib/trace.ts';
 import type { AccessDecision } from '../access/access.ts';
+import type { ApiEvents } from '../events.ts';
 import { expectsContinue } from './http-server.ts';
 import { ClientClosedError, HttpError } from '../errors.ts';
 import { excerpt } from './problem.ts';
 import { requestIdFrom } from './request-id.ts';
 import { sendProblem } from './respond.ts';
-import { pathOf, resolve, type RequestContext, type Route } from './router.ts';
+import { handlerFor, matchRoute, pathOf, UNMATCHED_ROUTE, type RequestContext, type Route } from './router.ts';
 import { unavailable } from './unavailable.ts';
 
 export interface RequestHandlerOptions {
@@ -17,6 +18,8 @@ export interface RequestHandlerOptions {
   guarded: Route[];
   admit(authorization: readonly string[] | undefined): AccessDecision;
   logger: Logger;
+  /** Told of every request once it is answered. */
+  events: ApiEvents;
 }
 
 /**
@@ -24,7 +27,7 @@ export interface RequestHandlerOptions {
  * the handler, a problem document for whatever went wrong, and one access log line at the end.
  */
 export function createRequestHandler(options: RequestHandlerOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const { routes, guarded, admit, logger } = options;
+  const { routes, guarded, admit, logger, events } = options;
 
   function fail(ctx: RequestContext, err: unknown): void {
     const { req, res, requestId, log } = ctx;
@@ -61,15 +64,20 @@ export function createRequestHandler(options: RequestHandlerOptions): (req: Inco
       },
     };
     const path = pathOf(req.url);
+    // Matched before any check, so that every answer, a 400 included, is counted under its route.
+    const matched = matchRoute(routes, path);
     let access: AccessDecision = {};
     res.setHeader('x-request-id', requestId);
     res.once('close', () => {
+      const status = res.headersSent ? res.statusCode : 499;
+      const durationMs = performance.now() - started;
+      events.emit('request', { method: req.method ?? '', route: matched?.route.template ?? UNMATCHED_ROUTE, status, durationMs });
       if (!logger.isLevelEnabled('info')) return;
       ctx.log.info({
         method: req.method,
         path: excerpt(path, 256),
-        status: res.headersSent ? res.statusCode : 499,
-        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        status,
+        durationMs: Math.round(durationMs * 10) / 10,
         ...(access.client === undefined ? {} : { client: access.client }),
         ...(access.denied === undefined ? {} : { denied: access.denied }),
         ...(ctx.jobId === undefined ? {} : { jobId: ctx.jobId }),
@@ -85,10 +93,11 @@ export function createRequestHandler(options: RequestHandlerOptions): (req: Inco
       if ((req.headersDistinct.host?.length ?? 0) > 1) {
         throw new HttpError('bad-request', 'The Host header is repeated: a request has exactly one');
       }
-      const { route, handler, params } = resolve(routes, req.method ?? '', path);
-      ctx.params = params;
+      if (matched === undefined) throw new HttpError('not-found', 'No such resource: see /openapi.json for the routes');
+      const handler = handlerFor(matched.route, req.method ?? '');
+      ctx.params = matched.params;
       // Before the handler reads anything, so a refused request costs no body read and no AWS call.
-      if (guarded.includes(route)) {
+      if (guarded.includes(matched.route)) {
         access = admit(req.headersDistinct.authorization);
         if (access.refusal) {
           // Closing is cheaper than draining a body that will never be used.

@@ -57,23 +57,29 @@ export function actionRoute(prefix: string, name: string, suffix: string, method
   };
 }
 
-export interface Resolved {
+/** The route label of a request whose path no route matches: one value, however many such paths. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+export interface Matched {
   route: Route;
-  handler: Handler;
   params: Record<string, string>;
 }
 
-/** The handler for a request, or HttpError 404 (no such path) or 405 (with Allow). */
-export function resolve(routes: readonly Route[], method: string, path: string): Resolved {
+/** The first route whose template matches `path`, whatever the method; undefined when none does. */
+export function matchRoute(routes: readonly Route[], path: string): Matched | undefined {
   for (const route of routes) {
     const params = route.match(path);
-    if (params === undefined) continue;
-    const handler = Object.hasOwn(route.methods, method) ? route.methods[method] : undefined;
-    if (handler) return { route, handler, params };
-    const allow = Object.keys(route.methods).join(', ');
-    throw new HttpError('method-not-allowed', `${method} is not allowed on ${route.template}; use ${allow}`, { headers: { allow } });
+    if (params !== undefined) return { route, params };
   }
-  throw new HttpError('not-found', 'No such resource: see /openapi.json for the routes');
+  return undefined;
+}
+
+/** The handler `route` has for `method`, or HttpError 405 (with Allow). */
+export function handlerFor(route: Route, method: string): Handler {
+  const handler = Object.hasOwn(route.methods, method) ? route.methods[method] : undefined;
+  if (handler) return handler;
+  const allow = Object.keys(route.methods).join(', ');
+  throw new HttpError('method-not-allowed', `${method} is not allowed on ${route.template}; use ${allow}`, { headers: { allow } });
 }
 
 /** The path of a request target, query and fragment removed, nothing decoded or normalized. */

@@ -7,6 +7,7 @@ import { readIdempotencyKey } from '../http/idempotency-key-header.ts';
 import { parseJsonBody } from '../http/json-body.ts';
 import { requireJson } from '../http/media-type.ts';
 import { HttpError } from '../errors.ts';
+import type { ApiEvents } from '../events.ts';
 import { readBody } from '../http/read-body.ts';
 import { sendJson } from '../http/respond.ts';
 import { exactRoute, paramRoute, type Handler, type RequestContext, type Route } from '../http/router.ts';
@@ -17,6 +18,8 @@ import { invalidBody, type Validators } from '../openapi/validation.ts';
 export interface JobRoutesOptions {
   store: JobStore;
   publisher: Publisher;
+  /** Told of each job stored. */
+  events: ApiEvents;
   validators: Validators;
   maxBodyBytes: number;
   /** ALLOW_SIMULATE: whether a payload may fake slow or failing work (drills). */
@@ -80,6 +83,7 @@ export function jobRoutes(options: JobRoutesOptions): Route[] {
       return;
     }
     await publish(ctx, job);
+    options.events.emit('job_accepted', { jobId, type });
     sendJson(res, 202, publicJob(job), { location });
   }
 

@@ -27,7 +27,7 @@ test('drill 6, lost publish: the API killed (SIGKILL) between its DynamoDB write
   t.after(() => proxy.close());
   const api = spawn(process.execPath, ['api/main.ts'], {
     cwd: fileURLToPath(new URL('../..', import.meta.url)),
-    env: { ...process.env, ...env, AWS_ENDPOINT_URL_SQS: proxy.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+    env: { ...process.env, ...env, AWS_ENDPOINT_URL_SQS: proxy.url, PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   t.after(() => { if (api.exitCode === null) api.kill('SIGKILL'); });

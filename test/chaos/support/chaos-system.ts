@@ -145,14 +145,14 @@ export async function startChaosSystem(options: ChaosOptions = {}): Promise<Chao
     }
 
     async function startWorker(name = `worker-${++counter}`): Promise<Proc> {
-      const proc = spawnProc('worker', name, { ...FAST_WORKER, LOG_LEVEL: 'info', WORKER_ID: name, ...options.worker });
+      const proc = spawnProc('worker', name, { ...FAST_WORKER, METRICS_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', WORKER_ID: name, ...options.worker });
       await waitForLog(logs, proc, (line) => line.msg === 'worker started', 30_000);
       return proc;
     }
 
     async function startApi(overrides: Record<string, string> = {}): Promise<Proc> {
       const name = `api-${++counter}`;
-      const proc = spawnProc('api', name, { ...API_DEV_SETTINGS, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...options.api, ...overrides });
+      const proc = spawnProc('api', name, { ...API_DEV_SETTINGS, PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...options.api, ...overrides });
       const line = await waitForLog(logs, proc, (l) => l.msg === 'listening' && typeof l.url === 'string', 30_000);
       proc.url = String(line.url);
       apiUrl = proc.url;
