@@ -85,7 +85,9 @@ async function main(): Promise<void> {
       output: process.env.JOBSYS_DEV_JSON_LOGS === '1' ? 'json' : 'pretty',
     });
     console.log([
-      `jobsys dev: api on ${system.apiUrl}; worker and dlq-lambda running. Try:`,
+      `jobsys dev: api on ${system.apiUrl}; worker and dlq-lambda running`,
+      ...Object.entries(system.metricsUrls).map(([component, url]) => `jobsys dev: ${component} metrics on ${url}/metrics`),
+      'Try:',
       `  curl -si -X POST ${system.apiUrl}/jobs -H 'content-type: application/json' -d '{"type":"transform","payload":{"text":"hello"}}'`,
       `  curl -s ${system.apiUrl}/jobs/<jobId>`,
       'jobsys dev: ready (Ctrl-C to stop)',

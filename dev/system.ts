@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { METRICS_LISTENING } from '../lib/metrics/metrics-server.ts';
 import { formatLogLine, wantsColour, type LogFormat } from './log-format.ts';
 
 /** The three processes jobsys runs as, each started the way production starts it. */
@@ -11,6 +12,9 @@ const COMPONENTS = {
   'dlq-lambda': 'dev/dlq-runner.ts',
 } as const;
 export type Component = keyof typeof COMPONENTS;
+/** The components that serve metrics: the dlq-lambda's stand-in serves none, as the Lambda does not. */
+const MEASURED = ['api', 'worker'] as const;
+export type MeasuredComponent = (typeof MEASURED)[number];
 
 export interface SystemOptions {
   /** AWS region, endpoints and credentials, plus DDB_TABLE, SQS_QUEUE_URL and DLQ_URL. */
@@ -18,7 +22,8 @@ export interface SystemOptions {
   /**
    * Per-component settings on top of `env` (timings for tests, PORT for the api). The api runs
    * with the dev switch AUTH_DISABLED=true unless API_KEY_HASHES or AUTH_DISABLED is given, and
-   * with ALLOW_SIMULATE=true unless it is given.
+   * with ALLOW_SIMULATE=true unless it is given; the api and the worker serve their metrics on a
+   * free port (METRICS_PORT=0), the worker on 127.0.0.1 (HOST), unless they are given.
    */
   overrides?: Partial<Record<Component, Record<string, string>>>;
   /**
@@ -34,6 +39,8 @@ export interface SystemOptions {
 export interface System {
   /** The api's base URL, read from its `listening` log line. */
   apiUrl: string;
+  /** The base URL of each metrics listener (`${url}/metrics`), read from its `metrics listening` line. */
+  metricsUrls: Readonly<Record<MeasuredComponent, string>>;
   process(component: Component): ChildProcess;
   /** SIGTERM to all three; resolves with each exit code once they are gone. */
   stop(): Promise<Record<Component, number | null>>;
@@ -60,6 +67,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   const [echoOut, echoErr] = [echoTo(process.stdout), echoTo(process.stderr)];
   let resolveListening: (url: string) => void = () => undefined;
   const listening = new Promise<string>((resolve) => { resolveListening = resolve; });
+  const metricsListening = Object.fromEntries(MEASURED.map((component) => [component, Promise.withResolvers<string>()])) as Record<MeasuredComponent, PromiseWithResolvers<string>>;
   const early: Promise<never>[] = [];
 
   for (const [component, script] of Object.entries(COMPONENTS) as Array<[Component, string]>) {
@@ -68,6 +76,9 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     if (component === 'api' && !env.API_KEY_HASHES && !env.AUTH_DISABLED) env.AUTH_DISABLED = 'true';
     // The drills fake slow and failing work; make dev lets a person try the same.
     if (component === 'api') env.ALLOW_SIMULATE ??= 'true';
+    // Many systems may run at once (tests), and a metrics port is each one's own.
+    if (component !== 'dlq-lambda') env.METRICS_PORT ??= '0';
+    if (component === 'worker') env.HOST ??= '127.0.0.1';
     const child = spawn(process.execPath, [script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     children.set(component, child);
     const stderr: string[] = [];
@@ -85,6 +96,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       }
       options.onLog?.(component, line);
       if (component === 'api' && typeof line.url === 'string' && line.msg === 'listening') resolveListening(line.url);
+      if (typeof line.url === 'string' && line.msg === METRICS_LISTENING) metricsListening[component as MeasuredComponent]?.resolve(line.url);
     });
     // 'close', not 'exit': by then the last line of stderr has been read.
     const exited = once(child, 'close').then(([code]) => {
@@ -108,8 +120,9 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   };
 
   try {
-    const apiUrl = await Promise.race([listening, ...early]);
-    return { apiUrl, process: (component) => children.get(component)!, stop };
+    const [apiUrl, ...metrics] = await Promise.race([Promise.all([listening, ...MEASURED.map((component) => metricsListening[component].promise)]), ...early]);
+    const metricsUrls = Object.fromEntries(MEASURED.map((component, i) => [component, metrics[i]!])) as Record<MeasuredComponent, string>;
+    return { apiUrl, metricsUrls, process: (component) => children.get(component)!, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -153,6 +153,22 @@ test('make dev runs the whole system: a job POSTed to the printed api URL reache
   assert.throws(() => process.kill(-dev.child.pid!, 0), /ESRCH/, 'no process of the group is left');
 });
 
+test('make dev prints the api\'s and the worker\'s metrics URL once each, on a line of its own, and each serves its own metrics', async (t) => {
+  const dev = await startDev(t);
+  const printed = [...dev.output().matchAll(/^jobsys dev: (api|worker) metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics)$/gm)].map((m) => [m[1] ?? '', m[2] ?? '']);
+  assert.deepEqual(printed.map(([component]) => component), ['api', 'worker'], dev.output());
+  const apiUrl = /api on (http:\/\/\S+);/.exec(dev.output())?.[1];
+  const urls = new Map(printed as Array<[string, string]>);
+  assert.equal(new Set([apiUrl, ...urls.values()].map((url) => new URL(url ?? '').port)).size, 3, 'three ports of their own');
+  for (const [component, url] of urls) {
+    assert.equal(dev.output().split(url).length - 1, 1, `${url} is printed once`);
+    const text = await (await fetch(url)).text();
+    assert.match(text, component === 'api' ? /^# TYPE jobsys_http_requests_total counter$/m : /^# TYPE jobsys_job_attempts_total counter$/m);
+  }
+  dev.child.kill('SIGINT');
+  assert.equal(await exitWithin(dev.child, 15_000), 0, dev.output());
+});
+
 test('with API_KEY_HASHES (and API_ADMIN_CLIENTS) in the environment, make dev turns authentication on, as in production', async (t) => {
   const [mine, ops] = [newApiKey(), newApiKey()];
   const dev = await startDev(t, { API_KEY_HASHES: `${apiKeyHashEntry('alice', mine)},${apiKeyHashEntry('ops', ops)}`, API_ADMIN_CLIENTS: 'ops' });

@@ -23,6 +23,11 @@ test('readWorkerConfig: the documented defaults', () => {
     dlqUrl: required.DLQ_URL,
     table: 'jobs',
     logLevel: 'info',
+    host: '0.0.0.0',
+    metricsPort: 9464,
+    metricsEmf: false,
+    livenessTimeoutMs: 150_000,
+    queueMetricsIntervalMs: 15_000,
     concurrency: 8,
     waitTimeSeconds: 20,
     visibilityTimeoutSeconds: undefined,
@@ -46,9 +51,11 @@ test('readWorkerConfig: every variable can be set', () => {
     ...required, LOG_LEVEL: 'debug', WORKER_ID: 'w-1', WORKER_CONCURRENCY: '3', WAIT_TIME_SECONDS: '1', VISIBILITY_TIMEOUT_SECONDS: '30',
     LEASE_MS: '25000', HEARTBEAT_MAX_MS: '2000', RETRY_BASE_SECONDS: '1', RETRY_MAX_SECONDS: '60', MAX_ATTEMPTS: '5', SWEEP_INTERVAL_MS: '200',
     STALE_PENDING_MS: '1000', DRAIN_TIMEOUT_MS: '3000', JOB_TIMEOUT_SECONDS: '60', JOB_TIMEOUTS: 'report=120',
+    HOST: '127.0.0.1', METRICS_PORT: '9100', METRICS_EMF: 'true', LIVENESS_TIMEOUT_MS: '60000', QUEUE_METRICS_INTERVAL_MS: '5000',
   });
   assert.deepEqual(config, {
     queueUrl: required.SQS_QUEUE_URL, dlqUrl: required.DLQ_URL, table: 'jobs', logLevel: 'debug', workerId: 'w-1', concurrency: 3,
+    host: '127.0.0.1', metricsPort: 9100, metricsEmf: true, livenessTimeoutMs: 60_000, queueMetricsIntervalMs: 5_000,
     waitTimeSeconds: 1, visibilityTimeoutSeconds: 30, leaseMs: 25_000, heartbeatMaxMs: 2_000, retryBaseSeconds: 1, retryMaxSeconds: 60, maxAttempts: 5,
     sweepIntervalMs: 200, stalePendingMs: 1_000, drainTimeoutMs: 3_000, jobTimeoutSeconds: 60, jobTimeouts: { report: 120 },
   });

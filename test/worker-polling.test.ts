@@ -60,7 +60,7 @@ test('long-polls with the configured wait and visibility, asks for ApproximateRe
   for (const { input, inFlight } of calls) {
     assert.equal(input.WaitTimeSeconds, 2);
     assert.equal(input.VisibilityTimeout, 7);
-    assert.deepEqual(input.MessageSystemAttributeNames, ['ApproximateReceiveCount']);
+    assert.deepEqual(input.MessageSystemAttributeNames, ['ApproximateReceiveCount', 'SentTimestamp']);
     assert.equal(input.MaxNumberOfMessages, 2 - inFlight, `asked for ${input.MaxNumberOfMessages} with ${inFlight} of 2 slots busy`);
   }
 });

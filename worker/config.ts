@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { integer, LOG_LEVELS, oneOf, optional, orElse, readSettings, setting, text, url, type Field, type SettingsOf } from '../lib/config.ts';
 import { JOB_TYPES } from '../lib/job-types/registry.ts';
+import { METRICS_SETTINGS } from '../lib/metrics/settings.ts';
 
 /** SQS's limit for a message's visibility timeout: 12 hours. */
 export const MAX_VISIBILITY_SECONDS = 43_200;
@@ -16,6 +17,15 @@ const WORKER_RESOURCES = {
   dlqUrl: setting('DLQ_URL', url('the URL of the dead-letter queue that poison messages are sent to')),
   table: setting('DDB_TABLE', text('the DynamoDB table of jobs')),
   logLevel: setting('LOG_LEVEL', oneOf('the lowest level logged', LOG_LEVELS, 'info')),
+};
+
+/** How the worker is watched: its metrics and probes listener, and what they report. */
+const WORKER_OBSERVABILITY = {
+  host: setting('HOST', text('address the metrics and probes listener listens on', '0.0.0.0')),
+  ...METRICS_SETTINGS,
+  // One receive may take 4 attempts of WAIT_TIME_SECONDS (20) + 10 s each, and backoffs, about 121 s.
+  livenessTimeoutMs: setting('LIVENESS_TIMEOUT_MS', integer('how long one ReceiveMessage may go unanswered before /healthz answers 503, so that a stuck worker is restarted; above the longest a receive may take with its retries', 150_000, 1_000, 3_600_000)),
+  queueMetricsIntervalMs: setting('QUEUE_METRICS_INTERVAL_MS', integer('how often the queue and DLQ counts are read for the metrics (GetQueueAttributes), and how far back the age of the oldest message received looks', 15_000, 1_000, 3_600_000)),
 };
 
 /** How it runs: WorkerSettings, before resolveSettings fills in what is left to the queue. */
@@ -44,7 +54,7 @@ const WORKER_RUN_SETTINGS = {
 };
 
 /** Every variable the worker reads (besides lib/aws's), one declaration each. */
-export const WORKER_SETTINGS = { ...WORKER_RESOURCES, ...WORKER_RUN_SETTINGS };
+export const WORKER_SETTINGS = { ...WORKER_RESOURCES, ...WORKER_OBSERVABILITY, ...WORKER_RUN_SETTINGS };
 
 /** The worker's environment, read once at start (worker/main.ts). */
 export type WorkerConfig = SettingsOf<typeof WORKER_SETTINGS>;

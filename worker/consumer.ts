@@ -33,6 +33,8 @@ export interface Consumer {
   readonly events: WorkerEvents;
   /** Messages being processed now. */
   readonly inFlight: number;
+  /** When the pending ReceiveMessage was sent (the `now` clock); undefined while none is pending. */
+  readonly receivingSince: number | undefined;
   start(): void;
   /**
    * Stops receiving at once (the pending long poll is aborted), lets running jobs finish for up to
@@ -71,6 +73,7 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
   let slotWaiters: Array<() => void> = [];
   let loop: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;
+  let receivingSince: number | undefined;
 
   function slotFreed(): Promise<void> {
     return new Promise((resolve) => slotWaiters.push(resolve));
@@ -119,20 +122,27 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
         await slotFreed();
         continue;
       }
-      let messages: Message[];
+      let messages: Message[] | undefined;
+      receivingSince = ctx.now();
       try {
         ({ Messages: messages } = await sqs.receiveMessage({
           QueueUrl: queueUrl,
           MaxNumberOfMessages: Math.min(MAX_RECEIVE, free),
           WaitTimeSeconds: config.waitTimeSeconds,
           VisibilityTimeout: config.visibilityTimeoutSeconds,
-          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+          // SentTimestamp: the age of the oldest message received, a metric SQS's own attributes lack.
+          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
         }, { signal: polling.signal }));
         failures = 0;
       } catch (err) {
         if (polling.signal.aborted) break;
         failures++;
         reportError(events, logger, err, 'receiving messages failed');
+      } finally {
+        // Answered, if only with an error: the loop is not stuck, even while it backs off.
+        receivingSince = undefined;
+      }
+      if (messages === undefined) {
         await sleep(backoffDelay(RECEIVE_BACKOFF, failures, random), undefined, { signal: polling.signal }).catch(() => undefined);
         continue;
       }
@@ -171,6 +181,9 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
     events,
     get inFlight() {
       return running.size;
+    },
+    get receivingSince() {
+      return receivingSince;
     },
     start() {
       if (loop !== undefined || stopping !== undefined) return;

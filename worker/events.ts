@@ -10,6 +10,8 @@ export interface MessageRef {
 export interface JobRef extends MessageRef {
   jobId: string;
   traceId: string;
+  /** The job's type, as stored: one this worker may not know. */
+  type: string;
 }
 
 /**
@@ -17,8 +19,12 @@ export interface JobRef extends MessageRef {
  * is written by the same call that emits it (logAndEmit), and tests await these instead of sleeping.
  */
 export interface WorkerEventMap {
-  message_received: [MessageRef];
-  job_started: [JobRef & { attempt: number }];
+  /** `sentAt`: SQS's SentTimestamp, when the message was first sent (ms since the epoch). */
+  message_received: [MessageRef & { sentAt: number | undefined }];
+  /** The work starts; `createdAt` is the job's. */
+  job_started: [JobRef & { attempt: number; createdAt: string }];
+  /** The work returned, threw, or was stopped (timeout, cancel, lost lease, shutdown) after `runMs`; its outcome follows. */
+  job_ran: [JobRef & { attempt: number; runMs: number }];
   /** The result is written and the message deleted; `replyLost`: the write had landed before, its reply lost. */
   job_succeeded: [JobRef & { attempt: number; replyLost: boolean }];
   /** The attempt is recorded (RETRYING) and the message hidden for `retryDelaySeconds`. */
@@ -47,8 +53,9 @@ export interface WorkerEventMap {
   /**
    * The job's last allowed attempt failed, or a message came back for a job whose attempts are
    * spent: sent to the DLQ as it was, for the dlq-lambda to end the job FAILED_FINAL, and deleted.
+   * `error`: the last attempt's, when it failed just now; undefined when the attempts were found spent.
    */
-  dead_lettered: [JobRef & { attempts: number }];
+  dead_lettered: [JobRef & { attempts: number; error: JobError | undefined }];
   /** DynamoDB failed `failures` calls in a row: the worker stopped receiving until it answers again. */
   breaker_opened: [{ failures: number }];
   /** DynamoDB answered again after `openForMs`: the worker receives again. */

@@ -39,7 +39,8 @@ const LEASE_BUSY_MARGIN_SECONDS = 1;
 export async function processMessage(ctx: ProcessContext, message: Message, shutdown: AbortSignal): Promise<void> {
   const receiveCount = Number(message.Attributes?.['ApproximateReceiveCount'] ?? 1);
   const ref = { messageId: message.MessageId, receiveCount };
-  ctx.events.emit('message_received', ref);
+  const sentAt = Number(message.Attributes?.['SentTimestamp']);
+  ctx.events.emit('message_received', { ...ref, sentAt: Number.isFinite(sentAt) ? sentAt : undefined });
 
   let parsed: JobMessage;
   try {
@@ -48,13 +49,13 @@ export async function processMessage(ctx: ProcessContext, message: Message, shut
     if (!(err instanceof PoisonMessageError)) throw err;
     return poison(ctx, ctx.logger, message, receiveCount, err.message);
   }
-  const jobRef: JobRef = { ...ref, jobId: parsed.jobId, traceId: parsed.traceId };
   const log = ctx.logger.child({ traceId: parsed.traceId, jobId: parsed.jobId });
   log.debug({ messageId: message.MessageId, receiveCount }, 'message received');
 
   const job = await ctx.store.get(parsed.jobId, { consistent: true });
   if (job === undefined) return poison(ctx, log, message, receiveCount, 'no job has this jobId', parsed.jobId);
   if (job.payloadHash !== parsed.payloadHash) return poison(ctx, log, message, receiveCount, 'payloadHash does not match the job\'s', parsed.jobId);
+  const jobRef: JobRef = { ...ref, jobId: parsed.jobId, traceId: parsed.traceId, type: job.type };
   if (TERMINAL_STATUSES.has(job.status)) return duplicate(ctx, log, message, jobRef, job);
   if (isStaleMessage(parsed, job)) return replaceStale(ctx, log, message, jobRef, parsed, job);
   const lease = await ctx.store.acquireLease(job, ctx.config.workerId, ctx.config.leaseMs, ctx.config.maxAttempts);
@@ -130,7 +131,8 @@ async function run(ctx: ProcessContext, log: Logger, message: Message, ref: JobR
     onError: (err, what) => reportError(ctx.events, log, err, what),
   });
 
-  logAndEmit(ctx.events, log, 'job_started', { ...ref, attempt }, { level: 'info', msg: 'job started', fields: { attempt, type: job.type } });
+  logAndEmit(ctx.events, log, 'job_started', { ...ref, attempt, createdAt: job.createdAt }, { level: 'info', msg: 'job started', fields: { attempt, type: job.type } });
+  const started = performance.now();
   let outcome: Settled;
   try {
     outcome = await settle(() => type.run(job.payload, { attempt, signal: work.signal }), work.signal);
@@ -138,6 +140,7 @@ async function run(ctx: ProcessContext, log: Logger, message: Message, ref: JobR
     clearTimeout(limit);
     shutdown.removeEventListener('abort', onShutdown);
   }
+  ctx.events.emit('job_ran', { ...ref, attempt, runMs: performance.now() - started });
 
   // The heartbeat goes on until the write that ends the run has its answer, however long DynamoDB takes to give one.
   const ending: ProcessContext = { ...ctx, store: endingWrites(ctx.store, { signal: shutdown, random: ctx.random, answered: () => heartbeat.stop() }) };
@@ -223,7 +226,7 @@ function attemptsLeft(ctx: ProcessContext, job: Pick<Job, 'attempts' | 'attempts
 async function deadLetter(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, attempts: number, error?: JobError): Promise<void> {
   await sendToDeadLetterQueue(ctx.sqs, ctx.dlqUrl, message);
   await ctx.deletes.delete(message.ReceiptHandle);
-  logAndEmit(ctx.events, log, 'dead_lettered', { ...ref, attempts }, {
+  logAndEmit(ctx.events, log, 'dead_lettered', { ...ref, attempts, error }, {
     level: 'warn', msg: 'no attempts left: moved to the dead-letter queue', fields: { attempts, ...(error ? { code: error.code, error: error.message } : {}) },
   });
 }

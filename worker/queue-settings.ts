@@ -10,7 +10,7 @@ import { DEFAULT_VISIBILITY_SECONDS, type WorkerConfig, type WorkerSettings } fr
  * dead-letter a job with attempts to spare.
  */
 export async function resolveSettings(sqs: Pick<Sqs, 'getQueueAttributes'>, config: WorkerConfig, logger: Logger): Promise<WorkerSettings> {
-  const { queueUrl, dlqUrl, table, logLevel, ...settings } = config;
+  const { queueUrl, dlqUrl, table, logLevel, host, metricsPort, metricsEmf, livenessTimeoutMs, queueMetricsIntervalMs, ...settings } = config;
   const { Attributes: attributes } = await sqs.getQueueAttributes({
     QueueUrl: queueUrl, AttributeNames: ['VisibilityTimeout', 'RedrivePolicy'],
   });
