@@ -29,6 +29,10 @@ HELM_VERSION := v3.19.5
 KUSTOMIZE_VERSION := v5.5.0
 export HELM := $(TOOLS)/helm
 export KUSTOMIZE := $(TOOLS)/kustomize
+# Prometheus's own exposition linter, built from the Prometheus module: its v0.3xx.y tags are
+# Prometheus's v3.xx.y releases (v0.316.0 is Prometheus 3.16.0).
+PROMETHEUS_VERSION := v0.316.0
+export PROMTOOL := $(TOOLS)/promtool
 # The runtime Lambda runs the dlq-lambda in, for make test-lambda-runtime: the Runtime Interface
 # Emulator (Go; its repository tags no semantic versions, so a commit's pseudo-version pins it) in
 # front of AWS's Node.js runtime interface client, whose npm install compiles curl, aws-lambda-cpp
@@ -129,6 +133,13 @@ $(TOOLS)/.kustomize-$(KUSTOMIZE_VERSION):
 .PHONY: k8s-tools
 k8s-tools: $(TOOLS)/.helm-$(HELM_VERSION) $(TOOLS)/.kustomize-$(KUSTOMIZE_VERSION) ## Build helm and kustomize (pinned) into .tools/bin (needs Go)
 
+$(TOOLS)/.promtool-$(PROMETHEUS_VERSION):
+	GOBIN=$(TOOLS) go install github.com/prometheus/prometheus/cmd/promtool@$(PROMETHEUS_VERSION)
+	@touch $@
+
+.PHONY: promtool
+promtool: $(TOOLS)/.promtool-$(PROMETHEUS_VERSION) ## Build promtool (pinned) into .tools/bin (needs Go)
+
 $(TOOLS)/.aws-lambda-rie-$(LAMBDA_RIE_VERSION):
 	GOBIN=$(TOOLS) go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(LAMBDA_RIE_VERSION)
 	@touch $@
@@ -151,6 +162,10 @@ test-lambda-runtime: $(DEPS) lambda-runtime-tools ## The dlq-lambda's zip under 
 .PHONY: test-terminal
 test-terminal: $(DEPS) ## make dev in a real terminal (tmux): one line per event, colour on a TTY only (needs tmux)
 	node --test --test-timeout=120000 'test/terminal/*.test.ts'
+
+.PHONY: test-metrics
+test-metrics: $(DEPS) promtool ## promtool check metrics on the api's and the worker's /metrics after jobs ran: no problem, no warning (needs Go)
+	node --test --test-timeout=300000 'test/metrics-lint/*.test.ts'
 
 .PHONY: test-k8s
 test-k8s: $(DEPS) k8s-tools ## Lint, render and validate the Helm chart and the Kustomize overlays (needs Go)

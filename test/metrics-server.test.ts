@@ -23,6 +23,8 @@ test('GET /metrics answers the registry in Prometheus\'s text format, prom-clien
   assert.match(text, /^jobsys_test_total 2$/m);
   assert.match(text, /^process_cpu_seconds_total /m);
   assert.match(text, /^nodejs_eventloop_lag_seconds /m);
+  const misnamed = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].filter(([, name = '', type]) => type !== 'counter' && name.endsWith('_total'));
+  assert.deepEqual(misnamed.map(([, name]) => name), [], 'only a counter ends in _total, as promtool check metrics asks');
 });
 
 test('a probe answers 200 while its check holds, and 503 with a problem document saying why when it does not', async (t) => {

@@ -1,6 +1,7 @@
 import http, { type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { listen } from '../http-listen.ts';
+import type { Logger } from '../log.ts';
 
 /** What a probe says: healthy, or not and why (for the one reading the probe's body). */
 export type ProbeResult = { ok: true } | { ok: false; detail: string };
@@ -20,6 +21,9 @@ export interface MetricsServer {
 }
 
 const NO_STORE = { 'cache-control': 'no-store' };
+
+/** The message of the line that gives the listener's URL: supervisors (make dev) read it. */
+export const METRICS_LISTENING = 'metrics listening';
 
 /**
  * The metrics listener: a port of its own, so that what a component exposes about itself never
@@ -57,6 +61,14 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
       server.closeAllConnections();
     }),
   };
+}
+
+/** startMetricsServer, then its URL logged whatever the log level, as the api logs its own. */
+export async function serveMetrics(options: MetricsServerOptions & { logger: Logger }): Promise<MetricsServer> {
+  const { logger, ...serverOptions } = options;
+  const server = await startMetricsServer(serverOptions);
+  logger.child({}, { level: 'info' }).info({ url: server.url }, METRICS_LISTENING);
+  return server;
 }
 
 function problem(res: ServerResponse, status: number, title: string, detail: string): void {
