@@ -60,6 +60,20 @@ test('the api checks its health with node, as its image has no curl', () => {
   assert.equal(variable(api, 'PORT'), '8080');
 });
 
+test('the worker checks its health with node on its METRICS_PORT\'s /healthz, which fails once its receive loop is stuck', () => {
+  const worker = renderTaskDefinition(readTemplate('worker'), values('worker'), 'worker');
+  const { command } = container(worker).healthCheck as { command: string[] };
+  assert.deepEqual(command.slice(0, 3), ['CMD', 'node', '-e']);
+  assert.match(command[3] ?? '', new RegExp(`fetch\\('http://127\\.0\\.0\\.1:${variable(worker, 'METRICS_PORT')}/healthz'`));
+});
+
+test('the api and the worker write their job metrics as EMF lines into their CloudWatch logs (METRICS_EMF)', () => {
+  for (const component of ['api', 'worker'] as const) {
+    const rendered = renderTaskDefinition(readTemplate(component), values(component), component);
+    assert.equal(variable(rendered, 'METRICS_EMF'), 'true', component);
+  }
+});
+
 test('an SSM secret takes the place of the variable of its name', () => {
   const secrets = [{ name: 'LOG_LEVEL', valueFrom: 'arn:aws:ssm:eu-west-1:123456789012:parameter/s/api/LOG_LEVEL' }];
   const api = renderTaskDefinition(readTemplate('api'), values('api', secrets), 'api');

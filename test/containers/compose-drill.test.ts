@@ -74,7 +74,7 @@ let project: ComposeProject;
 let apiUrl: string;
 /** The deployment's api and the three clients it admits, as the drills call it. */
 let deployment: Required<DrillApi>;
-/** From `compose up -d` until Docker reports the api healthy. */
+/** From `compose up -d` until Docker reports the api and the worker healthy. */
 let healthyMs: number;
 const containers = {} as Record<Service, string>;
 /** Undone in reverse order after the tests, whichever step failed. */
@@ -145,7 +145,7 @@ before(async () => {
   await project.run(['up', '-d'], 300_000);
   for (const service of SERVICES) containers[service] = await project.containerId(service);
   try {
-    await project.waitHealthy(containers.api, HEALTHY_TIMEOUT_MS);
+    for (const service of SERVICES) await project.waitHealthy(containers[service], HEALTHY_TIMEOUT_MS);
   } catch (err) {
     throw new Error(`${(err as Error).message}\n${await project.logs()}`);
   }
@@ -172,13 +172,15 @@ after(async () => {
   if (failures.length > 0) throw new AggregateError(failures, 'cleaning up the compose drill failed');
 });
 
-test('the api turns healthy by the image\'s own HEALTHCHECK, which the compose file leaves as it is', async (t) => {
-  t.diagnostic(`${compose.join(' ')}: up -d to api healthy in ${healthyMs} ms`);
-  const api = await inspectContainer(docker, containers.api);
-  assert.equal(api.State.Health?.Status, 'healthy');
-  const image = await imageHealthcheck(docker, images.api);
-  assert.ok(image?.Test && image.Test.length > 0 && image.Test[0] !== 'NONE', `${images.api} declares a HEALTHCHECK`);
-  assert.deepEqual(api.Config.Healthcheck, image, 'the container probes exactly as the image says');
+test('the api and the worker turn healthy by their image\'s own HEALTHCHECK, which the compose file leaves as it is', async (t) => {
+  t.diagnostic(`${compose.join(' ')}: up -d to both healthy in ${healthyMs} ms`);
+  for (const service of SERVICES) {
+    const container = await inspectContainer(docker, containers[service]);
+    assert.equal(container.State.Health?.Status, 'healthy', service);
+    const image = await imageHealthcheck(docker, images[service]);
+    assert.ok(image?.Test && image.Test.length > 0 && image.Test[0] !== 'NONE', `${images[service]} declares a HEALTHCHECK`);
+    assert.deepEqual(container.Config.Healthcheck, image, `the ${service} container probes exactly as its image says`);
+  }
 });
 
 test('both containers run hardened: uid 10001 under docker-init, read-only root, no capabilities, no new privileges, restart unless-stopped, and the .env limits applied', async () => {

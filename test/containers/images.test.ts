@@ -96,6 +96,19 @@ function stackEnv(extra: Record<string, string>): Record<string, string> {
 
 const RUN_AS_DEPLOYED = ['--network', 'host', '--read-only', '--tmpfs', '/tmp'];
 
+/** Waits for the container's HEALTHCHECK to call it healthy, failing at once if it says unhealthy; the seconds it took. */
+async function healthyWithin(name: string): Promise<string> {
+  const started = Date.now();
+  let health = (await inspect(name)).State.Health;
+  while (health?.Status !== 'healthy') {
+    assert.ok(Date.now() - started < 60_000, `not healthy within 60 s: ${JSON.stringify(health)}`);
+    assert.notEqual(health?.Status, 'unhealthy', JSON.stringify(health));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    health = (await inspect(name)).State.Health;
+  }
+  return ((Date.now() - started) / 1000).toFixed(1);
+}
+
 /** Starts a detached container, removed after the test whatever happens. */
 async function runDetached(t: TestContext, component: string, image: string, args: readonly string[], command: readonly string[] = []): Promise<string> {
   const name = `jobsys-images-test-${component}-${SUFFIX}`;
@@ -234,20 +247,12 @@ test('the api image: a HEALTHCHECK by node itself on /healthz, healthy on the lo
   const config = await imageConfig(images.api);
   assert.deepEqual(config.Healthcheck?.Test.slice(0, 3), ['CMD', 'node', '-e']);
   assert.match(config.Healthcheck?.Test[3] ?? '', /127\.0\.0\.1.+process\.env\.PORT.+\/healthz/);
-  assert.deepEqual(Object.keys(config.ExposedPorts ?? {}), ['8080/tcp']);
+  assert.deepEqual(Object.keys(config.ExposedPorts ?? {}).sort(), ['8080/tcp', '9464/tcp']);
 
-  const port = await freePort();
-  const name = await runDetached(t, 'api', images.api, [...RUN_AS_DEPLOYED, ...envArgs(stackEnv({ PORT: String(port), LOG_LEVEL: 'info', AUTH_DISABLED: 'true' }))]);
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  const name = await runDetached(t, 'api', images.api, [...RUN_AS_DEPLOYED, ...envArgs(stackEnv({ PORT: String(port), METRICS_PORT: String(metricsPort), LOG_LEVEL: 'info', AUTH_DISABLED: 'true' }))]);
   await waitForLog(name, { msg: 'listening' });
-  const started = Date.now();
-  let health = (await inspect(name)).State.Health;
-  while (health?.Status !== 'healthy') {
-    assert.ok(Date.now() - started < 60_000, `not healthy within 60 s: ${JSON.stringify(health)}`);
-    assert.notEqual(health?.Status, 'unhealthy', JSON.stringify(health));
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    health = (await inspect(name)).State.Health;
-  }
-  t.diagnostic(`healthy ${((Date.now() - started) / 1000).toFixed(1)} s after listening (first probe after the 10 s interval)`);
+  t.diagnostic(`healthy ${await healthyWithin(name)} s after listening (first probe after the 10 s interval)`);
   assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
 
   const stopped = await stop(name, 30);
@@ -255,14 +260,18 @@ test('the api image: a HEALTHCHECK by node itself on /healthz, healthy on the lo
   assert.equal(stopped.exitCode, 0);
 });
 
-test('the worker image: no HEALTHCHECK; it polls the local stack and, on docker stop, drains and exits 0 within DRAIN_TIMEOUT_MS', async (t) => {
+test('the worker image: a HEALTHCHECK by node itself on its METRICS_PORT\'s /healthz, healthy while it polls the local stack; on docker stop, drains and exits 0 within DRAIN_TIMEOUT_MS', async (t) => {
   const config = await imageConfig(images.worker);
-  assert.equal(config.Healthcheck, undefined);
-  assert.equal(config.ExposedPorts, undefined);
+  assert.deepEqual(config.Healthcheck?.Test.slice(0, 3), ['CMD', 'node', '-e']);
+  assert.match(config.Healthcheck?.Test[3] ?? '', /127\.0\.0\.1.+process\.env\.METRICS_PORT.+\/healthz/);
+  assert.deepEqual(Object.keys(config.ExposedPorts ?? {}), ['9464/tcp']);
 
   // The production defaults: a 20 s long poll and a 20 s drain.
-  const name = await runDetached(t, 'worker', images.worker, [...RUN_AS_DEPLOYED, ...envArgs(stackEnv({ DLQ_URL: stack.resources.dlqUrl, LOG_LEVEL: 'info' }))]);
+  const metricsPort = await freePort();
+  const name = await runDetached(t, 'worker', images.worker, [...RUN_AS_DEPLOYED, ...envArgs(stackEnv({ DLQ_URL: stack.resources.dlqUrl, METRICS_PORT: String(metricsPort), LOG_LEVEL: 'info' }))]);
   await waitForLog(name, { msg: 'worker started' });
+  t.diagnostic(`healthy ${await healthyWithin(name)} s after it started polling`);
+  assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).status, 200);
 
   const stopped = await stop(name, 30);
   t.diagnostic(`docker stop: ${stopped.seconds.toFixed(1)} s`);

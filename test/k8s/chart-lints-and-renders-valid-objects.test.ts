@@ -49,3 +49,30 @@ test('a component that brings its own ServiceAccount must name it, and then runs
   assert.equal(find(objects, 'Deployment', 'jobsys-worker').spec.template.spec.serviceAccountName, 'jobs-worker');
   assert.deepEqual(ofKind(objects, 'ServiceAccount').map((account) => account.metadata.name).sort(), ['jobsys-api', 'jobsys-dlq-runner']);
 });
+
+test('metrics.serviceMonitor.enabled adds a ServiceMonitor over a ClusterIP metrics Service per component, valid by the operator\'s schema; off by default', async () => {
+  assert.deepEqual(ofKind(await renderChart(), 'ServiceMonitor'), []);
+  const objects = await renderChart([], ['metrics.serviceMonitor.enabled=true', 'metrics.serviceMonitor.labels.release=prometheus']);
+  for (const object of objects) validateObject(object);
+  const [monitor, ...others] = ofKind(objects, 'ServiceMonitor');
+  assert.ok(monitor && others.length === 0, 'one ServiceMonitor');
+  assert.equal(monitor.metadata.labels?.release, 'prometheus');
+  assert.deepEqual(monitor.spec.endpoints.map((e: { port: string; path: string }) => [e.port, e.path]), [['metrics', '/metrics']]);
+  const selected = ofKind(objects, 'Service').filter((service) => Object.entries(monitor.spec.selector.matchLabels).every(([key, value]) => service.metadata.labels?.[key] === value));
+  assert.deepEqual(selected.map((service) => service.metadata.name).sort(), ['jobsys-api-metrics', 'jobsys-worker-metrics']);
+  for (const service of selected) {
+    assert.equal(service.spec.type, 'ClusterIP');
+    assert.deepEqual(service.spec.ports.map((p: { name: string; targetPort: string }) => [p.name, p.targetPort]), [['metrics', 'metrics']]);
+    const deployment = find(objects, 'Deployment', service.metadata.name.replace(/-metrics$/, ''));
+    for (const [key, value] of Object.entries(service.spec.selector)) assert.equal(deployment.spec.template.metadata.labels[key], value, `${service.metadata.name} selects its pods`);
+    assert.ok(deployment.spec.template.spec.containers[0].ports.some((p: { name: string }) => p.name === 'metrics'), `${deployment.metadata.name} has the metrics port`);
+  }
+});
+
+test('metrics.scrapeAnnotations annotates the api\'s and the worker\'s pods for Prometheus (scrape, port, path); off by default', async () => {
+  const pods = (objects: Awaited<ReturnType<typeof renderChart>>) => ['jobsys-api', 'jobsys-worker'].map((name) => find(objects, 'Deployment', name).spec.template.metadata);
+  for (const pod of pods(await renderChart())) assert.equal(pod.annotations, undefined);
+  for (const pod of pods(await renderChart([], ['metrics.scrapeAnnotations=true', 'metrics.port=9100']))) {
+    assert.deepEqual(pod.annotations, { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9100', 'prometheus.io/path': '/metrics' });
+  }
+});

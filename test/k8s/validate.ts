@@ -2,6 +2,7 @@ import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from 'kubernete
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import type { K8sObject } from './render.ts';
 
 type Model = new (data: any) => { validate(): void };
@@ -16,6 +17,8 @@ const MODELS: Record<string, Model> = {
   'apps/v1/Deployment': Deployment,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  // metrics.serviceMonitor.enabled: the Prometheus Operator's CRD, by its own schema.
+  'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
 };
 
 /** Throws naming the object and what the Kubernetes schema rejects in it. */

@@ -65,6 +65,36 @@ test('the api probes GET /healthz and /readyz, routes it serves, on the port it 
   }
 });
 
+test('the worker probes GET /healthz (liveness) and /readyz (readiness) on its metrics port, the one METRICS_PORT names, in every rendering', async () => {
+  const probes = await readFile(`${ROOT}worker/probes.ts`, 'utf8');
+  let workers = 0;
+  for (const { label, objects } of renderings) {
+    for (const { pod } of podSpecs(objects)) {
+      const worker = pod.containers.find((c: any) => c.name === 'worker');
+      if (!worker) continue;
+      workers++;
+      const port = worker.ports.find((p: any) => p.name === 'metrics');
+      assert.equal(port?.containerPort, readWorkerConfig(resolveEnv(worker, objects)).metricsPort, label);
+      for (const [probe, path] of [['livenessProbe', '/healthz'], ['readinessProbe', '/readyz']] as const) {
+        assert.deepEqual([worker[probe]?.httpGet.path, worker[probe]?.httpGet.port], [path, 'metrics'], `${label}: ${probe}`);
+        assert.ok(probes.includes(`'${path}': () =>`), `the worker serves no ${path}`);
+      }
+    }
+  }
+  assert.ok(workers >= 5, `only ${workers} workers checked`);
+});
+
+test('the api names its metrics port, the one METRICS_PORT names, and its Service never carries it', async () => {
+  for (const { label, objects } of renderings) {
+    for (const { deployment, pod } of podSpecs(objects)) {
+      const api = pod.containers.find((c: any) => c.name === 'api');
+      if (!api) continue;
+      assert.equal(api.ports.find((p: any) => p.name === 'metrics')?.containerPort, readApiConfig(resolveEnv(api, objects)).metricsPort, label);
+      assert.deepEqual(find(objects, 'Service', deployment.metadata.name).spec.ports.map((p: any) => p.targetPort), ['http'], label);
+    }
+  }
+});
+
 test('every image is one the Makefile names, and dev renderings use its tag with no registry', async () => {
   const { names, tag } = makefileImageNames();
   const values = parse(await readFile(`${CHART}/values.yaml`, 'utf8'));

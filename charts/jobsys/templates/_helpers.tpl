@@ -179,3 +179,17 @@ initContainers:
       {{- include "jobsys.containerSecurityContext" . | nindent 6 }}
 {{- end }}
 {{- end -}}
+
+{{/* The metrics port of the api's and the worker's container. */}}
+{{- define "jobsys.metricsPort" -}}
+- name: metrics
+  containerPort: {{ .Values.metrics.port }}
+  protocol: TCP
+{{- end -}}
+
+{{/* The prometheus.io/* annotations of a pod to scrape (metrics.scrapeAnnotations). */}}
+{{- define "jobsys.scrapeAnnotations" -}}
+prometheus.io/scrape: "true"
+prometheus.io/port: {{ .Values.metrics.port | quote }}
+prometheus.io/path: /metrics
+{{- end -}}
