@@ -253,7 +253,7 @@ test('every role has exactly its trust and inline policy from ops/iam; the profi
   assert.deepEqual(InstanceProfile.Roles.map((role) => role.RoleName), [names.roles.ec2Instance]);
 });
 
-test('the task definitions log to the stack\'s groups, run as their roles, and the api checks its health', async () => {
+test('the task definitions log to the stack\'s groups, run as their roles, and the api and the worker check their health', async () => {
   for (const component of ['api', 'worker'] as const) {
     const { taskDefinition } = await cli.call<{ taskDefinition: Record<string, unknown> & { containerDefinitions: Array<Record<string, unknown>> } }>(
       'ecs', 'describe-task-definition', { taskDefinition: names.taskFamilies[component] });
@@ -268,8 +268,8 @@ test('the task definitions log to the stack\'s groups, run as their roles, and t
     assert.equal(logs.logDriver, 'awslogs');
     assert.equal(logs.options['awslogs-group'], names.logGroups[component]);
     assert.deepEqual(container.linuxParameters, { initProcessEnabled: true });
+    assert.match(JSON.stringify(container.healthCheck), /node.*healthz/);
     if (component === 'api') {
-      assert.match(JSON.stringify(container.healthCheck), /node.*healthz/);
       // The api's keys reach it as a secret the execution role reads, never as plain environment.
       const secrets = container.secrets as Array<{ name: string; valueFrom: string }>;
       assert.deepEqual(secrets.map(({ name }) => name), ['API_KEY_HASHES']);
