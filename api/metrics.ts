@@ -1,6 +1,6 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { JOB_TYPES } from '../lib/job-types/registry.ts';
-import { seconds } from '../lib/metrics/registry.ts';
+import { counter, histogram, seconds } from '../lib/metrics/registry.ts';
 import type { ApiEvents } from './events.ts';
 
 /** The methods a label keeps by name; node:http parses some thirty more, counted together as `other`. */
@@ -8,24 +8,9 @@ const LABELLED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE
 
 /** The api's Prometheus metrics, from its events: requests by route template, and jobs accepted by type. */
 export function observeApi(events: ApiEvents, registry: Registry): void {
-  const requests = new Counter({
-    name: 'jobsys_http_requests_total',
-    help: 'Requests answered by the api, by method, route template and status (499: the client closed first)',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: 'jobsys_http_request_duration_seconds',
-    help: 'Time from a request\'s arrival to the end of its answer, by method and route template',
-    labelNames: ['method', 'route'] as const,
-    registers: [registry],
-  });
-  const accepted = new Counter({
-    name: 'jobsys_jobs_accepted_total',
-    help: 'Jobs POST /jobs stored, by type (a replay of an Idempotency-Key stores none)',
-    labelNames: ['type'] as const,
-    registers: [registry],
-  });
+  const requests = counter(registry, 'jobsys_http_requests_total', 'Requests answered by the api, by method, route template and status (499: the client closed first)', ['method', 'route', 'status']);
+  const duration = histogram(registry, 'jobsys_http_request_duration_seconds', 'Time from a request\'s arrival to the end of its answer, by method and route template', ['method', 'route']);
+  const accepted = counter(registry, 'jobsys_jobs_accepted_total', 'Jobs POST /jobs stored, by type (a replay of an Idempotency-Key stores none)', ['type']);
   // Every type from the start, so that a rate over a type's first job is not lost.
   for (const type of JOB_TYPES.keys()) accepted.inc({ type }, 0);
 

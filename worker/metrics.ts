@@ -1,5 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { seconds } from '../lib/metrics/registry.ts';
+import { Gauge, type Registry } from 'prom-client';
+import { counter, histogram, seconds } from '../lib/metrics/registry.ts';
 import type { WorkerEvents } from './events.ts';
 import { observeJobs, UNKNOWN_TYPE, type AttemptOutcome } from './job-observations.ts';
 import type { QueueStats } from './queue-stats.ts';
@@ -23,26 +23,9 @@ export interface WorkerMetricsOptions {
 /** The worker's Prometheus metrics: attempts, their run and wait times, the jobs running, and the queues. */
 export function observeWorker(options: WorkerMetricsOptions): void {
   const { events, registry } = options;
-  const attempts = new Counter({
-    name: 'jobsys_job_attempts_total',
-    help: 'Attempts ended, by job type and outcome (succeeded, failed, released, cancelled, lost)',
-    labelNames: ['type', 'outcome'] as const,
-    registers: [registry],
-  });
-  const run = new Histogram({
-    name: 'jobsys_job_run_seconds',
-    help: 'How long an attempt\'s work ran, by job type',
-    labelNames: ['type'] as const,
-    buckets: RUN_BUCKETS,
-    registers: [registry],
-  });
-  const wait = new Histogram({
-    name: 'jobsys_job_wait_seconds',
-    help: 'Time from a job\'s creation to the start of an attempt, by job type (later attempts include the earlier ones and their backoffs)',
-    labelNames: ['type'] as const,
-    buckets: WAIT_BUCKETS,
-    registers: [registry],
-  });
+  const attempts = counter(registry, 'jobsys_job_attempts_total', 'Attempts ended, by job type and outcome (succeeded, failed, released, cancelled, lost)', ['type', 'outcome']);
+  const run = histogram(registry, 'jobsys_job_run_seconds', 'How long an attempt\'s work ran, by job type', ['type'], RUN_BUCKETS);
+  const wait = histogram(registry, 'jobsys_job_wait_seconds', 'Time from a job\'s creation to the start of an attempt, by job type (later attempts include the earlier ones and their backoffs)', ['type'], WAIT_BUCKETS);
   const inFlight = new Gauge({
     name: 'jobsys_jobs_in_flight',
     help: 'Attempts whose work is running in this worker now',

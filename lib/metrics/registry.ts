@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 /**
  * A component's own registry, with prom-client's process and Node.js metrics (CPU, memory, event
@@ -22,4 +22,14 @@ const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_request
 /** Prometheus's base unit of time. */
 export function seconds(ms: number): number {
   return ms / 1000;
+}
+
+/** A counter registered in `registry` alone (its name ends in `_total`). */
+export function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[]): Counter<L> {
+  return new Counter({ name, help, labelNames, registers: [registry] });
+}
+
+/** A histogram registered in `registry` alone; prom-client's default buckets (5 ms to 10 s) unless given. */
+export function histogram<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[], buckets?: number[]): Histogram<L> {
+  return new Histogram({ name, help, labelNames, registers: [registry], ...(buckets ? { buckets } : {}) });
 }
