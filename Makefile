@@ -111,8 +111,9 @@ dev: $(DEPS) ## Run the local AWS stack (and the system) on 127.0.0.1; Ctrl-C st
 	node dev/main.ts
 
 .PHONY: typecheck
-typecheck: $(DEPS) ## Type-check everything (strict)
+typecheck: $(DEPS) ## Type-check everything (strict), the dashboard's browser scripts included (JSDoc, tsconfig.dashboard.json)
 	tsc -p tsconfig.json
+	tsc -p tsconfig.dashboard.json
 
 .PHONY: test
 test: typecheck ## Type-check, then every test that needs only Node (conformance on the local stack included); npm test runs this
