@@ -58,7 +58,7 @@ export function byId(id, kind) {
 export function table(caption, columns, items, options = { stack: true }) {
   return h('table', options.stack ? { class: 'stack' } : {},
     h('caption', { class: 'visually-hidden' }, caption),
-    h('thead', {}, h('tr', {}, ...columns.map((column) => h('th', { attrs: { scope: 'col' } }, column.label)))),
+    h('thead', {}, h('tr', {}, ...columns.map((column) => h('th', { attrs: { scope: 'col' }, ...(column.class ? { class: column.class } : {}) }, column.label)))),
     h('tbody', {}, ...items.map((item) => h('tr', {}, ...columns.map((column) => {
       const cell = h('td', { attrs: { 'data-label': column.label }, ...(column.class ? { class: column.class } : {}) });
       const content = column.cell(item);

@@ -54,7 +54,7 @@ export function jobFields(job) {
     ...entry('Owner', job.owner),
     ...entry('Created', instant(job.createdAt)),
     ...entry('Updated', instant(job.updatedAt)),
-    ...entry('Attempts', `${job.attempts} (retried by a client ${job.retries} times)`),
+    ...entry('Attempts', job.retries === 0 ? String(job.attempts) : `${job.attempts}, over ${job.retries + 1} lives (retried by a client ${job.retries} times)`),
     ...entry('Trace id', h('code', {}, job.traceId)),
     ...(job.error ? entry('Error', h('span', {}, h('code', {}, job.error.code), `: ${job.error.message} (attempt ${job.error.attempt}, `, instant(job.error.at), ')')) : []),
     ...(job.incidentId ? entry('Incident', h('code', {}, job.incidentId)) : []),
