@@ -115,8 +115,9 @@ dev: $(DEPS) ## Run the local AWS stack (and the system) on 127.0.0.1; Ctrl-C st
 	node dev/main.ts
 
 .PHONY: typecheck
-typecheck: $(DEPS) ## Type-check everything (strict)
+typecheck: $(DEPS) ## Type-check everything (strict), the dashboard's browser scripts included (JSDoc, tsconfig.dashboard.json)
 	tsc -p tsconfig.json
+	tsc -p tsconfig.dashboard.json
 
 .PHONY: test
 test: typecheck ## Type-check, then every test that needs only Node (conformance on the local stack included); npm test runs this
@@ -166,6 +167,11 @@ test-terminal: $(DEPS) ## make dev in a real terminal (tmux): one line per event
 .PHONY: test-metrics
 test-metrics: $(DEPS) promtool ## promtool check metrics on the api's and the worker's /metrics after jobs ran: no problem, no warning (needs Go)
 	node --test --test-timeout=300000 'test/metrics-lint/*.test.ts'
+
+.PHONY: test-browser
+test-browser: $(DEPS) ## The dashboard in a real browser: Debian's chromium (/usr/bin/chromium) driven by playwright-core; refreshes docs/dashboard-*.png
+	@test -x /usr/bin/chromium || { echo "make test-browser needs Debian's chromium: apt-get install chromium"; exit 1; }
+	node --test --test-concurrency=1 --test-timeout=300000 'test/browser/*.test.ts'
 
 .PHONY: test-k8s
 test-k8s: $(DEPS) k8s-tools ## Lint, render and validate the Helm chart and the Kustomize overlays (needs Go)

@@ -6,12 +6,16 @@ import type { ApiDependencies } from './dependencies.ts';
 import { ApiEvents } from './events.ts';
 import { createHttpServer, DEFAULT_HTTP_TIMEOUTS, expectsContinue, type HttpTimeouts } from './http/http-server.ts';
 import { createRequestHandler } from './http/request-handler.ts';
+import { readDashboardFiles } from './dashboard/files.ts';
+import { dashboardRoutes } from './routes/dashboard.ts';
 import { healthRoutes } from './routes/health.ts';
+import { incidentsRoute } from './routes/incidents.ts';
 import { jobControlRoutes } from './routes/job-control.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { createCursorCodec } from './routes/list-cursor.ts';
 import { listJobsHandler } from './routes/list-jobs.ts';
 import { openApiRoute } from './routes/openapi.ts';
+import { statsRoute } from './routes/stats.ts';
 import { servedOpenApi } from './openapi/openapi-document.ts';
 import { createValidators } from './openapi/validation.ts';
 
@@ -22,7 +26,7 @@ export type ApiServerConfig = Pick<ApiConfig, 'maxBodyBytes' | 'shutdownGraceMs'
 
 export interface ApiOptions extends ApiDependencies {
   logger: Logger;
-  /** Who may use /jobs (the probes and /openapi.json are open to all). */
+  /** Who may use /jobs, /stats and /incidents (the probes, /openapi.json and the dashboard's files are open to all). */
   access: AccessSettings;
   config: ApiServerConfig;
   /** Where requests and accepted jobs are reported (metrics); a new one by default. */
@@ -62,6 +66,8 @@ export function createApi(options: ApiOptions): Api {
       expectsContinue: (ctx) => expectsContinue(ctx.req),
       listJobs: listJobsHandler({ store: options.store, validators, cursors: createCursorCodec(config.cursorSecret ?? DEV_CURSOR_SECRET) }),
     }),
+    statsRoute({ stats: options.stats, validators }),
+    incidentsRoute({ store: options.store, validators }),
   ];
   const routes = [
     ...guarded,
@@ -72,6 +78,7 @@ export function createApi(options: ApiOptions): Api {
       logger,
     }),
     openApiRoute(doc),
+    ...dashboardRoutes(readDashboardFiles()),
   ];
   const http = createHttpServer({
     ...DEFAULT_HTTP_TIMEOUTS,

@@ -90,6 +90,7 @@ async function main(): Promise<void> {
       'Try:',
       `  curl -si -X POST ${system.apiUrl}/jobs -H 'content-type: application/json' -d '{"type":"transform","payload":{"text":"hello"}}'`,
       `  curl -s ${system.apiUrl}/jobs/<jobId>`,
+      `  open ${system.apiUrl}/dashboard   (the dashboard: ${process.env.API_KEY_HASHES ? 'sign in with an API key' : 'authentication is off, sign in with no key'})`,
       'jobsys dev: ready (Ctrl-C to stop)',
     ].join('\n'));
   } catch (err) {

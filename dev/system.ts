@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { DEV_CLIENT } from '../api/access/access.ts';
 import { METRICS_LISTENING } from '../lib/metrics/metrics-server.ts';
 import { formatLogLine, wantsColour, type LogFormat } from './log-format.ts';
 
@@ -21,9 +22,10 @@ export interface SystemOptions {
   env: Record<string, string>;
   /**
    * Per-component settings on top of `env` (timings for tests, PORT for the api). The api runs
-   * with the dev switch AUTH_DISABLED=true unless API_KEY_HASHES or AUTH_DISABLED is given, and
-   * with ALLOW_SIMULATE=true unless it is given; the api and the worker serve their metrics on a
-   * free port (METRICS_PORT=0), the worker on 127.0.0.1 (HOST), unless they are given.
+   * with the dev switch AUTH_DISABLED=true (its one client an admin) unless API_KEY_HASHES or
+   * AUTH_DISABLED is given, and with ALLOW_SIMULATE=true unless it is given; the api and the
+   * worker serve their metrics on a free port (METRICS_PORT=0), the worker on 127.0.0.1 (HOST),
+   * unless they are given.
    */
   overrides?: Partial<Record<Component, Record<string, string>>>;
   /**
@@ -73,7 +75,11 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   for (const [component, script] of Object.entries(COMPONENTS) as Array<[Component, string]>) {
     const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, ...options.overrides?.[component] };
     // make dev, the drills and the benchmarks need no key; production starts api/main.ts itself, never through here.
-    if (component === 'api' && !env.API_KEY_HASHES && !env.AUTH_DISABLED) env.AUTH_DISABLED = 'true';
+    if (component === 'api' && !env.API_KEY_HASHES && !env.AUTH_DISABLED) {
+      env.AUTH_DISABLED = 'true';
+      // The one client there is then is the operator too: the dashboard shows it the queues and incidents.
+      env.API_ADMIN_CLIENTS ??= DEV_CLIENT;
+    }
     // The drills fake slow and failing work; make dev lets a person try the same.
     if (component === 'api') env.ALLOW_SIMULATE ??= 'true';
     // Many systems may run at once (tests), and a metrics port is each one's own.

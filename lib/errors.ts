@@ -29,15 +29,6 @@ export class JobTimeoutError extends JobsysError {
   }
 }
 
-/** A job whose type this worker does not know: the attempt fails, so the job still ends. */
-export class UnknownJobTypeError extends JobsysError {
-  static override readonly code = 'JOBSYS_UNKNOWN_JOB_TYPE';
-
-  constructor(type: string) {
-    super(`this worker does not know job type "${type}"`);
-  }
-}
-
 /** A job's message reached the dead-letter queue with no failed attempt recorded: what its error says. */
 export class RetriesExhaustedError extends JobsysError {
   static override readonly code = 'JOBSYS_RETRIES_EXHAUSTED';

@@ -240,6 +240,8 @@ async function exercise(system: Awaited<ReturnType<typeof startRecordedSystem>>)
   assert.equal((await waitForStatus(system, String(doomed.body.jobId), ['SUCCEEDED', 'FAILED_FINAL'], 60_000)).status, 'FAILED_FINAL');
   // Job control: a list (Query on the list indexes), then a retry and a cancel (conditional UpdateItems).
   assert.equal((await fetch(`${system.apiUrl}/jobs?limit=5`)).status, 200);
+  // The figures: Queries on the list indexes, and a BatchGetItem of the ended jobs' histories.
+  assert.equal((await fetch(`${system.apiUrl}/stats`)).status, 200);
   assert.equal((await fetch(`${system.apiUrl}/jobs/${String(doomed.body.jobId)}/retry`, { method: 'POST' })).status, 202);
   assert.ok([200, 202].includes((await fetch(`${system.apiUrl}/jobs/${String(doomed.body.jobId)}/cancel`, { method: 'POST' })).status));
   await system.waitFor(() => system.logs.some(({ component, line }) => component === 'worker' && String(line.msg).startsWith('poison message')), 'the worker dead-lettering the poison message');

@@ -137,6 +137,9 @@ test('make dev runs the whole system: a job POSTed to the printed api URL reache
   const apiUrl = /api on (http:\/\/\S+);/.exec(dev.output())?.[1];
   assert.ok(apiUrl, dev.output());
   assert.match(dev.output(), new RegExp(`curl -si -X POST ${apiUrl}/jobs`));
+  assert.match(dev.output(), new RegExp(`open ${apiUrl}/dashboard .*sign in with no key`));
+  const stats = await fetch(`${apiUrl}/stats`);
+  assert.deepEqual(((await stats.json()) as { caller: unknown }).caller, { client: 'dev', admin: true }, 'the one client of make dev is its operator');
   const posted = await fetch(`${apiUrl}/jobs`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'transform', payload: { text: 'hello' } }),
   });

@@ -2,7 +2,7 @@ import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -169,6 +169,25 @@ test('the api bundle runs on its own: it listens, answers /healthz, takes a job,
     body: JSON.stringify({ type: 'transform', payload: { text: 'bundled' } }),
   });
   assert.equal(accepted.status, 202, await accepted.text());
+
+  assert.equal(await exitCodeAfter(started.child, 'SIGTERM', 15_000), 0);
+});
+
+test('the api bundle serves the dashboard\'s page and every file of it, copied beside main.mjs as the image holds them', async (t) => {
+  const started = startBundle(t, api.outfile, serviceEnv({ SQS_QUEUE_URL: stack.resources.queueUrl, PORT: '0', HOST: '127.0.0.1', AUTH_DISABLED: 'true' }));
+  const base = String((await started.logLine('listening')).url);
+
+  const page = await fetch(`${base}/dashboard`);
+  assert.equal(page.status, 200);
+  const html = await page.text();
+  const named = [...html.matchAll(/(?:src|href)="\/dashboard\/([^"]+)"/g)].map((match) => match[1]!);
+  assert.ok(named.includes('app.js') && named.includes('dashboard.css'), `the page names ${named.join(', ')}`);
+  const modules = await readdir(join(ROOT_DIR, 'api/dashboard/public'));
+  for (const name of modules.filter((file) => file !== 'index.html')) {
+    const res = await fetch(`${base}/dashboard/${name}`);
+    assert.equal(res.status, 200, name);
+    assert.equal(await res.text(), await readFile(join(ROOT_DIR, 'api/dashboard/public', name), 'utf8'), name);
+  }
 
   assert.equal(await exitCodeAfter(started.child, 'SIGTERM', 15_000), 0);
 });

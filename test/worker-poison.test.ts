@@ -1,11 +1,17 @@
 import { once } from 'node:events';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { startEventSourceMapping } from '../dev/event-source-mapping.ts';
+import { createHandler, RETRIES_EXHAUSTED } from '../dlq-lambda/handler.ts';
+import type { SQSBatchResponse } from '../dlq-lambda/sqs-event.ts';
+import { RetriesExhaustedError } from '../lib/errors.ts';
 import { encodeJobMessage } from '../lib/jobs/message.ts';
 import { newJobId } from '../lib/jobs/model.ts';
 import { newTraceId } from '../lib/trace.ts';
 import { POISON_REASON_ATTRIBUTE } from '../lib/jobs/message.ts';
-import { createJob, enqueue, events, nextEvent, queueCounts, startConsumer } from './support/worker.ts';
+import type { ConsumerDeps } from '../worker/consumer.ts';
+import { UNKNOWN_TYPE_RETRY_SECONDS } from '../worker/process-job.ts';
+import { captureLogger, createJob, enqueue, events, nextEvent, queueCounts, silentLogger, startConsumer, testJobType, waitForJob } from './support/worker.ts';
 import { freshResources, useBackend } from './support/backend.ts';
 
 const suite = useBackend();
@@ -55,17 +61,97 @@ test('when the DLQ cannot take a poison message, it is not deleted: its body is 
   assert.equal((await queueCounts(suite.aws, res.queueUrl)).inFlight, 1, 'left for redelivery');
 });
 
-test('a job of a type this worker does not know fails its attempt and is retried, so it still ends', async (t) => {
+/** The visibility changes a worker asked for: what a test can check of a message it hid. */
+type VisibilityChange = Parameters<ConsumerDeps['sqs']['changeMessageVisibility']>[0];
+
+/**
+ * The real SQS client, recording each visibility change; with `hideFor`, each is made for that many
+ * seconds instead, so that a test need not wait out the worker's.
+ */
+function recordingVisibility(changes: VisibilityChange[], hideFor?: number): ConsumerDeps['sqs'] {
+  return {
+    ...suite.aws.sqs,
+    changeMessageVisibility: (input, options) => {
+      changes.push(input);
+      return suite.aws.sqs.changeMessageVisibility(hideFor === undefined ? input : { ...input, VisibilityTimeout: hideFor }, options);
+    },
+  };
+}
+
+test('a job of a type this worker does not know is not leased: no attempt spent, nothing written, its message kept and hidden for a while', async (t) => {
   const res = await freshResources(suite.aws);
-  const consumer = startConsumer(t, suite.aws, res);
+  const changes: VisibilityChange[] = [];
+  const captured = captureLogger();
+  const consumer = startConsumer(t, suite.aws, res, { sqs: recordingVisibility(changes), logger: captured.logger });
   const job = await createJob(res.store, { text: 'odd' }, { type: 'no-such-type' });
-  const first = nextEvent(consumer.events, 'job_failed', (e) => e.jobId === job.jobId && e.attempt === 1);
-  const second = nextEvent(consumer.events, 'job_failed', (e) => e.jobId === job.jobId && e.attempt === 2);
+  const unknown = nextEvent(consumer.events, 'unknown_type', (e) => e.jobId === job.jobId);
   await enqueue(suite.aws, res.queueUrl, job);
-  const event = await first;
-  assert.equal(event.error.code, 'JOBSYS_UNKNOWN_JOB_TYPE');
-  assert.match(event.error.message, /does not know job type "no-such-type"/);
-  assert.equal((await second).error.code, 'JOBSYS_UNKNOWN_JOB_TYPE', 'not deleted: SQS delivered it again, and will dead-letter it after the limit');
+
+  const event = await unknown;
+  assert.deepEqual([event.type, event.retryInSeconds, event.receiveCount], ['no-such-type', UNKNOWN_TYPE_RETRY_SECONDS, 1]);
+  assert.deepEqual(changes.map((c) => c.VisibilityTimeout), [UNKNOWN_TYPE_RETRY_SECONDS], 'hidden, for a worker that knows the type');
   const stored = await res.store.get(job.jobId, { consistent: true });
-  assert.ok(stored && stored.attempts >= 2 && !['PENDING', 'SUCCEEDED'].includes(stored.status), JSON.stringify(stored?.status));
+  assert.deepEqual(
+    [stored?.status, stored?.attempts, stored?.runs, stored?.history, stored?.leaseOwner, stored?.error, stored?.updatedAt],
+    ['PENDING', 0, 0, [], undefined, undefined, job.updatedAt],
+    'no lease, no attempt, nothing written',
+  );
+  assert.equal((await queueCounts(suite.aws, res.queueUrl)).inFlight, 1, 'not deleted: the message waits, hidden');
+  assert.deepEqual(await queueCounts(suite.aws, res.dlqUrl), { visible: 0, inFlight: 0 }, 'not poison');
+  const line = captured.lines.find((l) => l.event === 'unknown_type');
+  assert.deepEqual([line?.level, line?.jobId, line?.type, line?.retryInSeconds], ['warn', job.jobId, 'no-such-type', UNKNOWN_TYPE_RETRY_SECONDS]);
+});
+
+test('a worker that knows the type runs the job a worker that did not know it left: SUCCEEDED at its first attempt', async (t) => {
+  const res = await freshResources(suite.aws);
+  const changes: VisibilityChange[] = [];
+  const older = startConsumer(t, suite.aws, res, { sqs: recordingVisibility(changes) });
+  const added = testJobType('added-in-the-deploy', async () => ({ ran: true }));
+  const job = await createJob(res.store, {}, { type: added.name });
+  const unknown = nextEvent(older.events, 'unknown_type', (e) => e.jobId === job.jobId);
+  await enqueue(suite.aws, res.queueUrl, job);
+  await unknown;
+  await older.stop();
+
+  // Stands in for the UNKNOWN_TYPE_RETRY_SECONDS the older worker hid the message for.
+  await suite.aws.sqs.changeMessageVisibility({ QueueUrl: res.queueUrl, ReceiptHandle: changes[0]!.ReceiptHandle, VisibilityTimeout: 0 });
+  const newer = startConsumer(t, suite.aws, res, { jobTypes: new Map([[added.name, added]]) });
+  const succeeded = await nextEvent(newer.events, 'job_succeeded', (e) => e.jobId === job.jobId);
+
+  assert.equal(succeeded.attempt, 1);
+  const stored = await res.store.get(job.jobId, { consistent: true });
+  assert.deepEqual([stored?.status, stored?.attempts, stored?.runs, stored?.result], ['SUCCEEDED', 1, 1, { ran: true }]);
+  assert.equal(added.runs, 1);
+  assert.deepEqual(await queueCounts(suite.aws, res.queueUrl), { visible: 0, inFlight: 0 });
+});
+
+test('a job of a type no worker knows still ends: SQS moves its message to the DLQ after maxReceiveCount receives, and the dlq-lambda makes it FAILED_FINAL', async (t) => {
+  const res = await freshResources(suite.aws);
+  const { Attributes: queue } = await suite.aws.sqs.getQueueAttributes({ QueueUrl: res.queueUrl, AttributeNames: ['RedrivePolicy'] });
+  const { maxReceiveCount } = JSON.parse(queue.RedrivePolicy ?? '{}') as { maxReceiveCount: number };
+  // Hidden for no time, not UNKNOWN_TYPE_RETRY_SECONDS, so that the receives SQS counts come at once.
+  const consumer = startConsumer(t, suite.aws, res, { sqs: recordingVisibility([], 0) });
+  const job = await createJob(res.store, { text: 'nobody runs me' }, { type: 'no-such-type' });
+  const unknowns = events(consumer.events, 'unknown_type', maxReceiveCount, (e) => e.jobId === job.jobId);
+  await enqueue(suite.aws, res.queueUrl, job);
+  assert.deepEqual((await unknowns).map((e) => e.receiveCount), Array.from({ length: maxReceiveCount }, (_, i) => i + 1));
+
+  const { Attributes: dlq } = await suite.aws.sqs.getQueueAttributes({ QueueUrl: res.dlqUrl, AttributeNames: ['QueueArn'] });
+  const handled: SQSBatchResponse[] = [];
+  const handler = createHandler({ store: res.store, logger: silentLogger() });
+  const mapping = startEventSourceMapping({
+    sqs: suite.aws.sqs, queueUrl: res.dlqUrl, queueArn: dlq.QueueArn ?? '', region: 'us-east-1', waitTimeSeconds: 1,
+    handler: async (event) => {
+      const answer = await handler(event);
+      handled.push(answer);
+      return answer;
+    },
+  });
+  t.after(() => mapping.stop());
+  const final = await waitForJob(res.store, job.jobId, (j) => j?.status === 'FAILED_FINAL');
+  assert.deepEqual([final?.attempts, final?.runs, final?.error?.code], [0, 0, RetriesExhaustedError.code], 'it never ran');
+  const incident = await res.store.getIncident(final?.incidentId ?? '');
+  assert.deepEqual([incident?.jobId, incident?.reason], [job.jobId, RETRIES_EXHAUSTED]);
+  assert.deepEqual(handled, [{ batchItemFailures: [] }]);
+  assert.deepEqual(await queueCounts(suite.aws, res.queueUrl), { visible: 0, inFlight: 0 }, 'nothing left on the jobs queue');
 });

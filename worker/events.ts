@@ -40,6 +40,11 @@ export interface WorkerEventMap {
   stale_replaced: [JobRef & { messageRetries: number; retries: number }];
   /** Another worker's lease is live: the message comes back when it runs out. */
   lease_busy: [JobRef & { retryInSeconds: number }];
+  /**
+   * This worker does not know the job's `type` (a newer api and workers, during a rolling deploy):
+   * no lease taken, nothing written, the message hidden for `retryInSeconds` for a worker that does.
+   */
+  unknown_type: [JobRef & { retryInSeconds: number }];
   /** This worker no longer holds the lease: nothing was written. `deleted` when the job had ended elsewhere. */
   lease_lost: [JobRef & { stage: 'heartbeat' | 'succeed' | 'fail' | 'cancel'; deleted: boolean }];
   /**

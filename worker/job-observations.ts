@@ -16,24 +16,20 @@ export interface JobObserver {
   ended(type: string, outcome: AttemptOutcome): void;
 }
 
-/** The type a metric is labelled with: one of `jobTypes`, else `unknown`, so that labels stay bounded whatever is stored. */
-export const UNKNOWN_TYPE = 'unknown';
-
 /**
  * Subscribes `observer` to the worker's events: the one reading of which event is which part of an
  * attempt. An attempt that ends in an AWS error (the `error` event, which names no job) has no
- * outcome: its message comes back, and the next attempt is counted.
+ * outcome: its message comes back, and the next attempt is counted. Every type observed is one the
+ * worker runs, so of its registry: a type it does not know takes no lease, and so no attempt.
  */
-export function observeJobs(events: WorkerEvents, observer: JobObserver, options: { jobTypes: ReadonlyMap<string, unknown>; now?: () => number }): void {
-  const now = options.now ?? Date.now;
-  const typeOf = (type: string) => (options.jobTypes.has(type) ? type : UNKNOWN_TYPE);
-  events.on('job_started', ({ type, createdAt }) => observer.started(typeOf(type), Math.max(0, now() - Date.parse(createdAt))));
-  events.on('job_ran', ({ type, runMs }) => observer.ran(typeOf(type), runMs));
-  events.on('job_succeeded', ({ type }) => observer.ended(typeOf(type), 'succeeded'));
-  events.on('job_failed', ({ type }) => observer.ended(typeOf(type), 'failed'));
+export function observeJobs(events: WorkerEvents, observer: JobObserver, now: () => number = Date.now): void {
+  events.on('job_started', ({ type, createdAt }) => observer.started(type, Math.max(0, now() - Date.parse(createdAt))));
+  events.on('job_ran', ({ type, runMs }) => observer.ran(type, runMs));
+  events.on('job_succeeded', ({ type }) => observer.ended(type, 'succeeded'));
+  events.on('job_failed', ({ type }) => observer.ended(type, 'failed'));
   // The last attempt's failure goes to the DLQ instead of job_failed; attempts found spent ran nothing now.
-  events.on('dead_lettered', ({ type, error }) => { if (error !== undefined) observer.ended(typeOf(type), 'failed'); });
-  events.on('job_released', ({ type }) => observer.ended(typeOf(type), 'released'));
-  events.on('job_cancelled', ({ type, stage }) => { if (stage === 'running') observer.ended(typeOf(type), 'cancelled'); });
-  events.on('lease_lost', ({ type }) => observer.ended(typeOf(type), 'lost'));
+  events.on('dead_lettered', ({ type, error }) => { if (error !== undefined) observer.ended(type, 'failed'); });
+  events.on('job_released', ({ type }) => observer.ended(type, 'released'));
+  events.on('job_cancelled', ({ type, stage }) => { if (stage === 'running') observer.ended(type, 'cancelled'); });
+  events.on('lease_lost', ({ type }) => observer.ended(type, 'lost'));
 }

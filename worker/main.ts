@@ -41,7 +41,7 @@ void runComponent('worker', () => {
       });
       observeWorker({ events, registry, jobTypes: JOB_TYPES, queueStats, ageWindowMs: config.queueMetricsIntervalMs });
       const emf = config.metricsEmf ? startEmfMetrics({ service: 'worker', writeLine: (line) => writeLine(logger, line), logger }) : undefined;
-      if (emf) emitWorkerEmf(events, emf, JOB_TYPES);
+      if (emf) emitWorkerEmf(events, emf);
       worker = startWorker({ sqs: aws.sqs, store, queueUrl: config.queueUrl, dlqUrl: config.dlqUrl, logger, config: settings, events });
       const running = worker;
       logger.info({ settings }, 'worker started');

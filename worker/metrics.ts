@@ -1,7 +1,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import { counter, histogram, seconds } from '../lib/metrics/registry.ts';
 import type { WorkerEvents } from './events.ts';
-import { observeJobs, UNKNOWN_TYPE, type AttemptOutcome } from './job-observations.ts';
+import { observeJobs, type AttemptOutcome } from './job-observations.ts';
 import type { QueueStats } from './queue-stats.ts';
 import { recentMax } from './recent-max.ts';
 
@@ -14,6 +14,7 @@ const OUTCOMES: readonly AttemptOutcome[] = ['succeeded', 'failed', 'released', 
 export interface WorkerMetricsOptions {
   events: WorkerEvents;
   registry: Registry;
+  /** The types the worker runs: their series exist from the start. */
   jobTypes: ReadonlyMap<string, unknown>;
   queueStats: QueueStats;
   /** How far back the age of the oldest message received looks: the queue counts' interval. */
@@ -57,7 +58,7 @@ export function observeWorker(options: WorkerMetricsOptions): void {
   events.on('message_received', ({ sentAt }) => { if (sentAt !== undefined) oldest.record(Math.max(0, Date.now() - sentAt)); });
 
   // Every series from the start, so that a rate over a type's first attempt is not lost.
-  for (const type of [...options.jobTypes.keys(), UNKNOWN_TYPE]) for (const outcome of OUTCOMES) attempts.inc({ type, outcome }, 0);
+  for (const type of options.jobTypes.keys()) for (const outcome of OUTCOMES) attempts.inc({ type, outcome }, 0);
   observeJobs(events, {
     started(type, waitMs) {
       inFlight.inc();
@@ -68,5 +69,5 @@ export function observeWorker(options: WorkerMetricsOptions): void {
       run.observe({ type }, seconds(runMs));
     },
     ended: (type, outcome) => attempts.inc({ type, outcome }),
-  }, { jobTypes: options.jobTypes });
+  });
 }

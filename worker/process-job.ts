@@ -1,5 +1,5 @@
 import { AbortedError, type Message, type Sqs } from '../lib/aws/index.ts';
-import { JobFailedError, JobTimeoutError, PoisonMessageError, UnknownJobTypeError } from '../lib/errors.ts';
+import { JobFailedError, JobTimeoutError, PoisonMessageError } from '../lib/errors.ts';
 import type { JobType } from '../lib/job-types/job-type.ts';
 import { isLeaseLive, leaseRemainingMs } from '../lib/jobs/lease.ts';
 import { encodeJobMessage, isStaleMessage, parseJobMessage, type JobMessage } from '../lib/jobs/message.ts';
@@ -32,6 +32,15 @@ export interface ProcessContext {
 const LEASE_BUSY_MARGIN_SECONDS = 1;
 
 /**
+ * How long a message of a job type this worker does not know stays hidden. Only a mixed fleet
+ * sends one (a rolling deploy, where the api and some workers are newer than this one): long
+ * enough that a worker that knows the type, if there is one, takes the job first; short enough not
+ * to hold the job up. If no worker ever knows it, the queue's redrive moves the message to the DLQ
+ * after maxReceiveCount of these, and the dlq-lambda ends the job FAILED_FINAL.
+ */
+export const UNKNOWN_TYPE_RETRY_SECONDS = 60;
+
+/**
  * One received message, from parse to delete (or to being left for SQS to redeliver). `shutdown`
  * fires when the worker stops waiting for this job: it is then given back, not failed.
  * AWS errors propagate: the message is left alone and comes back after its visibility timeout.
@@ -58,6 +67,8 @@ export async function processMessage(ctx: ProcessContext, message: Message, shut
   const jobRef: JobRef = { ...ref, jobId: parsed.jobId, traceId: parsed.traceId, type: job.type };
   if (TERMINAL_STATUSES.has(job.status)) return duplicate(ctx, log, message, jobRef, job);
   if (isStaleMessage(parsed, job)) return replaceStale(ctx, log, message, jobRef, parsed, job);
+  const type = ctx.jobTypes.get(job.type);
+  if (type === undefined) return unknownType(ctx, log, message, jobRef, job.type);
   const lease = await ctx.store.acquireLease(job, ctx.config.workerId, ctx.config.leaseMs, ctx.config.maxAttempts);
   if (!lease.acquired) {
     const current = lease.current;
@@ -70,12 +81,6 @@ export async function processMessage(ctx: ProcessContext, message: Message, shut
     // Its last attempt ended without a word (its worker died, or could not write): nothing is left to run.
     if (!live && attemptsLeft(ctx, current) === 0) return deadLetter(ctx, log, message, jobRef, current.attempts);
     return leaseBusy(ctx, log, message, jobRef, current);
-  }
-  // A type this worker does not know fails the attempt rather than poisoning the message: during
-  // a rolling deploy a newer worker may take a retry, and otherwise the job still ends, FAILED_FINAL.
-  const type = ctx.jobTypes.get(job.type);
-  if (type === undefined) {
-    return fail(ctx, log, message, jobRef, { jobId: job.jobId, owner: job.owner, run: lease.job.runs }, lease.job, new UnknownJobTypeError(job.type));
   }
   return run(ctx, log, message, jobRef, lease.job, type, shutdown);
 }
@@ -275,6 +280,18 @@ async function leaseBusy(ctx: ProcessContext, log: Logger, message: Message, ref
   await ctx.sqs.changeMessageVisibility({ QueueUrl: ctx.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: retryInSeconds });
   logAndEmit(ctx.events, log, 'lease_busy', { ...ref, retryInSeconds }, {
     level: 'info', msg: 'another worker holds the job: message hidden until its lease runs out', fields: { status: current.status, leaseOwner: current.leaseOwner, retryInSeconds },
+  });
+}
+
+/**
+ * Not poison, and not this worker's to fail: the job is left as it is (no lease, no attempt spent)
+ * and its message kept, for a worker that knows the type.
+ */
+async function unknownType(ctx: ProcessContext, log: Logger, message: Message, ref: JobRef, type: string): Promise<void> {
+  const retryInSeconds = UNKNOWN_TYPE_RETRY_SECONDS;
+  await ctx.sqs.changeMessageVisibility({ QueueUrl: ctx.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: retryInSeconds });
+  logAndEmit(ctx.events, log, 'unknown_type', { ...ref, type, retryInSeconds }, {
+    level: 'warn', msg: 'job type unknown to this worker: message hidden for a worker that knows it', fields: { type, retryInSeconds },
   });
 }
 

@@ -88,3 +88,8 @@ export function pathOf(url: string | undefined): string {
   const end = target.search(/[?#]/);
   return end === -1 ? target : target.slice(0, end);
 }
+
+/** The query of a request target, as parameters. */
+export function queryOf(url: string | undefined): URLSearchParams {
+  return new URL(url ?? '/', 'http://localhost').searchParams;
+}

@@ -65,12 +65,24 @@ export interface ListParameters {
   cursor?: string;
 }
 
+/** GET /stats's query. */
+export interface StatsParameters {
+  owner?: string;
+}
+
+/** GET /incidents's query. */
+export interface IncidentParameters {
+  limit: number;
+}
+
 export interface Validators {
   /** Throws HttpError 'validation-failed' naming every place that is wrong. */
   jobRequest(body: unknown): JobRequest;
   idempotencyKey(raw: string): boolean;
-  /** Throws HttpError 'invalid-query' naming every parameter that is wrong. */
+  /** Each throws HttpError 'invalid-query' naming every parameter that is wrong. */
   listParameters(query: URLSearchParams): ListParameters;
+  statsParameters(query: URLSearchParams): StatsParameters;
+  incidentParameters(query: URLSearchParams): IncidentParameters;
 }
 
 interface QueryParameter {
@@ -80,18 +92,39 @@ interface QueryParameter {
 }
 
 /**
- * One schema for an operation's query parameters, from its declarations: an object of them, no
- * others allowed. Ajv coerces only the numbers (a query carries text); an array parameter gets
- * every value it was given, so a repeated single-valued one fails as "must be string".
+ * The query of GET `path`, checked against its parameters' declarations as one object of them, no
+ * others allowed, with their defaults filled in. Ajv coerces only the numbers (a query carries
+ * text); an array parameter gets every value it was given, so a repeated single-valued one fails
+ * as "must be string", and its comma lists are split once the schema has judged them as sent.
  */
-function queryValidator(schemas: SchemaSet, parameters: unknown[]): { validate: ValidateFunction; declared: QueryParameter[] } {
+function queryParser(schemas: SchemaSet, doc: OpenApiDocument, path: string): (query: URLSearchParams) => Record<string, unknown> {
+  const parameters = (doc.paths[path]?.get as { parameters?: unknown[] } | undefined)?.parameters;
+  if (parameters === undefined) throw new Error(`api/openapi.json has no GET ${path} with parameters`);
   const declared = parameters.filter((parameter): parameter is QueryParameter => (parameter as QueryParameter).in === 'query');
   const validate = schemas.compile({
     type: 'object',
     additionalProperties: false,
     properties: Object.fromEntries(declared.map((parameter) => [parameter.name, parameter.schema])),
   });
-  return { validate, declared };
+  const defaults = Object.fromEntries(declared.filter((parameter) => parameter.schema.default !== undefined).map((parameter) => [parameter.name, parameter.schema.default]));
+  return (query) => {
+    const value: Record<string, unknown> = {};
+    for (const name of new Set(query.keys())) {
+      const values = query.getAll(name);
+      const parameter = declared.find((candidate) => candidate.name === name);
+      if (parameter?.schema.type === 'array') value[name] = values;
+      else if (parameter?.schema.type === 'integer' && values.length === 1 && /^-?[0-9]{1,15}$/.test(values[0]!)) value[name] = Number(values[0]);
+      else value[name] = values.length === 1 ? values[0] : values;
+    }
+    if (!validate(value)) {
+      const errors = fieldErrors(validate.errors ?? [], '').map((error) => ({ ...error, path: `query${error.path.replace(/^\/([^/]*).*/, '.$1')}` }));
+      throw new HttpError('invalid-query', `Invalid query: ${errors.slice(0, MAX_ERRORS).map((e) => `${e.path}: ${e.message}`).join('; ')}`, { errors: errors.slice(0, MAX_ERRORS) });
+    }
+    for (const parameter of declared) {
+      if (parameter.schema.type === 'array' && value[parameter.name] !== undefined) value[parameter.name] = (value[parameter.name] as string[]).flatMap((item) => item.split(','));
+    }
+    return { ...defaults, ...value };
+  };
 }
 
 /**
@@ -106,7 +139,9 @@ export function createValidators(doc: OpenApiDocument = OPENAPI): Validators {
   const keySchema = doc.components.parameters.IdempotencyKey?.schema;
   if (keySchema === undefined) throw new Error('api/openapi.json has no IdempotencyKey parameter');
   const idempotencyKey = schemas.compile(keySchema);
-  const list = queryValidator(schemas, (doc.paths['/jobs']?.get as { parameters: unknown[] }).parameters);
+  const list = queryParser(schemas, doc, '/jobs');
+  const stats = queryParser(schemas, doc, '/stats');
+  const incidents = queryParser(schemas, doc, '/incidents');
 
   return {
     jobRequest(body) {
@@ -118,26 +153,9 @@ export function createValidators(doc: OpenApiDocument = OPENAPI): Validators {
       return { type, payload };
     },
     idempotencyKey: (raw) => idempotencyKey(raw),
-    listParameters(query) {
-      const value: Record<string, unknown> = {};
-      for (const name of new Set(query.keys())) {
-        const values = query.getAll(name);
-        const parameter = list.declared.find((declared) => declared.name === name);
-        if (parameter?.schema.type === 'array') value[name] = values;
-        else if (parameter?.schema.type === 'integer' && values.length === 1 && /^-?[0-9]{1,15}$/.test(values[0]!)) value[name] = Number(values[0]);
-        else value[name] = values.length === 1 ? values[0] : values;
-      }
-      if (!list.validate(value)) {
-        const errors = fieldErrors(list.validate.errors ?? [], '').map((error) => ({ ...error, path: `query${error.path.replace(/^\/([^/]*).*/, '.$1')}` }));
-        throw new HttpError('invalid-query', `Invalid query: ${errors.slice(0, MAX_ERRORS).map((e) => `${e.path}: ${e.message}`).join('; ')}`, { errors: errors.slice(0, MAX_ERRORS) });
-      }
-      // The schema judges the values as sent (each may be a comma list); the route wants them one by one.
-      for (const parameter of list.declared) {
-        if (parameter.schema.type === 'array' && value[parameter.name] !== undefined) value[parameter.name] = (value[parameter.name] as string[]).flatMap((item) => item.split(','));
-      }
-      const defaults = Object.fromEntries(list.declared.filter((parameter) => parameter.schema.default !== undefined).map((parameter) => [parameter.name, parameter.schema.default]));
-      return { ...defaults, ...value } as unknown as ListParameters;
-    },
+    listParameters: (query) => list(query) as unknown as ListParameters,
+    statsParameters: (query) => stats(query) as StatsParameters,
+    incidentParameters: (query) => incidents(query) as unknown as IncidentParameters,
   };
 }
 

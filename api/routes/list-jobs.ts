@@ -2,10 +2,10 @@ import { publicJob, type JobStatus } from '../../lib/jobs/model.ts';
 import type { JobStore } from '../../lib/jobs/store.ts';
 import { HttpError } from '../errors.ts';
 import { sendJson } from '../http/respond.ts';
-import type { RequestContext } from '../http/router.ts';
+import { queryOf, type RequestContext } from '../http/router.ts';
 import type { Validators } from '../openapi/validation.ts';
 import type { CursorCodec } from './list-cursor.ts';
-import { callerOf } from './own-job.ts';
+import { callerOf, ownerScope } from './own-job.ts';
 
 export interface ListJobsOptions {
   store: JobStore;
@@ -32,11 +32,8 @@ export function listJobsHandler(options: ListJobsOptions): (ctx: RequestContext)
   const { store, validators, cursors } = options;
   return async (ctx) => {
     const caller = callerOf(ctx);
-    const query = validators.listParameters(new URL(ctx.req.url ?? '/', 'http://localhost').searchParams);
-    if (query.owner !== undefined && query.owner !== caller.client && !caller.admin) {
-      throw new HttpError('forbidden', 'Only admin clients (API_ADMIN_CLIENTS) list other clients\' jobs: without owner, a list is your own jobs');
-    }
-    const owner = caller.admin ? query.owner : caller.client;
+    const query = validators.listParameters(queryOf(ctx.req.url));
+    const owner = ownerScope(caller, query.owner);
     const statuses = query.status === undefined ? undefined : ([...new Set(query.status)].sort() as JobStatus[]);
     const filters = {
       owner,

@@ -11,6 +11,18 @@ export function callerOf(ctx: RequestContext): Caller {
   return ctx.caller;
 }
 
+/**
+ * Whose jobs a request that may name an `owner` (GET /jobs, GET /stats) is about: an admin's, the
+ * named client's or every client's (undefined); anyone else's, its own, and naming another client
+ * is a 403.
+ */
+export function ownerScope(caller: Caller, owner: string | undefined): string | undefined {
+  if (owner !== undefined && owner !== caller.client && !caller.admin) {
+    throw new HttpError('forbidden', 'Only admin clients (API_ADMIN_CLIENTS) name another client as owner: without owner, you get your own jobs');
+  }
+  return caller.admin ? owner : caller.client;
+}
+
 /** Whether `caller` may see and act on `job`: its own, or any if an admin. */
 export function mayAccess(caller: Caller, job: Pick<Job, 'owner'>): boolean {
   return caller.admin || job.owner === caller.client;

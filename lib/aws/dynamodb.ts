@@ -3,7 +3,7 @@ import type { AwsJsonClient, CallOptions } from './json-client.ts';
 
 /** The DynamoDB operations jobsys calls, with the API's own field names. */
 export const DYNAMODB_OPERATIONS = [
-  'PutItem', 'GetItem', 'UpdateItem', 'DeleteItem', 'Query',
+  'PutItem', 'GetItem', 'BatchGetItem', 'UpdateItem', 'DeleteItem', 'Query',
   'CreateTable', 'DescribeTable', 'DeleteTable', 'UpdateTimeToLive', 'DescribeTimeToLive',
 ] as const;
 export type DynamoDbOperation = (typeof DYNAMODB_OPERATIONS)[number];
@@ -35,6 +35,20 @@ export interface GetItemInput {
   ExpressionAttributeNames?: ExpressionNames;
 }
 export interface GetItemOutput { Item?: AttributeMap }
+
+/** The keys to read from each table, and what of each item. */
+export interface KeysAndAttributes {
+  Keys: AttributeMap[];
+  ConsistentRead?: boolean;
+  ProjectionExpression?: string;
+  ExpressionAttributeNames?: ExpressionNames;
+}
+export interface BatchGetItemInput { RequestItems: Record<string, KeysAndAttributes> }
+export interface BatchGetItemOutput {
+  Responses: Record<string, AttributeMap[]>;
+  /** What DynamoDB did not read this time (throttled, or over 16 MB): send it again. */
+  UnprocessedKeys: Record<string, KeysAndAttributes>;
+}
 
 export interface UpdateItemInput extends ConditionalWrite {
   Key: AttributeMap;
@@ -102,6 +116,8 @@ export interface DynamoDb {
   readonly client: AwsJsonClient;
   putItem(input: PutItemInput, options?: CallOptions): Promise<PutItemOutput>;
   getItem(input: GetItemInput, options?: CallOptions): Promise<GetItemOutput>;
+  /** Up to 100 keys; items come back in no particular order. */
+  batchGetItem(input: BatchGetItemInput, options?: CallOptions): Promise<BatchGetItemOutput>;
   updateItem(input: UpdateItemInput, options?: CallOptions): Promise<UpdateItemOutput>;
   deleteItem(input: DeleteItemInput, options?: CallOptions): Promise<DeleteItemOutput>;
   query(input: QueryInput, options?: CallOptions): Promise<QueryOutput>;
@@ -120,6 +136,10 @@ export function createDynamoDb(client: AwsJsonClient): DynamoDb {
     client,
     putItem: (input, options) => call('PutItem', input, options),
     getItem: (input, options) => call('GetItem', input, options),
+    batchGetItem: async (input, options) => {
+      const out = await call<Partial<BatchGetItemOutput>>('BatchGetItem', input, options);
+      return { Responses: out.Responses ?? {}, UnprocessedKeys: out.UnprocessedKeys ?? {} };
+    },
     updateItem: (input, options) => call('UpdateItem', input, options),
     deleteItem: (input, options) => call('DeleteItem', input, options),
     query: async (input, options) => {

@@ -37,6 +37,11 @@ export function listKey(job: Pick<Listed, 'jobId' | 'createdAt'>): string {
   return `${job.createdAt}#${job.jobId}`;
 }
 
+/** The order of every list: by `listKey`, newest first. */
+export function newestFirst(a: { key: string }, b: { key: string }): number {
+  return a.key < b.key ? 1 : a.key > b.key ? -1 : 0;
+}
+
 /** The keys that place a job in the indexes whose keys do not change with its status. */
 export function fixedListKeys(job: Listed): Record<string, string> {
   return {

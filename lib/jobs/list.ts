@@ -1,5 +1,5 @@
 import { type AttributeMap, type DynamoDb, marshall, unmarshall } from '../aws/index.ts';
-import { LIST_INDEXES, LIST_KEY, type ListIndex } from './list-index.ts';
+import { LIST_INDEXES, LIST_KEY, newestFirst, type ListIndex } from './list-index.ts';
 import { partitions } from './shards.ts';
 import type { Job, JobStatus } from './model.ts';
 
@@ -79,7 +79,7 @@ export async function listJobs(
     // round reads below it.
     const frontier = pages.map((page) => page.more).filter((key) => key !== undefined).sort().at(-1);
     for (const page of pages) found.push(...page.items.filter(({ key }) => frontier === undefined || key >= frontier));
-    found.sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
+    found.sort(newestFirst);
     if (found.length >= query.limit) {
       const items = found.slice(0, query.limit);
       const exhausted = frontier === undefined && found.length === query.limit;

@@ -2,9 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { type AttributeMap, type AwsServiceError, type DynamoDb, isAwsError, marshall, unmarshall } from '../aws/index.ts';
 import { JobContendedError } from '../errors.ts';
 import { isLeaseLive, leaseLiveCondition } from './lease.ts';
-import { incidentIndexKeys, INCIDENT_INDEX } from './incident-index.ts';
+import { readSample } from './batch-read.ts';
+import { incidentIndexKeys, recentIncidents, toIncident } from './incident-index.ts';
 import { fixedListKeys, LIST_INDEXES, LIST_KEY, listKey, statusListKeys, type Listed } from './list-index.ts';
 import { listJobs, type JobList, type ListQuery } from './list.ts';
+import { readRecentJobs, type RecentJobs, type RecentJobsQuery } from './recent-jobs.ts';
+import { oldestPending, type OldestWaiting } from './waiting-jobs.ts';
 import { HISTORY_LIMIT, type AttemptOutcome, type AttemptRecord, type Incident, type Job, type JobError, type JobStatus } from './model.ts';
 import { partitions } from './shards.ts';
 
@@ -24,6 +27,8 @@ import { partitions } from './shards.ts';
  */
 
 const JOB_SK = 'JOB';
+/** What sampleJobs reads of a job: enough for its wait and run times. */
+const SAMPLE_FIELDS = ['jobId', 'owner', 'type', 'status', 'createdAt', 'updatedAt', 'history'];
 const INCIDENT_SK = 'INCIDENT';
 const STATUS = { '#status': 'status' };
 /** The condition of every write by the worker that holds the lease (`:owner`). */
@@ -101,6 +106,17 @@ export interface JobStore {
   /** Idempotent: an incident with this id that exists already counts as recorded. */
   putIncident(incident: Incident): Promise<void>;
   getIncident(incidentId: string): Promise<Incident | undefined>;
+  /** The newest `limit` incidents, newest first (lib/jobs/incident-index.ts). */
+  recentIncidents(limit: number): Promise<Incident[]>;
+  /** The jobs created since an instant, as summaries, within a bound (lib/jobs/recent-jobs.ts). */
+  recentJobs(query: RecentJobsQuery): Promise<RecentJobs>;
+  /** Of a client's (or everyone's) PENDING jobs, the one waiting longest (lib/jobs/waiting-jobs.ts). */
+  oldestPending(owner?: string): Promise<OldestWaiting | undefined>;
+  /**
+   * What the figures read of these jobs, their history included (SAMPLE_FIELDS), eventually
+   * consistent and best effort (lib/jobs/batch-read.ts): for a sample, in no particular order.
+   */
+  sampleJobs(jobIds: readonly string[]): Promise<Job[]>;
   /**
    * Jobs PENDING since before `pendingBefore` (ISO: created, or retried by a client, before it),
    * oldest first, as the list indexes project them: no payload or payload hash.
@@ -403,9 +419,18 @@ export function createJobStore(options: JobStoreOptions): JobStore {
 
     async getIncident(incidentId) {
       const { Item } = await dynamodb.getItem({ TableName: table, Key: incidentKey(incidentId), ConsistentRead: true });
-      if (!Item) return undefined;
-      const { PK: _pk, SK: _sk, [INCIDENT_INDEX.attribute]: _partition, [LIST_KEY]: _sort, expiresAt: _e, ...incident } = unmarshall(Item);
-      return incident as unknown as Incident;
+      return Item ? toIncident(Item) : undefined;
+    },
+
+    recentIncidents: (limit) => recentIncidents({ dynamodb, table }, limit),
+
+    recentJobs: (query) => readRecentJobs({ dynamodb, table }, query),
+
+    oldestPending: (owner) => oldestPending({ dynamodb, table }, owner),
+
+    async sampleJobs(jobIds) {
+      const items = await readSample({ dynamodb, table }, jobIds.map(jobKey), SAMPLE_FIELDS);
+      return items.map(toJob);
     },
 
     async stalePending(pendingBefore, limit) {

@@ -1,5 +1,5 @@
-import { rm, stat } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
+import { cp, rm, stat } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
@@ -32,10 +32,17 @@ interface Component {
    */
   minify: boolean;
   forbidden: Forbidden[];
+  /**
+   * A directory the component reads at run time, copied beside the bundle: `from` relative to the
+   * repository root, `to` relative to the bundle's directory. The module that reads it resolves it
+   * from its own URL, which is the bundle's in a bundle, so `to` is where `from` is from that module.
+   */
+  files?: { from: string; to: string };
 }
 
 export const COMPONENTS: Readonly<Record<string, Component>> = {
-  'api/main.ts': { minify: false, forbidden: [AWS_SDK, DEV] },
+  // The dashboard's page, scripts and style sheet (api/dashboard/files.ts reads ./public/).
+  'api/main.ts': { minify: false, forbidden: [AWS_SDK, DEV], files: { from: 'api/dashboard/public', to: 'public' } },
   'worker/main.ts': { minify: false, forbidden: [AWS_SDK, DEV] },
   // k3d has no Lambda: the dev-only runner serves the Lambda's handler from dev/ itself.
   'dev/dlq-runner.ts': { minify: false, forbidden: [AWS_SDK] },
@@ -106,6 +113,11 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
   if (forbidden.length > 0) {
     await rm(outfile, { force: true });
     throw new ForbiddenBundleInputError(options.entry, forbidden);
+  }
+  if (component.files !== undefined) {
+    const to = join(dirname(outfile), component.files.to);
+    await rm(to, { recursive: true, force: true });
+    await cp(join(ROOT, component.files.from), to, { recursive: true });
   }
   const { size } = await stat(outfile);
   return { outfile, bytes: size, inputs, ...(sourcemap ? { sourcemapFile: `${outfile}.map` } : {}) };

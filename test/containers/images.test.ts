@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { readdirSync, statSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -189,11 +190,17 @@ async function imageConfig(image: string): Promise<{ User: string; Env: string[]
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
-test('the api and worker images hold the Node binary and /app/main.mjs: no npm, npx, node_modules or source map anywhere', async () => {
+/** The dashboard's files, which the api image holds beside its bundle (ops/build/bundle.ts copies them). */
+const DASHBOARD = join(ROOT, 'api/dashboard/public');
+const dashboardPaths = () => readdirSync(DASHBOARD).map((name) => `app/public/${name}`);
+const dashboardBytes = () => readdirSync(DASHBOARD).reduce((sum, name) => sum + statSync(join(DASHBOARD, name)).size, 0);
+
+test('the api and worker images hold the Node binary and /app/main.mjs (the api also the dashboard\'s files): no npm, npx, node_modules or source map anywhere', async () => {
   for (const image of [images.api, images.worker]) {
     const paths = await imageFiles(image);
+    const dashboard = image === images.api ? ['app/public', ...dashboardPaths()] : [];
 
-    assert.deepEqual(paths.filter((path) => path === 'app' || path.startsWith('app/')).sort(), ['app', 'app/main.mjs'], image);
+    assert.deepEqual(paths.filter((path) => path === 'app' || path.startsWith('app/')).sort(), ['app', 'app/main.mjs', ...dashboard].sort(), image);
     assert.ok(paths.includes('usr/local/bin/node'), image);
     assert.deepEqual(paths.filter((path) => /(^|\/)(npm|npx|corepack|yarn)(-cli\.js)?$/.test(path)), [], image);
     assert.deepEqual(paths.filter((path) => /(^|\/)node_modules(\/|$)/.test(path)), [], image);
@@ -215,12 +222,12 @@ test('the api and worker images run Node 24 as uid 10001, NODE_ENV=production, `
   }
 });
 
-test('image and bundle sizes: the final stage adds the Node binary and the bundle to debian:bookworm-slim, and nothing else', async (t) => {
+test('image and bundle sizes: the final stage adds the Node binary and the bundle (the api the dashboard\'s files too) to debian:bookworm-slim, and nothing else', async (t) => {
   const base = await imageSize('debian:bookworm-slim');
   const rows = [`make build: ${buildSeconds.toFixed(1)} s`, `debian:bookworm-slim ${mb(base)}`];
   for (const image of [images.api, images.worker, images.dlqRunner]) {
     const size = await imageSize(image);
-    const bundle = (await nodeFacts(image)).size;
+    const bundle = (await nodeFacts(image)).size + (image === images.api ? dashboardBytes() : 0);
     const node = (await nodeFacts(image, '/usr/local/bin/node')).size;
     rows.push(`${image} ${mb(size)} (bundle ${bundle} bytes, ${(bundle / 1024).toFixed(1)} KiB; node ${mb(node)})`);
     // The user and group entries are the rest: a few kB.
@@ -236,7 +243,7 @@ test('--build-arg SOURCEMAP=true adds main.mjs.map and --enable-source-maps; any
 
   await docker(['build', '--force-rm', '--build-arg', 'SOURCEMAP=true', '-f', 'ops/build/Dockerfile', '--build-arg', 'COMPONENT=api', '-t', image, '.'], 900_000);
   const paths = await imageFiles(image);
-  assert.deepEqual(paths.filter((path) => path.startsWith('app/')).sort(), ['app/main.mjs', 'app/main.mjs.map']);
+  assert.deepEqual(paths.filter((path) => path.startsWith('app/')).sort(), ['app/main.mjs', 'app/main.mjs.map', 'app/public', ...dashboardPaths()].sort());
   assert.ok((await imageConfig(image)).Env.includes('NODE_OPTIONS=--enable-source-maps'));
   assert.ok((await imageConfig(images.api)).Env.includes('NODE_OPTIONS='), 'off in the default build');
 

@@ -13,6 +13,7 @@ import { listen } from '../../lib/http-listen.ts';
 import { OPENAPI, servedOpenApi } from '../../api/openapi/openapi-document.ts';
 import type { ReadinessTimings } from '../../api/readiness.ts';
 import { createApi, type Api, type ApiServerConfig } from '../../api/server.ts';
+import type { StatsSettings } from '../../api/stats/stats.ts';
 import { createSchemaSet } from '../../api/openapi/validation.ts';
 import { bootstrap, type BootstrapResult } from '../../dev/bootstrap.ts';
 import { startLocalStack } from '../../dev/local-stack.ts';
@@ -93,6 +94,7 @@ export interface StartApiOptions {
   settings?: Record<string, string>;
   config?: Partial<ApiServerConfig>;
   readiness?: Partial<ReadinessTimings>;
+  stats?: Partial<StatsSettings>;
   /** API keys and their rate limit; by default the dev switch: no key needed. */
   access?: AccessSettings;
   wrapStore?: (store: JobStore) => JobStore;
@@ -118,6 +120,7 @@ export async function startTestApi(stack: TestStack, options: StartApiOptions = 
     table: settings.table,
     queueUrl: settings.queueUrl,
     readiness: options.readiness,
+    stats: options.stats,
   });
   const store = options.wrapStore ? options.wrapStore(dependencies.store) : dependencies.store;
   const api = createApi({
@@ -351,6 +354,7 @@ function templateOf(path: string): string | undefined {
     if (path.startsWith('/jobs/') && path.endsWith(`/${action}`) && path.length > `/jobs//${action}`.length) return `/jobs/{jobId}/${action}`;
   }
   if (path.startsWith('/jobs/') && path.length > '/jobs/'.length) return '/jobs/{jobId}';
+  if (path.startsWith('/dashboard/') && path.length > '/dashboard/'.length) return '/dashboard/{file}';
   return Object.hasOwn(doc.paths, path) ? path : undefined;
 }
 
@@ -391,7 +395,8 @@ export function conformanceProblems(list: readonly Exchange[], served: { allowSi
       problems.push(`${where}: content type "${media}" not documented`);
       continue;
     }
-    const body = parseOrUndefined(ex.text);
+    // The dashboard's page and files are text, every other answer JSON.
+    const body = /json$/.test(media) ? parseOrUndefined(ex.text) : ex.text;
     const validate = compile(content.schema);
     if (!validate(body)) problems.push(`${where}: body does not match: ${describe(validate)}`);
     if (media === 'application/problem+json' && (body?.status !== ex.status || body?.requestId !== requestId)) {
