@@ -11,7 +11,7 @@ import { newTraceId } from '../lib/trace.ts';
 import { POISON_REASON_ATTRIBUTE } from '../lib/jobs/message.ts';
 import type { ConsumerDeps } from '../worker/consumer.ts';
 import { UNKNOWN_TYPE_RETRY_SECONDS } from '../worker/process-job.ts';
-import { captureLogger, createJob, enqueue, events, nextEvent, queueCounts, silentLogger, startConsumer, testJobType, waitForJob } from './support/worker.ts';
+import { captureLogger, createJob, enqueue, events, nextEvent, queueCounts, silentLogger, startConsumer, testJobType, waitForJob, waitUntil } from './support/worker.ts';
 import { freshResources, useBackend } from './support/backend.ts';
 
 const suite = useBackend();
@@ -150,6 +150,8 @@ test('a job of a type no worker knows still ends: SQS moves its message to the D
   t.after(() => mapping.stop());
   const final = await waitForJob(res.store, job.jobId, (j) => j?.status === 'FAILED_FINAL');
   assert.deepEqual([final?.attempts, final?.runs, final?.error?.code], [0, 0, RetriesExhaustedError.code], 'it never ran');
+  // The handler marks the job before it writes the incident: its answer says both are done.
+  await waitUntil('the dlq-lambda answered', async () => handled.length, (n) => n >= 1);
   const incident = await res.store.getIncident(final?.incidentId ?? '');
   assert.deepEqual([incident?.jobId, incident?.reason], [job.jobId, RETRIES_EXHAUSTED]);
   assert.deepEqual(handled, [{ batchItemFailures: [] }]);
