@@ -169,9 +169,13 @@ test-metrics: $(DEPS) promtool ## promtool check metrics on the api's and the wo
 	node --test --test-timeout=300000 'test/metrics-lint/*.test.ts'
 
 .PHONY: test-browser
-test-browser: $(DEPS) ## The dashboard in a real browser: Debian's chromium (/usr/bin/chromium) driven by playwright-core; refreshes docs/dashboard-*.png
+test-browser: $(DEPS) ## The dashboard in a real browser: Debian's chromium (/usr/bin/chromium) driven by playwright-core
 	@test -x /usr/bin/chromium || { echo "make test-browser needs Debian's chromium: apt-get install chromium"; exit 1; }
 	node --test --test-concurrency=1 --test-timeout=300000 'test/browser/*.test.ts'
+
+.PHONY: screenshots
+screenshots: ## make test-browser, writing its screenshots over docs/dashboard-*.png
+	$(MAKE) test-browser SCREENSHOTS_DIR=$(CURDIR)/docs
 
 .PHONY: test-k8s
 test-k8s: $(DEPS) k8s-tools ## Lint, render and validate the Helm chart and the Kustomize overlays (needs Go)

@@ -1,17 +1,22 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startDrillTarget, submit, waitForStatus, type DrillClient, type DrillTarget } from '../support/drill-target.ts';
 
 /**
  * The dashboard in a real browser: Debian's chromium, driven by playwright-core, against a whole
  * system (api, worker, dlq runner) on the local stack with authentication on. `make test-browser`
- * (run by .ci/run, not by make test, which needs only Node). The screenshots it takes are the
- * ones docs/ holds.
+ * (run by .ci/run, not by make test, which needs only Node). Its screenshots go to a scratch
+ * directory, so a run leaves the checkout as it was; `make screenshots` (SCREENSHOTS_DIR=docs)
+ * writes them over the ones docs/ holds.
  */
 
 const CHROMIUM = '/usr/bin/chromium';
-const DOCS = new URL('../../docs/', import.meta.url);
+const SCREENSHOTS = process.env.SCREENSHOTS_DIR || mkdtempSync(join(tmpdir(), 'jobsys-screenshots-'));
+const screenshot = (name: string) => join(SCREENSHOTS, name);
 /** The page refreshes every 5 s: a change shows within two refreshes. */
 const SHOWS_WITHIN_MS = 15_000;
 
@@ -190,13 +195,13 @@ test('an admin sees every client, the queues and the incidents; at 375 px wide n
   await page.waitForSelector(`#incidents a[data-job="${doomed}"]`, { timeout: SHOWS_WITHIN_MS });
   assert.match(await page.textContent('#queue-figures') ?? '', /Queue: waiting to be received/);
   assert.match(await page.textContent('#run-times') ?? '', /transform/);
-  await page.screenshot({ path: new URL('dashboard-overview.png', DOCS).pathname, fullPage: true });
+  await page.screenshot({ path: screenshot('dashboard-overview.png'), fullPage: true });
 
   await page.click(`#incidents a[data-job="${doomed}"]`);
   await page.waitForSelector('#job-detail dt:has-text("Incident")');
   await page.waitForSelector('#job-history tbody tr:nth-child(3)');
   assert.equal(await page.isVisible('#job-retry'), true, 'a job that failed for good can be retried');
-  await page.screenshot({ path: new URL('dashboard-job.png', DOCS).pathname, fullPage: true });
+  await page.screenshot({ path: screenshot('dashboard-job.png'), fullPage: true });
   await page.click('nav#views a[data-view="overview"]');
   await page.waitForSelector('#overview-view:not([hidden])');
 
@@ -210,7 +215,7 @@ test('an admin sees every client, the queues and the incidents; at 375 px wide n
   await narrow.page.waitForSelector('#status-counts table');
   await narrow.page.waitForSelector(`#incidents a[data-job="${doomed}"]`, { timeout: SHOWS_WITHIN_MS });
   await noHorizontalScroll(narrow.page, 'overview');
-  await narrow.page.screenshot({ path: new URL('dashboard-mobile.png', DOCS).pathname, fullPage: true });
+  await narrow.page.screenshot({ path: screenshot('dashboard-mobile.png'), fullPage: true });
   await narrow.page.click('nav#views a[data-view="jobs"]');
   await narrow.page.waitForSelector('#job-list tbody tr');
   await noHorizontalScroll(narrow.page, 'jobs');
