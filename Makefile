@@ -157,8 +157,8 @@ test-k8s: $(DEPS) k8s-tools ## Lint, render and validate the Helm chart and the 
 	node --test --test-timeout=300000 'test/k8s/*.test.ts'
 
 .PHONY: test-moto
-test-moto: $(DEPS) ## The conformance suite and the drills against moto_server (needs moto installed)
-	TEST_BACKEND=moto node --test --test-concurrency=1 --test-timeout=120000 'test/conformance/*.test.ts' 'test/drills/*.test.ts'
+test-moto: $(DEPS) ## The conformance suite (SNS's included) and the drills against moto_server (needs moto installed)
+	TEST_BACKEND=moto node --test --test-concurrency=1 --test-timeout=120000 'test/conformance/*.test.ts' 'test/conformance/moto/*.test.ts' 'test/drills/*.test.ts'
 
 .PHONY: openapi
 openapi: $(DEPS) ## Write api/openapi.json from the job types (a test fails while it is out of date)

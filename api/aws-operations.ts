@@ -25,4 +25,5 @@ export const API_OPERATIONS = {
     // /readyz proves the queue answers.
     GetQueueAttributes: ['queue'],
   },
+  sns: {},
 } as const satisfies AwsOperations;

@@ -16,6 +16,7 @@ export const DLQ_LAMBDA_OPERATIONS = {
     UpdateItem: ['table'],
   },
   sqs: {},
+  sns: {},
 } as const satisfies AwsOperations;
 
 /**
@@ -31,4 +32,5 @@ export const DLQ_EVENT_SOURCE_OPERATIONS = {
     ReceiveMessage: ['dlq'],
     DeleteMessageBatch: ['dlq'],
   },
+  sns: {},
 } as const satisfies AwsOperations;

@@ -28,6 +28,7 @@ const DECLARED: AwsOperations = {
   component: 'example',
   dynamodb: { GetItem: ['table'] },
   sqs: { SendMessage: ['queue'] },
+  sns: {},
 };
 
 /** A fake AWS endpoint that answers `{}` and records the operation of every request; credentials that count their use. */
@@ -86,7 +87,7 @@ test('the declared operations go through, each as one request', async (t) => {
 
 test('an operation allowed on one service is not thereby allowed on the other', async (t) => {
   const fake = await fakeAws(t);
-  const aws = createAws({ ...fake.options, operations: { component: 'example', dynamodb: {}, sqs: { GetQueueAttributes: ['queue'] } } });
+  const aws = createAws({ ...fake.options, operations: { component: 'example', dynamodb: {}, sqs: { GetQueueAttributes: ['queue'] }, sns: {} } });
   await assert.rejects(aws.dynamodb.client.call('GetQueueAttributes', {}), { code: 'JOBSYS_OPERATION_NOT_ALLOWED', service: 'dynamodb' });
   await aws.sqs.getQueueAttributes({ QueueUrl: QUEUE_URL, AttributeNames: ['QueueArn'] });
   assert.deepEqual(fake.targets, ['AmazonSQS.GetQueueAttributes']);
@@ -127,9 +128,11 @@ test('the dev DLQ runner\'s merged declaration allows the Lambda\'s table operat
 
 test('merging keeps every resource an operation is declared on', () => {
   const merged = mergeOperations('both',
-    { component: 'a', dynamodb: { GetItem: ['table'] }, sqs: { SendMessage: ['queue'] } },
-    { component: 'b', dynamodb: { GetItem: ['table'], Query: ['indexes'] }, sqs: { SendMessage: ['dlq'] } });
-  assert.deepEqual(merged, { component: 'both', dynamodb: { GetItem: ['table'], Query: ['indexes'] }, sqs: { SendMessage: ['queue', 'dlq'] } });
+    { component: 'a', dynamodb: { GetItem: ['table'] }, sqs: { SendMessage: ['queue'] }, sns: {} },
+    { component: 'b', dynamodb: { GetItem: ['table'], Query: ['indexes'] }, sqs: { SendMessage: ['dlq'] }, sns: { Publish: ['alerts'] } });
+  assert.deepEqual(merged, {
+    component: 'both', dynamodb: { GetItem: ['table'], Query: ['indexes'] }, sqs: { SendMessage: ['queue', 'dlq'] }, sns: { Publish: ['alerts'] },
+  });
 });
 
 /** A proxy to the backend that records the operation of every call passing through it. */

@@ -27,4 +27,5 @@ export const WORKER_OPERATIONS = {
     // At start-up: the queue's VisibilityTimeout and RedrivePolicy (worker/queue-settings.ts).
     GetQueueAttributes: ['queue'],
   },
+  sns: {},
 } as const satisfies AwsOperations;
