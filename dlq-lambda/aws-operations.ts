@@ -16,7 +16,10 @@ export const DLQ_LAMBDA_OPERATIONS = {
     UpdateItem: ['table'],
   },
   sqs: {},
-  sns: {},
+  sns: {
+    // Each new incident, to the stack's topic (dlq-lambda/notifier.ts), when ALERT_TOPIC_ARN names it.
+    Publish: ['alerts'],
+  },
 } as const satisfies AwsOperations;
 
 /**

@@ -40,12 +40,15 @@ export interface StackNames extends Required<StackInputs> {
   parameterPaths: Record<Component, string>;
   /** Container Insights' log group, made ahead by deploy-ecs so that it has a retention. */
   containerInsightsLogGroup: string;
+  /** The SNS topic the alarms and the dlq-lambda's incident notifications go to. */
+  alertTopic: string;
   arns: {
     table: string;
     /** Each index ops/resources/table.json declares, by name: a Query is authorized on the index it reads. */
     tableIndexes: string[];
     queue: string;
     dlq: string;
+    alertTopic: string;
     logGroups: Record<Component | 'lambda', string>;
     repositories: Record<Component, string>;
   };
@@ -65,6 +68,7 @@ export function stackNames(inputs: StackInputs): StackNames {
   const queue = renamed(queues.queue.QueueName, stack);
   const dlq = renamed(queues.dlq.QueueName, stack);
   const lambdaFunction = `${stack}-dlq`;
+  const alertTopic = `${stack}-alerts`;
   const cluster = stack;
   const logGroups = { api: `/${stack}/api`, worker: `/${stack}/worker`, lambda: `/aws/lambda/${lambdaFunction}` };
   const repositories = { api: `${stack}-api`, worker: `${stack}-worker` };
@@ -98,11 +102,13 @@ export function stackNames(inputs: StackInputs): StackNames {
     workerScalingPolicy: `${stack}-worker-backlog-per-task`,
     parameterPaths: { api: `/${stack}/api/`, worker: `/${stack}/worker/` },
     containerInsightsLogGroup: `/aws/ecs/containerinsights/${cluster}/performance`,
+    alertTopic,
     arns: {
       table: tableArn,
       tableIndexes: (tableDefinition.GlobalSecondaryIndexes ?? []).map((index) => `${tableArn}/index/${index.IndexName}`),
       queue: arn('sqs', queue),
       dlq: arn('sqs', dlq),
+      alertTopic: arn('sns', alertTopic),
       logGroups: {
         api: arn('logs', `log-group:${logGroups.api}`),
         worker: arn('logs', `log-group:${logGroups.worker}`),
