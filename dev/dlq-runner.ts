@@ -7,6 +7,7 @@ import { runComponent } from '../lib/process-lifecycle.ts';
 import { DLQ_EVENT_SOURCE_OPERATIONS, DLQ_LAMBDA_OPERATIONS } from '../dlq-lambda/aws-operations.ts';
 import { DLQ_LAMBDA_SETTINGS } from '../dlq-lambda/config.ts';
 import { createHandler } from '../dlq-lambda/handler.ts';
+import { createEmfMetrics } from '../dlq-lambda/metrics.ts';
 import { createNotifier } from '../dlq-lambda/notifier.ts';
 import { startEventSourceMapping } from './event-source-mapping.ts';
 
@@ -59,6 +60,8 @@ export async function startDlqRunner(options: DlqRunnerOptions = {}): Promise<Dl
       store: createJobStore({ dynamodb: aws.dynamodb, table: config.table }),
       logger,
       notifier: createNotifier(config.alertTopicArn, aws.sns, logger),
+      // The Lambda's EMF lines, on stdout beside the log: make dev shows what CloudWatch would count.
+      metrics: createEmfMetrics(),
     });
     const mapping = startEventSourceMapping({
       sqs: aws.sqs,

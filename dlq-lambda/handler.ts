@@ -5,6 +5,7 @@ import type { Incident, Job, JobError } from '../lib/jobs/model.ts';
 import type { JobStore } from '../lib/jobs/store.ts';
 import type { Logger } from '../lib/log.ts';
 import { bodyExcerpt, incidentIdFor, type IncidentReasonClass } from './incident.ts';
+import type { DlqMetrics } from './metrics.ts';
 import { noticeOf, type IncidentNotifier } from './notifier.ts';
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from './sqs-event.ts';
 
@@ -16,6 +17,8 @@ export interface HandlerDependencies {
   logger: Logger;
   /** Tells people of each new incident: the stack's SNS topic, or the log (dlq-lambda/notifier.ts). */
   notifier: IncidentNotifier;
+  /** Counts incidents and FAILED_FINAL jobs: EMF lines for CloudWatch (dlq-lambda/metrics.ts). */
+  metrics: DlqMetrics;
   now?: () => number;
 }
 
@@ -75,7 +78,7 @@ export type DlqOutcome = keyof typeof DLQ_OUTCOMES;
  * never throws, since a throw would send every record of the batch back.
  */
 export function createHandler(dependencies: HandlerDependencies): DlqHandler {
-  const { store, logger, notifier } = dependencies;
+  const { store, logger, notifier, metrics } = dependencies;
   const now = dependencies.now ?? Date.now;
 
   /** Logs the record's outcome, its name as `event`, and answers for it. */
@@ -143,6 +146,8 @@ export function createHandler(dependencies: HandlerDependencies): DlqHandler {
     const error = job.error ?? neverFailedError(job);
     switch (await store.failFinal(job, incidentId, error)) {
       case 'marked':
+        // Counted at the mark, the one write that happens once per job: a record that comes back finds the job final.
+        metrics.failedFinal(job.type);
         await recordExhausted(record, job, message, incidentId, error);
         return outcome(log, 'job_failed_final', 'warn', 'job marked FAILED_FINAL', { incidentId, error: { code: error.code, attempt: error.attempt } });
       case 'already-final':
@@ -168,13 +173,14 @@ export function createHandler(dependencies: HandlerDependencies): DlqHandler {
   }
 
   /**
-   * Writes the incident once, and notifies of it until a notification is marked sent: a record
-   * that comes back (the publish failed, the Lambda stopped) finds the incident unmarked and sends
-   * it then, or marked and sends nothing. Stopping between the publish and the mark is the one
-   * way to send two.
+   * Writes the incident once, counts it once, and notifies of it until a notification is marked
+   * sent: a record that comes back (the publish failed, the Lambda stopped) finds the incident
+   * unmarked and sends it then, or marked and sends nothing. Stopping between the publish and the
+   * mark is the one way to send two.
    */
   async function recordIncident(incident: Incident, reasonClass: IncidentReasonClass, jobType: string | undefined): Promise<void> {
-    const { incident: stored } = await store.putIncident(incident);
+    const { created, incident: stored } = await store.putIncident(incident);
+    if (created) metrics.incident(reasonClass);
     if (stored.notifiedAt !== undefined) return;
     await notifier.notify(noticeOf(stored, reasonClass, jobType));
     await store.markIncidentNotified(stored.incidentId, new Date(now()).toISOString());

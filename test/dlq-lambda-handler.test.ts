@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -8,6 +8,7 @@ import { RetriesExhaustedError } from '../lib/errors.ts';
 import { AwsServiceError, createAws, createUndiciTransport } from '../lib/aws/index.ts';
 import { POISON_REASON_ATTRIBUTE } from '../lib/jobs/message.ts';
 import { BODY_EXCERPT_BYTES, bodyExcerpt, incidentIdFor } from '../dlq-lambda/incident.ts';
+import { createEmfMetrics, type DlqMetrics } from '../dlq-lambda/metrics.ts';
 import { logNotifier, type IncidentNotice, type IncidentNotifier } from '../dlq-lambda/notifier.ts';
 import type { SQSEvent, SQSRecord } from '../dlq-lambda/sqs-event.ts';
 import { sha256Hex } from '../lib/canonical-json.ts';
@@ -63,8 +64,10 @@ function recordingNotifier(options: { failing?: boolean } = {}): IncidentNotifie
     },
   };
 }
+/** Metrics nobody reads: the tests of the EMF lines give the handler createEmfMetrics() and read stdout. */
+const uncounted: DlqMetrics = { incident: () => undefined, failedFinal: () => undefined };
 const handlerWith = (overrides: Partial<Parameters<typeof createHandler>[0]> = {}) =>
-  createHandler({ store, logger: silent, notifier: recordingNotifier(), ...overrides });
+  createHandler({ store, logger: silent, notifier: recordingNotifier(), metrics: uncounted, ...overrides });
 
 const incidents = (): Promise<Incident[]> => allIncidents(suite.aws.dynamodb, table);
 const incidentsOfJob = async (jobId: string) => (await incidents()).filter((incident) => incident.jobId === jobId);
@@ -529,6 +532,82 @@ test('the duplicate window: a Lambda stopped between the publish and the mark pu
   assert.deepEqual(await handlerWith({ notifier })(eventOf(message)), { batchItemFailures: [] });
 
   assert.equal(notifier.notices.length, 2, 'sent before the stop and once more; then marked, never again');
+});
+
+/** An EMF line as CloudWatch reads it: the `_aws` directive, then the dimensions' and metrics' values by name. */
+interface EmfLine {
+  _aws: { Timestamp: number; CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }> };
+  [field: string]: unknown;
+}
+
+/**
+ * Runs `run` with the handler's metrics as production makes them, and answers the EMF lines it
+ * wrote to stdout; anything else written to stdout meanwhile passes through.
+ */
+async function emfLinesOf(t: TestContext, run: (metrics: DlqMetrics) => Promise<unknown>): Promise<EmfLine[]> {
+  const lines: EmfLine[] = [];
+  const write = process.stdout.write.bind(process.stdout) as (chunk: unknown, ...rest: unknown[]) => boolean;
+  const capture = t.mock.method(process.stdout, 'write', (chunk: unknown, ...rest: unknown[]) => {
+    const text = String(chunk);
+    if (!text.startsWith('{"_aws"')) return write(chunk, ...rest);
+    for (const line of text.trim().split('\n')) lines.push(JSON.parse(line) as EmfLine);
+    return true;
+  });
+  try {
+    await run(createEmfMetrics());
+  } finally {
+    capture.mock.restore();
+  }
+  return lines;
+}
+
+/** What one count must look like: namespace jobsys, by service with the dimension, and by service alone. */
+function assertCount(line: EmfLine | undefined, metric: string, dimension: string, value: string): void {
+  assert.ok(line, `an EMF line for ${metric}`);
+  assert.deepEqual(line._aws.CloudWatchMetrics, [{ Namespace: 'jobsys', Dimensions: [['service', dimension], ['service']], Metrics: [{ Name: metric, Unit: 'Count' }] }]);
+  assert.deepEqual({ ...line, _aws: undefined }, { _aws: undefined, service: 'dlq-lambda', [dimension]: value, [metric]: 1 });
+  assert.ok(Math.abs(line._aws.Timestamp - Date.now()) < 60_000, 'stamped now, in epoch milliseconds');
+}
+
+test('EMF: a job marked FAILED_FINAL is one JobsFailedFinal line by its type, its incident one Incidents line by its kind', async (t) => {
+  const job = await jobIn('RETRYING');
+
+  const lines = await emfLinesOf(t, async (metrics) => {
+    assert.deepEqual(await handlerWith({ metrics })(eventOf(recordFor(job))), { batchItemFailures: [] });
+  });
+
+  assert.equal(lines.length, 2);
+  assertCount(lines[0], 'JobsFailedFinal', 'type', job.type);
+  assertCount(lines[1], 'Incidents', 'reason', 'retries_exhausted');
+});
+
+test('EMF: a poison, an unreadable and a jobless message are counted as Incidents by their kinds, and no job as failed', async (t) => {
+  const lines = await emfLinesOf(t, async (metrics) => {
+    await handlerWith({ metrics })(eventOf(
+      record('{"any":"thing"}', { poisonReason: 'message body is larger than the worker accepts' }),
+      record('not json {'),
+      recordFor({ ...(await jobIn('RETRYING')), jobId: newJobId() }),
+    ));
+  });
+
+  assert.equal(lines.length, 3);
+  for (const [i, reason] of ['poison', 'unreadable', 'job_not_found'].entries()) assertCount(lines[i], 'Incidents', 'reason', reason);
+});
+
+test('EMF: a redelivery, a retried notification and the records that change nothing count nothing more', async (t) => {
+  const job = await jobIn('RETRYING');
+  const failing = recordFor(job);
+  const poison = record('not json');
+  const quiet = [recordFor(await jobIn('SUCCEEDED')), recordFor(await jobIn('RUNNING', { leaseMs: 60_000 })), recordFor(await jobIn('CANCELLED')), recordFor(await jobIn('FAILED_FINAL'))];
+
+  const lines = await emfLinesOf(t, async (metrics) => {
+    await handlerWith({ metrics, notifier: recordingNotifier({ failing: true }) })(eventOf(failing, poison));
+    await handlerWith({ metrics })(eventOf(failing, poison, ...quiet));
+    await handlerWith({ metrics })(eventOf(failing, poison));
+  });
+
+  assert.deepEqual(lines.map((line) => line._aws.CloudWatchMetrics[0]?.Metrics[0]?.Name), ['JobsFailedFinal', 'Incidents', 'Incidents'],
+    'the first delivery counted the job and both incidents, though their notifications failed; the others nothing');
 });
 
 function closedPort(): Promise<number> {

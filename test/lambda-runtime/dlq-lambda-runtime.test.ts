@@ -164,15 +164,29 @@ async function assertFailedFinal(job: Job, messageId: string): Promise<void> {
   assert.deepEqual(incident?.error, job.error);
 }
 
-test('one record: its RETRYING job ends FAILED_FINAL with an incident, and nothing is left for retry', async (t) => {
+/** The CloudWatch EMF lines the function has written so far: the metric of each, and the value of its dimension. */
+function emfWritten(): Array<[string | undefined, unknown]> {
+  return runtime.lines().filter((line) => line.startsWith('{"_aws"')).map((line) => {
+    const emf = JSON.parse(line) as { _aws: { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string }>; Dimensions: string[][] }> } } & Record<string, unknown>;
+    const [directive] = emf._aws.CloudWatchMetrics;
+    return [directive?.Metrics[0]?.Name, emf[directive?.Dimensions[0]?.[1] ?? '']];
+  });
+}
+
+test('one record: its RETRYING job ends FAILED_FINAL with an incident, counted in EMF lines and notified in the log, and nothing is left for retry', async (t) => {
   const job = await jobIn(store, 'RETRYING');
   const event = await dlqBatch(t, [jobMessage(job)]);
+  const emfBefore = emfWritten().length;
 
   const body = await invoke(event);
 
   assert.deepEqual(body, { batchItemFailures: [] });
   await assertFailedFinal(job, event.Records[0]?.messageId ?? '');
   assert.deepEqual(outcomesLogged(event), ['job_failed_final']);
+  assert.deepEqual(emfWritten().slice(emfBefore), [['JobsFailedFinal', job.type], ['Incidents', 'retries_exhausted']], 'EMF lines reach the runtime\'s stdout');
+  // No ALERT_TOPIC_ARN here (the local stack has no SNS): the notification is the log line.
+  const notices = runtime.lines().filter((line) => line.includes('"msg":"incident notification') && line.includes(incidentIdFor(event.Records[0]?.messageId ?? '')));
+  assert.equal(notices.length, 1);
 });
 
 test('a full batch of ten records: every job ends FAILED_FINAL with its own incident', async (t) => {
