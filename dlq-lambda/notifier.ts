@@ -68,7 +68,7 @@ export function snsNotifier(sns: Sns, topicArn: string, logger: Logger): Inciden
 export function logNotifier(logger: Logger): IncidentNotifier {
   return {
     async notify(notice) {
-      logger.warn({ notice, subject: noticeSubject(notice) }, 'incident notification (ALERT_TOPIC_ARN is not set: logged, not published)');
+      logger.warn({ ...notice, subject: noticeSubject(notice) }, 'incident notification (ALERT_TOPIC_ARN is not set: logged, not published)');
     },
   };
 }

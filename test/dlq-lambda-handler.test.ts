@@ -415,7 +415,7 @@ test('each record logs under component dlq-lambda with its traceId, jobId and me
   await handlerWith({ logger, notifier: logNotifier(logger) })(eventOf(marked, unreadable));
 
   const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-  assert.equal(logged.filter((line) => line.notice !== undefined).length, 2, 'both incidents\' notices are logged, and they too hold no body');
+  assert.equal(logged.filter((line) => String(line.msg).startsWith('incident notification')).length, 2, 'both incidents\' notices are logged, and they too hold no body');
   const forMarked = logged.filter((line) => line.messageId === marked.messageId);
   const forUnreadable = logged.filter((line) => line.messageId === unreadable.messageId);
   assert.ok(forMarked.length > 0 && forUnreadable.length > 0);

@@ -96,8 +96,8 @@ test('a message on the DLQ ends its job FAILED_FINAL with an incident and is del
   // No ALERT_TOPIC_ARN, as under make dev: the notification is a log line, and the incident is marked notified.
   const notified = runner.output().split('\n').filter((line) => line.includes('"msg":"incident notification (ALERT_TOPIC_ARN is not set'));
   assert.equal(notified.length, 1, runner.output());
-  const { notice } = JSON.parse(notified[0] ?? '{}') as { notice?: { jobId?: string; reasonClass?: string } };
-  assert.deepEqual([notice?.jobId, notice?.reasonClass], [job.jobId, 'retries_exhausted']);
+  const notice = JSON.parse(notified[0] ?? '{}') as { jobId?: string; reasonClass?: string };
+  assert.deepEqual([notice.jobId, notice.reasonClass], [job.jobId, 'retries_exhausted']);
   assert.ok((await store.getIncident(final?.incidentId ?? ''))?.notifiedAt);
 
   const { code, ms } = await stopWith(runner, 'SIGTERM');
