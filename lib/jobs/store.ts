@@ -486,13 +486,13 @@ function toItem(job: Job, expiresAt: number): AttributeMap {
   };
 }
 
-/** A job from its item, or from a list index's projection of it (no payload, result or history then). */
 /** An incident item as the Incident it records: without its keys, index keys and TTL. */
 function toIncident(item: AttributeMap): Incident {
   const { PK: _pk, SK: _sk, [INCIDENT_INDEX.attribute]: _partition, [LIST_KEY]: _sort, expiresAt: _e, ...incident } = unmarshall(item);
   return incident as unknown as Incident;
 }
 
+/** A job from its item, or from a list index's projection of it (no payload, result or history then). */
 function toJob(item: AttributeMap): Job {
   const raw = unmarshall(item) as Record<string, unknown>;
   const history = Object.values((raw.history ?? {}) as Record<string, AttemptRecord>)
