@@ -66,6 +66,12 @@ AWS_ENDPOINT_URL ?=
 export KEEP_DATA ?=
 ## bootstrap: a KMS key (id, ARN or alias) for the queues' encryption; empty: SQS-managed keys
 export KMS_KEY_ID ?=
+## bootstrap: an email address to subscribe to the stack's alerts topic (SNS mails it a link to confirm); empty: none
+export ALERT_EMAIL ?=
+## bootstrap: the queue's oldest-message alarm fires above this age, in seconds; empty: 600
+export ALARM_MESSAGE_AGE ?=
+## bootstrap: the incident-rate alarm fires above this many incidents in 5 minutes; empty: 10
+export ALARM_INCIDENTS ?=
 ## teardown: 1 keeps the ECR repositories
 export KEEP_IMAGES ?=
 ## deploy-ec2/ecs: who may reach SSH and the API; empty: your public IP/32
@@ -182,8 +188,8 @@ test-k8s: $(DEPS) k8s-tools ## Lint, render and validate the Helm chart and the 
 	node --test --test-timeout=300000 'test/k8s/*.test.ts'
 
 .PHONY: test-moto
-test-moto: $(DEPS) ## The conformance suite and the drills against moto_server (needs moto installed)
-	TEST_BACKEND=moto node --test --test-concurrency=1 --test-timeout=120000 'test/conformance/*.test.ts' 'test/drills/*.test.ts'
+test-moto: $(DEPS) ## The conformance suite (SNS's included) and the drills against moto_server (needs moto installed)
+	TEST_BACKEND=moto node --test --test-concurrency=1 --test-timeout=120000 'test/conformance/*.test.ts' 'test/conformance/moto/*.test.ts' 'test/drills/*.test.ts'
 
 .PHONY: openapi
 openapi: $(DEPS) ## Write api/openapi.json from the job types (a test fails while it is out of date)
@@ -240,7 +246,7 @@ push: $(DEPS) ## Log in to ECR, tag and push the api and worker images (after ma
 	API_IMAGE=$(API_IMAGE) WORKER_IMAGE=$(WORKER_IMAGE) node ops/aws/commands/push.ts
 
 .PHONY: bootstrap
-bootstrap: $(DEPS) build-lambda ## Create or converge the AWS resources: table, queues, ECR, logs, IAM, the Lambda and its mapping
+bootstrap: $(DEPS) build-lambda ## Create or converge the AWS resources: table, queues, ECR, logs, IAM, alerts topic, the Lambda and its mapping, alarms, dashboard
 	node ops/aws/commands/bootstrap.ts
 
 .PHONY: deploy-ec2

@@ -28,4 +28,5 @@ export const API_OPERATIONS = {
     // /readyz proves the queue answers; GET /stats reads both queues' depths (api/stats/queue-figures.ts).
     GetQueueAttributes: ['queue', 'dlq'],
   },
+  sns: {},
 } as const satisfies AwsOperations;

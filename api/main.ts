@@ -9,7 +9,7 @@ import { listen } from '../lib/http-listen.ts';
 import { createApiAws, createApiTransport } from './aws.ts';
 import { readAccessConfig, readApiConfig } from './config.ts';
 import { createApiDependencies } from './dependencies.ts';
-import { emitApiEmf } from './emf.ts';
+import { API_EMF_SERVICE, emitApiEmf } from './emf.ts';
 import { ApiEvents } from './events.ts';
 import { observeApi } from './metrics.ts';
 import { createApi } from './server.ts';
@@ -28,7 +28,7 @@ void runComponent('api', () => {
   const registry = createMetricsRegistry();
   const events = new ApiEvents();
   observeApi(events, registry);
-  const emf = config.metricsEmf ? startEmfMetrics({ service: 'api', writeLine: (line) => writeLine(logger, line), logger }) : undefined;
+  const emf = config.metricsEmf ? startEmfMetrics({ service: API_EMF_SERVICE, writeLine: (line) => writeLine(logger, line), logger }) : undefined;
   if (emf) emitApiEmf(events, emf);
   const transport = createApiTransport(config);
   const aws = createApiAws({ env: process.env, transport, config, onCall: awsCallMetrics(registry) });

@@ -7,6 +7,8 @@ import { runComponent } from '../lib/process-lifecycle.ts';
 import { DLQ_EVENT_SOURCE_OPERATIONS, DLQ_LAMBDA_OPERATIONS } from '../dlq-lambda/aws-operations.ts';
 import { DLQ_LAMBDA_SETTINGS } from '../dlq-lambda/config.ts';
 import { createHandler } from '../dlq-lambda/handler.ts';
+import { createEmfMetrics } from '../dlq-lambda/metrics.ts';
+import { createNotifier } from '../dlq-lambda/notifier.ts';
 import { startEventSourceMapping } from './event-source-mapping.ts';
 
 type Env = Record<string, string | undefined>;
@@ -16,6 +18,7 @@ export const DLQ_RUNNER_SETTINGS = {
   dlqUrl: setting('DLQ_URL', url('the dead-letter queue the DLQ Lambda consumes')),
   table: DLQ_LAMBDA_SETTINGS.table,
   logLevel: DLQ_LAMBDA_SETTINGS.logLevel,
+  alertTopicArn: DLQ_LAMBDA_SETTINGS.alertTopicArn,
 };
 
 export function readDlqRunnerConfig(env: Env): SettingsOf<typeof DLQ_RUNNER_SETTINGS> {
@@ -23,7 +26,7 @@ export function readDlqRunnerConfig(env: Env): SettingsOf<typeof DLQ_RUNNER_SETT
 }
 
 export interface DlqRunnerOptions {
-  /** DLQ_URL, DDB_TABLE, LOG_LEVEL and the AWS variables; process.env by default. */
+  /** DLQ_URL, DDB_TABLE, LOG_LEVEL, ALERT_TOPIC_ARN and the AWS variables; process.env by default. */
   env?: Env;
   /** Closed by stop() only when the runner made it. */
   transport?: Transport;
@@ -53,7 +56,13 @@ export async function startDlqRunner(options: DlqRunnerOptions = {}): Promise<Dl
     const { Attributes } = await aws.sqs.getQueueAttributes({ QueueUrl: config.dlqUrl, AttributeNames: ['QueueArn'] });
     const queueArn = Attributes['QueueArn'];
     if (queueArn === undefined) throw new ConfigError(`GetQueueAttributes returned no QueueArn for ${config.dlqUrl}`);
-    const handler = createHandler({ store: createJobStore({ dynamodb: aws.dynamodb, table: config.table }), logger });
+    const handler = createHandler({
+      store: createJobStore({ dynamodb: aws.dynamodb, table: config.table }),
+      logger,
+      notifier: createNotifier(config.alertTopicArn, aws.sns, logger),
+      // The Lambda's EMF lines, on stdout beside the log: make dev shows what CloudWatch would count.
+      metrics: createEmfMetrics(),
+    });
     const mapping = startEventSourceMapping({
       sqs: aws.sqs,
       queueUrl: config.dlqUrl,

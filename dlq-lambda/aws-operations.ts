@@ -16,6 +16,10 @@ export const DLQ_LAMBDA_OPERATIONS = {
     UpdateItem: ['table'],
   },
   sqs: {},
+  sns: {
+    // Each new incident, to the stack's topic (dlq-lambda/notifier.ts), when ALERT_TOPIC_ARN names it.
+    Publish: ['alerts'],
+  },
 } as const satisfies AwsOperations;
 
 /**
@@ -31,4 +35,5 @@ export const DLQ_EVENT_SOURCE_OPERATIONS = {
     ReceiveMessage: ['dlq'],
     DeleteMessageBatch: ['dlq'],
   },
+  sns: {},
 } as const satisfies AwsOperations;

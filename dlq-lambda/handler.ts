@@ -4,7 +4,9 @@ import { isStaleMessage, parseJobMessage, POISON_REASON_ATTRIBUTE, type JobMessa
 import type { Incident, Job, JobError } from '../lib/jobs/model.ts';
 import type { JobStore } from '../lib/jobs/store.ts';
 import type { Logger } from '../lib/log.ts';
-import { bodyExcerpt, incidentIdFor } from './incident.ts';
+import { bodyExcerpt, incidentIdFor, type IncidentReasonClass } from './incident.ts';
+import type { DlqMetrics } from './metrics.ts';
+import { noticeOf, type IncidentNotifier } from './notifier.ts';
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from './sqs-event.ts';
 
 export const RETRIES_EXHAUSTED = 'retries exhausted';
@@ -13,6 +15,10 @@ export const JOB_NOT_FOUND = 'job not found';
 export interface HandlerDependencies {
   store: JobStore;
   logger: Logger;
+  /** Tells people of each new incident: the stack's SNS topic, or the log (dlq-lambda/notifier.ts). */
+  notifier: IncidentNotifier;
+  /** Counts incidents and FAILED_FINAL jobs: EMF lines for CloudWatch (dlq-lambda/metrics.ts). */
+  metrics: DlqMetrics;
   now?: () => number;
 }
 
@@ -72,7 +78,7 @@ export type DlqOutcome = keyof typeof DLQ_OUTCOMES;
  * never throws, since a throw would send every record of the batch back.
  */
 export function createHandler(dependencies: HandlerDependencies): DlqHandler {
-  const { store, logger } = dependencies;
+  const { store, logger, notifier, metrics } = dependencies;
   const now = dependencies.now ?? Date.now;
 
   /** Logs the record's outcome, its name as `event`, and answers for it. */
@@ -96,29 +102,28 @@ export function createHandler(dependencies: HandlerDependencies): DlqHandler {
     });
     try {
       const poisonReason = record.messageAttributes[POISON_REASON_ATTRIBUTE]?.stringValue;
-      if (poisonReason !== undefined || message === undefined) {
-        return await recordPoison(record, poisonReason ?? `unreadable message: ${unreadable}`, message, log);
-      }
+      if (poisonReason !== undefined) return await recordPoison(record, 'poison', poisonReason, message, log);
+      if (message === undefined) return await recordPoison(record, 'unreadable', `unreadable message: ${unreadable}`, message, log);
       return await finish(record, message, log);
     } catch (err) {
       return outcome(log, 'record_failed', 'error', 'record failed; left on the DLQ for redelivery', { err });
     }
   }
 
-  async function recordPoison(record: SQSRecord, reason: string, message: JobMessage | undefined, log: Logger): Promise<Answer> {
+  async function recordPoison(record: SQSRecord, reasonClass: IncidentReasonClass, reason: string, message: JobMessage | undefined, log: Logger): Promise<Answer> {
     const incidentId = incidentIdFor(record.messageId);
-    await store.putIncident({
+    await recordIncident({
       ...incidentBase(record, incidentId),
       reason,
       bodyExcerpt: bodyExcerpt(record.body),
       traceId: message?.traceId,
-    });
+    }, reasonClass, undefined);
     return outcome(log, 'poison_recorded', 'warn', 'poison message recorded as an incident', { incidentId, reason });
   }
 
   async function finish(record: SQSRecord, message: JobMessage, log: Logger): Promise<Answer> {
     const job = await store.get(message.jobId, { consistent: true });
-    if (job === undefined) return recordPoison(record, JOB_NOT_FOUND, message, log);
+    if (job === undefined) return recordPoison(record, 'job_not_found', JOB_NOT_FOUND, message, log);
     if (isStaleMessage(message, job)) {
       return outcome(log, 'stale_message', 'info', 'message from before the job was retried: nothing to record', { messageRetries: message.retries, retries: job.retries });
     }
@@ -141,6 +146,8 @@ export function createHandler(dependencies: HandlerDependencies): DlqHandler {
     const error = job.error ?? neverFailedError(job);
     switch (await store.failFinal(job, incidentId, error)) {
       case 'marked':
+        // Counted at the mark, the one write that happens once per job: a record that comes back finds the job final.
+        metrics.failedFinal(job.type);
         await recordExhausted(record, job, message, incidentId, error);
         return outcome(log, 'job_failed_final', 'warn', 'job marked FAILED_FINAL', { incidentId, error: { code: error.code, attempt: error.attempt } });
       case 'already-final':
@@ -156,13 +163,27 @@ export function createHandler(dependencies: HandlerDependencies): DlqHandler {
       case 'running':
         return outcome(log, 'leased_meanwhile', 'warn', 'a worker took the job meanwhile: retry later');
       case 'missing':
-        return recordPoison(record, JOB_NOT_FOUND, message, log);
+        return recordPoison(record, 'job_not_found', JOB_NOT_FOUND, message, log);
     }
   }
 
   /** The incident of a job its retries left FAILED_FINAL, with the error the mark wrote. */
   async function recordExhausted(record: SQSRecord, job: Job, message: JobMessage, incidentId: string, error: JobError): Promise<void> {
-    await store.putIncident({ ...incidentBase(record, incidentId), jobId: job.jobId, reason: RETRIES_EXHAUSTED, error, traceId: message.traceId });
+    await recordIncident({ ...incidentBase(record, incidentId), jobId: job.jobId, reason: RETRIES_EXHAUSTED, error, traceId: message.traceId }, 'retries_exhausted', job.type);
+  }
+
+  /**
+   * Writes the incident once, counts it once, and notifies of it until a notification is marked
+   * sent: a record that comes back (the publish failed, the Lambda stopped) finds the incident
+   * unmarked and sends it then, or marked and sends nothing. Stopping between the publish and the
+   * mark is the one way to send two.
+   */
+  async function recordIncident(incident: Incident, reasonClass: IncidentReasonClass, jobType: string | undefined): Promise<void> {
+    const { created, incident: stored } = await store.putIncident(incident);
+    if (created) metrics.incident(reasonClass);
+    if (stored.notifiedAt !== undefined) return;
+    await notifier.notify(noticeOf(stored, reasonClass, jobType));
+    await store.markIncidentNotified(stored.incidentId, new Date(now()).toISOString());
   }
 
   /**

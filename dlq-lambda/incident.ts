@@ -1,5 +1,15 @@
 import { uuidFromName } from '../lib/jobs/model.ts';
 
+/**
+ * The kinds of incident, a fixed few: what the metrics count incidents by and what a notification's
+ * subject names, where an incident's `reason` is free text (a forwarded poison reason, a parse
+ * error). `retries_exhausted`: a job's retries ran out, and it is FAILED_FINAL; `job_not_found`: a
+ * readable message naming no job; `unreadable`: a body that is no job message; `poison`: a message
+ * the worker forwarded with its reason.
+ */
+export const INCIDENT_REASON_CLASSES = ['retries_exhausted', 'job_not_found', 'unreadable', 'poison'] as const;
+export type IncidentReasonClass = (typeof INCIDENT_REASON_CLASSES)[number];
+
 /** What an incident keeps of a message it could not read: enough to recognise it, never all of it. */
 export const BODY_EXCERPT_BYTES = 1024;
 

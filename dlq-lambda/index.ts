@@ -4,6 +4,8 @@ import { createLogger } from '../lib/log.ts';
 import { DLQ_LAMBDA_OPERATIONS } from './aws-operations.ts';
 import { readDlqLambdaConfig } from './config.ts';
 import { createHandler, type DlqHandler } from './handler.ts';
+import { createEmfMetrics } from './metrics.ts';
+import { createNotifier } from './notifier.ts';
 
 // Built once per cold start and reused by every invocation of this execution environment.
 const config = readDlqLambdaConfig(process.env);
@@ -17,4 +19,9 @@ const store = createJobStore({ dynamodb: aws.dynamodb, table: config.table });
 // lines an asynchronous logger still buffers.
 const logger = createLogger({ component: 'dlq-lambda', level: config.logLevel, sync: true });
 
-export const handler: DlqHandler = createHandler({ store, logger });
+export const handler: DlqHandler = createHandler({
+  store,
+  logger,
+  notifier: createNotifier(config.alertTopicArn, aws.sns, logger),
+  metrics: createEmfMetrics(),
+});

@@ -75,7 +75,7 @@ test('a call the component does not declare is refused unsent, and onCall hears 
   const refused: AwsCallEvent[] = [];
   const aws = createAws({
     env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:9' }, region: 'eu-west-1', credentials, transport,
-    operations: { component: 'test', dynamodb: {}, sqs: {} }, onCall: (event) => refused.push(event),
+    operations: { component: 'test', dynamodb: {}, sqs: {}, sns: {} }, onCall: (event) => refused.push(event),
   });
   await assert.rejects(aws.sqs.purgeQueue({ QueueUrl: 'http://q' }));
   assert.deepEqual([refused.length, calls.length, requests()], [0, 0, 0]);

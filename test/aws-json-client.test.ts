@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AbortedError, AwsServiceError, backoffDelay, createUndiciTransport, isAwsError, NetworkError, type RetryEvent } from '../lib/aws/index.ts';
-import { createAwsJsonClient, type AwsJsonClientOptions } from '../lib/aws/json-client.ts';
+import { createAwsClient, type AwsClientOptions } from '../lib/aws/client.ts';
+import { jsonProtocol } from '../lib/aws/json-protocol.ts';
 import { readBody, startServer } from './support/http-server.ts';
 
 interface Seen { headers: IncomingMessage['headers']; body: string }
@@ -10,7 +11,7 @@ type Reply = (res: ServerResponse, seen: Seen, attempt: number) => void;
 
 const credentials = async () => ({ accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' });
 
-async function fixture(t: { after(fn: () => Promise<void>): void }, reply: Reply, options: Partial<AwsJsonClientOptions> = {}) {
+async function fixture(t: { after(fn: () => Promise<void>): void }, reply: Reply, options: Partial<AwsClientOptions> = {}) {
   const seen: Seen[] = [];
   const server = await startServer(async (req, res) => {
     const entry = { headers: req.headers, body: await readBody(req) };
@@ -20,8 +21,8 @@ async function fixture(t: { after(fn: () => Promise<void>): void }, reply: Reply
   const transport = createUndiciTransport();
   t.after(async () => { await transport.close(); await server.close(); });
   const retries: RetryEvent[] = [];
-  const client = createAwsJsonClient({
-    service: 'dynamodb', targetPrefix: 'DynamoDB_20120810', endpoint: server.url, region: 'eu-west-1',
+  const client = createAwsClient({
+    service: 'dynamodb', protocol: jsonProtocol('DynamoDB_20120810'), endpoint: server.url, region: 'eu-west-1',
     credentials, transport, retry: { baseDelayMs: 1, maxDelayMs: 5 }, onRetry: (e) => retries.push(e), ...options,
   });
   return { client, seen, retries };

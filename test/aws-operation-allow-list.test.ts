@@ -28,6 +28,7 @@ const DECLARED: AwsOperations = {
   component: 'example',
   dynamodb: { GetItem: ['table'] },
   sqs: { SendMessage: ['queue'] },
+  sns: {},
 };
 
 /** A fake AWS endpoint that answers `{}` and records the operation of every request; credentials that count their use. */
@@ -86,7 +87,7 @@ test('the declared operations go through, each as one request', async (t) => {
 
 test('an operation allowed on one service is not thereby allowed on the other', async (t) => {
   const fake = await fakeAws(t);
-  const aws = createAws({ ...fake.options, operations: { component: 'example', dynamodb: {}, sqs: { GetQueueAttributes: ['queue'] } } });
+  const aws = createAws({ ...fake.options, operations: { component: 'example', dynamodb: {}, sqs: { GetQueueAttributes: ['queue'] }, sns: {} } });
   await assert.rejects(aws.dynamodb.client.call('GetQueueAttributes', {}), { code: 'JOBSYS_OPERATION_NOT_ALLOWED', service: 'dynamodb' });
   await aws.sqs.getQueueAttributes({ QueueUrl: QUEUE_URL, AttributeNames: ['QueueArn'] });
   assert.deepEqual(fake.targets, ['AmazonSQS.GetQueueAttributes']);
@@ -113,11 +114,12 @@ test('the api\'s clients carry its declaration: readiness goes through, an undec
   assert.deepEqual(fake.targets, ['DynamoDB_20120810.DescribeTable', 'AmazonSQS.GetQueueAttributes']);
 });
 
-test('the dev DLQ runner\'s merged declaration allows the Lambda\'s table operations and the event source mapping\'s queue operations, nothing else', async (t) => {
+test('the dev DLQ runner\'s merged declaration allows the Lambda\'s table operations and publish, and the event source mapping\'s queue operations, nothing else', async (t) => {
   const fake = await fakeAws(t);
   const operations = mergeOperations('dlq-lambda', DLQ_LAMBDA_OPERATIONS, DLQ_EVENT_SOURCE_OPERATIONS);
   assert.deepEqual(Object.keys(operations.dynamodb).sort(), ['GetItem', 'PutItem', 'UpdateItem']);
   assert.deepEqual(Object.keys(operations.sqs).sort(), ['DeleteMessageBatch', 'GetQueueAttributes', 'ReceiveMessage']);
+  assert.deepEqual(operations.sns, { Publish: ['alerts'] });
   const aws = createAws({ ...fake.options, operations });
   await aws.sqs.receiveMessage({ QueueUrl: QUEUE_URL, WaitTimeSeconds: 0 });
   await aws.dynamodb.getItem(TABLE);
@@ -127,18 +129,35 @@ test('the dev DLQ runner\'s merged declaration allows the Lambda\'s table operat
 
 test('merging keeps every resource an operation is declared on', () => {
   const merged = mergeOperations('both',
-    { component: 'a', dynamodb: { GetItem: ['table'] }, sqs: { SendMessage: ['queue'] } },
-    { component: 'b', dynamodb: { GetItem: ['table'], Query: ['indexes'] }, sqs: { SendMessage: ['dlq'] } });
-  assert.deepEqual(merged, { component: 'both', dynamodb: { GetItem: ['table'], Query: ['indexes'] }, sqs: { SendMessage: ['queue', 'dlq'] } });
+    { component: 'a', dynamodb: { GetItem: ['table'] }, sqs: { SendMessage: ['queue'] }, sns: {} },
+    { component: 'b', dynamodb: { GetItem: ['table'], Query: ['indexes'] }, sqs: { SendMessage: ['dlq'] }, sns: { Publish: ['alerts'] } });
+  assert.deepEqual(merged, {
+    component: 'both', dynamodb: { GetItem: ['table'], Query: ['indexes'] }, sqs: { SendMessage: ['queue', 'dlq'] }, sns: { Publish: ['alerts'] },
+  });
 });
 
-/** A proxy to the backend that records the operation of every call passing through it. */
+/** The stack's alert topic, as make bootstrap gives the Lambda its ARN. */
+const ALERT_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:allow-alerts';
+
+/**
+ * A proxy to the backend that records the operation of every call passing through it. The local
+ * stack has no SNS: a Query-protocol call (no X-Amz-Target; its operation is the form's Action) is
+ * recorded and answered here, as SNS answers a Publish.
+ */
 async function startRecordingProxy(env: Record<string, string>, seen: Set<string>) {
   const upstreams = {
     DynamoDB_20120810: new URL(env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL!),
     AmazonSQS: new URL(env.AWS_ENDPOINT_URL_SQS ?? env.AWS_ENDPOINT_URL!),
   };
   const server = http.createServer((req, res) => {
+    if (req.headers['x-amz-target'] === undefined) {
+      void readBody(req).then((body) => {
+        seen.add(new URLSearchParams(body).get('Action') ?? '');
+        res.writeHead(200, { 'content-type': 'text/xml' });
+        res.end(`<PublishResponse><PublishResult><MessageId>${randomBytes(8).toString('hex')}</MessageId></PublishResult></PublishResponse>`);
+      });
+      return;
+    }
     const [prefix = '', operation = ''] = String(req.headers['x-amz-target']).split('.');
     const upstream = upstreams[prefix as keyof typeof upstreams];
     if (upstream === undefined) return res.writeHead(400).end();
@@ -153,7 +172,7 @@ async function startRecordingProxy(env: Record<string, string>, seen: Set<string
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    env: { AWS_ENDPOINT_URL_DYNAMODB: url, AWS_ENDPOINT_URL_SQS: url },
+    env: { AWS_ENDPOINT_URL_DYNAMODB: url, AWS_ENDPOINT_URL_SQS: url, AWS_ENDPOINT_URL_SNS: url },
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
@@ -193,7 +212,7 @@ async function startRecordedSystem(t: TestContext, overrides: Partial<Record<Com
     overrides: {
       api: { PORT: '0', HOST: '127.0.0.1', ...api.env, ...overrides.api },
       worker: { ...FAST_WORKER, ...worker.env, ...overrides.worker },
-      'dlq-lambda': { ...dlq.env, ...overrides['dlq-lambda'] },
+      'dlq-lambda': { ...dlq.env, ALERT_TOPIC_ARN, ...overrides['dlq-lambda'] },
     },
     onLog: (component, line) => {
       logs.push({ component, line });
@@ -211,7 +230,7 @@ async function startRecordedSystem(t: TestContext, overrides: Partial<Record<Com
   return { apiUrl: system.apiUrl, aws, store: createJobStore({ dynamodb: aws.dynamodb, table: resources.tableName }), resources, seen, refusals, logs, waitFor };
 }
 
-const declared = (operations: AwsOperations) => [...Object.keys(operations.dynamodb), ...Object.keys(operations.sqs)].sort();
+const declared = (operations: AwsOperations) => [...Object.keys(operations.dynamodb), ...Object.keys(operations.sqs), ...Object.keys(operations.sns)].sort();
 
 /** Every path each component has: publish, replay, heartbeat, retry, dead-letter, poison, sweep, readiness. */
 async function exercise(system: Awaited<ReturnType<typeof startRecordedSystem>>): Promise<void> {
@@ -248,6 +267,7 @@ async function exercise(system: Awaited<ReturnType<typeof startRecordedSystem>>)
   // Deletes come after the outcome is written.
   await system.waitFor(() => system.seen.worker.has('DeleteMessageBatch'), 'the worker deleting a finished message');
   await system.waitFor(() => system.seen['dlq-lambda'].has('DeleteMessageBatch'), 'the DLQ runner deleting a handled message');
+  await system.waitFor(() => system.seen['dlq-lambda'].has('Publish'), 'the DLQ runner notifying of an incident');
 }
 
 test('run as in production, each component calls exactly the operations it declares, on every path, and is never refused', async (t) => {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { createUndiciTransport, NetworkError, TimeoutError } from '../lib/aws/index.ts';
-import { createAwsJsonClient } from '../lib/aws/json-client.ts';
+import { createAwsClient } from '../lib/aws/client.ts';
+import { jsonProtocol } from '../lib/aws/json-protocol.ts';
 import { createSqs } from '../lib/aws/sqs.ts';
 import { readBody, startServer } from './support/http-server.ts';
 
@@ -15,8 +16,8 @@ async function sqsAgainst(t: { after(fn: () => Promise<void>): void }, reply: (r
   });
   const transport = createUndiciTransport();
   t.after(async () => { await transport.close(); await server.close(); });
-  return createSqs(createAwsJsonClient({
-    service: 'sqs', targetPrefix: 'AmazonSQS', endpoint: server.url, region: 'us-east-1', transport, timeoutMs,
+  return createSqs(createAwsClient({
+    service: 'sqs', protocol: jsonProtocol('AmazonSQS'), endpoint: server.url, region: 'us-east-1', transport, timeoutMs,
     credentials: async () => ({ accessKeyId: 'a', secretAccessKey: 'b' }), retry: { maxAttempts: 1 },
   }));
 }

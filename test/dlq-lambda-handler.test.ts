@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -8,6 +8,8 @@ import { RetriesExhaustedError } from '../lib/errors.ts';
 import { AwsServiceError, createAws, createUndiciTransport } from '../lib/aws/index.ts';
 import { POISON_REASON_ATTRIBUTE } from '../lib/jobs/message.ts';
 import { BODY_EXCERPT_BYTES, bodyExcerpt, incidentIdFor } from '../dlq-lambda/incident.ts';
+import { createEmfMetrics, type DlqMetrics } from '../dlq-lambda/metrics.ts';
+import { logNotifier, type IncidentNotice, type IncidentNotifier } from '../dlq-lambda/notifier.ts';
 import type { SQSEvent, SQSRecord } from '../dlq-lambda/sqs-event.ts';
 import { sha256Hex } from '../lib/canonical-json.ts';
 import { encodeJobMessage } from '../lib/jobs/message.ts';
@@ -51,7 +53,21 @@ function record(body: string, options: { receiveCount?: number; poisonReason?: s
 const recordFor = (job: Job, options: Parameters<typeof record>[1] = {}) =>
   record(encodeJobMessage(job), options);
 const eventOf = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
-const handlerWith = (overrides: Partial<Parameters<typeof createHandler>[0]> = {}) => createHandler({ store, logger: silent, ...overrides });
+/** A notifier that keeps what it is given; `failing` makes it reject, as a publish to an unreachable SNS does. */
+function recordingNotifier(options: { failing?: boolean } = {}): IncidentNotifier & { notices: IncidentNotice[] } {
+  const notices: IncidentNotice[] = [];
+  return {
+    notices,
+    async notify(notice) {
+      if (options.failing === true) throw new AwsServiceError('sns.Publish: InternalError: try again', { awsCode: 'InternalError', statusCode: 500, service: 'sns', operation: 'Publish', retryable: true });
+      notices.push(notice);
+    },
+  };
+}
+/** Metrics nobody reads: the tests of the EMF lines give the handler createEmfMetrics() and read stdout. */
+const uncounted: DlqMetrics = { incident: () => undefined, failedFinal: () => undefined };
+const handlerWith = (overrides: Partial<Parameters<typeof createHandler>[0]> = {}) =>
+  createHandler({ store, logger: silent, notifier: recordingNotifier(), metrics: uncounted, ...overrides });
 
 const incidents = (): Promise<Incident[]> => allIncidents(suite.aws.dynamodb, table);
 const incidentsOfJob = async (jobId: string) => (await incidents()).filter((incident) => incident.jobId === jobId);
@@ -68,9 +84,9 @@ test('a RETRYING job becomes FAILED_FINAL with an incident holding its last erro
   assert.equal(final?.incidentId, incidentId);
   assert.deepEqual(final?.error, LAST_ERROR);
   const incident = await store.getIncident(incidentId);
-  assert.deepEqual({ ...incident, createdAt: undefined }, {
+  assert.deepEqual({ ...incident, createdAt: undefined, notifiedAt: undefined }, {
     incidentId, jobId: job.jobId, reason: RETRIES_EXHAUSTED, error: LAST_ERROR,
-    messageId: message.messageId, receiveCount: 4, traceId: job.traceId, createdAt: undefined,
+    messageId: message.messageId, receiveCount: 4, traceId: job.traceId, createdAt: undefined, notifiedAt: undefined,
   });
 });
 
@@ -396,9 +412,10 @@ test('each record logs under component dlq-lambda with its traceId, jobId and me
   const secret = `secret-${randomBytes(8).toString('hex')}`;
   const unreadable = record(`not json ${secret}`);
 
-  await handlerWith({ logger })(eventOf(marked, unreadable));
+  await handlerWith({ logger, notifier: logNotifier(logger) })(eventOf(marked, unreadable));
 
   const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  assert.equal(logged.filter((line) => String(line.msg).startsWith('incident notification')).length, 2, 'both incidents\' notices are logged, and they too hold no body');
   const forMarked = logged.filter((line) => line.messageId === marked.messageId);
   const forUnreadable = logged.filter((line) => line.messageId === unreadable.messageId);
   assert.ok(forMarked.length > 0 && forUnreadable.length > 0);
@@ -431,6 +448,166 @@ test('each record logs one outcome line naming its outcome as `event`, and is an
   assert.deepEqual(response.batchItemFailures.map((failure) => failure.itemIdentifier),
     Object.entries(records).filter(([outcome]) => DLQ_OUTCOMES[outcome as DlqOutcome] === 'retry').map(([, message]) => message.messageId));
   assert.deepEqual(response.batchItemFailures, [{ itemIdentifier: records.lease_live.messageId }]);
+});
+
+test('each new incident is notified once, with its kind, job, type and error code, and marked notified', async () => {
+  const notifier = recordingNotifier();
+  const job = await jobIn('RETRYING');
+  const message = recordFor(job, { receiveCount: 4 });
+  const at = Date.parse('2026-11-28T12:00:00.000Z');
+
+  assert.deepEqual(await handlerWith({ notifier, now: () => at })(eventOf(message)), { batchItemFailures: [] });
+
+  const incidentId = incidentIdFor(message.messageId);
+  assert.deepEqual(notifier.notices, [{
+    incidentId, reasonClass: 'retries_exhausted', reason: RETRIES_EXHAUSTED, jobId: job.jobId, jobType: job.type,
+    errorCode: LAST_ERROR.code, attempt: LAST_ERROR.attempt, receiveCount: 4, traceId: job.traceId, messageId: message.messageId,
+    createdAt: new Date(at).toISOString(),
+  }]);
+  assert.equal((await store.getIncident(incidentId))?.notifiedAt, new Date(at).toISOString());
+  assert.doesNotMatch(JSON.stringify(notifier.notices), new RegExp(LAST_ERROR.message), 'the job\'s error message stays in the incident item');
+});
+
+test('a poison, an unreadable and a jobless message are each notified with their kind and no job type', async () => {
+  const notifier = recordingNotifier();
+  const poison = record('{"any":"thing"}', { poisonReason: 'message body is larger than the worker accepts' });
+  const unreadable = record('not json {');
+  const jobless = recordFor({ ...(await jobIn('RETRYING')), jobId: newJobId() });
+
+  assert.deepEqual(await handlerWith({ notifier })(eventOf(poison, unreadable, jobless)), { batchItemFailures: [] });
+
+  assert.deepEqual(notifier.notices.map((notice) => [notice.messageId, notice.reasonClass, notice.reason, notice.jobType]), [
+    [poison.messageId, 'poison', 'message body is larger than the worker accepts', undefined],
+    [unreadable.messageId, 'unreadable', 'unreadable message: message body is not JSON', undefined],
+    [jobless.messageId, 'job_not_found', JOB_NOT_FOUND, undefined],
+  ]);
+  assert.ok(notifier.notices.every((notice) => !JSON.stringify(notice).includes('not json {')), 'no notice holds a body');
+});
+
+test('a redelivered record finds its incident notified and sends nothing more', async () => {
+  const notifier = recordingNotifier();
+  const handler = handlerWith({ notifier });
+  const poison = record('not json');
+  const event = eventOf(recordFor(await jobIn('RETRYING')), poison);
+
+  await handler(event);
+  await handler(event);
+  await handlerWith({ notifier })(eventOf(poison));
+
+  assert.equal(notifier.notices.length, 2, 'one notification per incident, not per delivery');
+});
+
+test('a job made final by another message, or already final, is notified of by no one here', async () => {
+  const notifier = recordingNotifier();
+  const job = await jobIn('RETRYING');
+
+  await handlerWith({ notifier })(eventOf(recordFor(job), recordFor(job), recordFor(await jobIn('FAILED_FINAL'))));
+
+  assert.deepEqual(notifier.notices.map((notice) => notice.jobId), [job.jobId]);
+});
+
+test('a notification that cannot be sent leaves the record for retry and the incident unmarked; the retry sends it once', async () => {
+  const job = await jobIn('RETRYING');
+  const message = recordFor(job);
+  const incidentId = incidentIdFor(message.messageId);
+
+  assert.deepEqual(await handlerWith({ notifier: recordingNotifier({ failing: true }) })(eventOf(message)), { batchItemFailures: [{ itemIdentifier: message.messageId }] });
+  assert.equal((await store.get(job.jobId, { consistent: true }))?.status, 'FAILED_FINAL', 'the job is final whatever the notification');
+  assert.equal((await store.getIncident(incidentId))?.notifiedAt, undefined);
+
+  const notifier = recordingNotifier();
+  assert.deepEqual(await handlerWith({ notifier })(eventOf(message)), { batchItemFailures: [] });
+  assert.deepEqual(notifier.notices.map((notice) => notice.incidentId), [incidentId]);
+  assert.ok((await store.getIncident(incidentId))?.notifiedAt);
+  assert.equal((await incidentsOfJob(job.jobId)).length, 1);
+});
+
+test('the duplicate window: a Lambda stopped between the publish and the mark publishes again when the record comes back', async () => {
+  const notifier = recordingNotifier();
+  const message = record('not json');
+  const stopsBeforeMark: JobStore = { ...store, markIncidentNotified: () => Promise.reject(new Error('the Lambda was stopped here')) };
+
+  assert.deepEqual(await handlerWith({ store: stopsBeforeMark, notifier })(eventOf(message)), { batchItemFailures: [{ itemIdentifier: message.messageId }] });
+  assert.deepEqual(await handlerWith({ notifier })(eventOf(message)), { batchItemFailures: [] });
+  assert.deepEqual(await handlerWith({ notifier })(eventOf(message)), { batchItemFailures: [] });
+
+  assert.equal(notifier.notices.length, 2, 'sent before the stop and once more; then marked, never again');
+});
+
+/** An EMF line as CloudWatch reads it: the `_aws` directive, then the dimensions' and metrics' values by name. */
+interface EmfLine {
+  _aws: { Timestamp: number; CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }> };
+  [field: string]: unknown;
+}
+
+/**
+ * Runs `run` with the handler's metrics as production makes them, and answers the EMF lines it
+ * wrote to stdout; anything else written to stdout meanwhile passes through.
+ */
+async function emfLinesOf(t: TestContext, run: (metrics: DlqMetrics) => Promise<unknown>): Promise<EmfLine[]> {
+  const lines: EmfLine[] = [];
+  const write = process.stdout.write.bind(process.stdout) as (chunk: unknown, ...rest: unknown[]) => boolean;
+  const capture = t.mock.method(process.stdout, 'write', (chunk: unknown, ...rest: unknown[]) => {
+    const text = String(chunk);
+    if (!text.startsWith('{"_aws"')) return write(chunk, ...rest);
+    for (const line of text.trim().split('\n')) lines.push(JSON.parse(line) as EmfLine);
+    return true;
+  });
+  try {
+    await run(createEmfMetrics());
+  } finally {
+    capture.mock.restore();
+  }
+  return lines;
+}
+
+/** What one count must look like: namespace jobsys, by service with the dimension, and by service alone. */
+function assertCount(line: EmfLine | undefined, metric: string, dimension: string, value: string): void {
+  assert.ok(line, `an EMF line for ${metric}`);
+  assert.deepEqual(line._aws.CloudWatchMetrics, [{ Namespace: 'jobsys', Dimensions: [['service', dimension], ['service']], Metrics: [{ Name: metric, Unit: 'Count' }] }]);
+  assert.deepEqual({ ...line, _aws: undefined }, { _aws: undefined, service: 'dlq-lambda', [dimension]: value, [metric]: 1 });
+  assert.ok(Math.abs(line._aws.Timestamp - Date.now()) < 60_000, 'stamped now, in epoch milliseconds');
+}
+
+test('EMF: a job marked FAILED_FINAL is one JobsFailedFinal line by its type, its incident one Incidents line by its kind', async (t) => {
+  const job = await jobIn('RETRYING');
+
+  const lines = await emfLinesOf(t, async (metrics) => {
+    assert.deepEqual(await handlerWith({ metrics })(eventOf(recordFor(job))), { batchItemFailures: [] });
+  });
+
+  assert.equal(lines.length, 2);
+  assertCount(lines[0], 'JobsFailedFinal', 'type', job.type);
+  assertCount(lines[1], 'Incidents', 'reason', 'retries_exhausted');
+});
+
+test('EMF: a poison, an unreadable and a jobless message are counted as Incidents by their kinds, and no job as failed', async (t) => {
+  const lines = await emfLinesOf(t, async (metrics) => {
+    await handlerWith({ metrics })(eventOf(
+      record('{"any":"thing"}', { poisonReason: 'message body is larger than the worker accepts' }),
+      record('not json {'),
+      recordFor({ ...(await jobIn('RETRYING')), jobId: newJobId() }),
+    ));
+  });
+
+  assert.equal(lines.length, 3);
+  for (const [i, reason] of ['poison', 'unreadable', 'job_not_found'].entries()) assertCount(lines[i], 'Incidents', 'reason', reason);
+});
+
+test('EMF: a redelivery, a retried notification and the records that change nothing count nothing more', async (t) => {
+  const job = await jobIn('RETRYING');
+  const failing = recordFor(job);
+  const poison = record('not json');
+  const quiet = [recordFor(await jobIn('SUCCEEDED')), recordFor(await jobIn('RUNNING', { leaseMs: 60_000 })), recordFor(await jobIn('CANCELLED')), recordFor(await jobIn('FAILED_FINAL'))];
+
+  const lines = await emfLinesOf(t, async (metrics) => {
+    await handlerWith({ metrics, notifier: recordingNotifier({ failing: true }) })(eventOf(failing, poison));
+    await handlerWith({ metrics })(eventOf(failing, poison, ...quiet));
+    await handlerWith({ metrics })(eventOf(failing, poison));
+  });
+
+  assert.deepEqual(lines.map((line) => line._aws.CloudWatchMetrics[0]?.Metrics[0]?.Name), ['JobsFailedFinal', 'Incidents', 'Incidents'],
+    'the first delivery counted the job and both incidents, though their notifications failed; the others nothing');
 });
 
 function closedPort(): Promise<number> {

@@ -93,6 +93,12 @@ test('a message on the DLQ ends its job FAILED_FINAL with an incident and is del
   assert.equal(incident?.jobId, job.jobId);
   assert.equal(incident?.reason, 'retries exhausted');
   await waitFor('the message to be deleted', dlqIsEmpty);
+  // No ALERT_TOPIC_ARN, as under make dev: the notification is a log line, and the incident is marked notified.
+  const notified = runner.output().split('\n').filter((line) => line.includes('"msg":"incident notification (ALERT_TOPIC_ARN is not set'));
+  assert.equal(notified.length, 1, runner.output());
+  const notice = JSON.parse(notified[0] ?? '{}') as { jobId?: string; reasonClass?: string };
+  assert.deepEqual([notice.jobId, notice.reasonClass], [job.jobId, 'retries_exhausted']);
+  assert.ok((await store.getIncident(final?.incidentId ?? ''))?.notifiedAt);
 
   const { code, ms } = await stopWith(runner, 'SIGTERM');
   assert.equal(code, 0, runner.output());
@@ -106,6 +112,15 @@ test('SIGINT during the long poll exits 0 at once', async (t) => {
 
   assert.equal(code, 0, runner.output());
   assert.ok(ms < STOP_WITHIN_MS, `stopped in ${ms} ms`);
+});
+
+test('an ALERT_TOPIC_ARN that is no SNS topic ARN stops the runner at start, naming it', async (t) => {
+  const runner = spawnRunner(t, { ...suite.backend.env, DLQ_URL: resources.dlqUrl, DDB_TABLE: resources.table, ALERT_TOPIC_ARN: 'jobsys-alerts' });
+
+  const [code] = await once(runner.child, 'exit') as [number | null];
+
+  assert.equal(code, 1);
+  assert.match(runner.output(), /ALERT_TOPIC_ARN must be an SNS topic ARN \(arn:aws:sns:<region>:<account>:<topic>\), got "jobsys-alerts"/);
 });
 
 test('without DLQ_URL and DDB_TABLE the runner exits 1 naming both', async (t) => {

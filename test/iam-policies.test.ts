@@ -106,6 +106,7 @@ function unreferencedOperations(calls: Map<string, string[]>, operations: AwsOpe
   return [
     ...Object.keys(operations.dynamodb).map((operation) => ['dynamodb', operation] as const),
     ...Object.keys(operations.sqs).map((operation) => ['sqs', operation] as const),
+    ...Object.keys(operations.sns).map((operation) => ['sns', operation] as const),
   ].filter(([, operation]) => !calls.has(method(operation))).map(([service, operation]) => `${service}.${operation}`);
 }
 
@@ -200,6 +201,14 @@ test('no resource of one stack appears in another stack\'s policies', () => {
   }
 });
 
+test('the dlq-lambda may publish to its own stack\'s alert topic and to no other; no other role may publish at all', () => {
+  for (const names of STACKS) {
+    const sns = (principal: (typeof PRINCIPALS)[number]) => grantsOf(renderPolicy(principal, names)).filter((grant) => grant.action.startsWith('sns:')).map(key);
+    assert.deepEqual(sns('dlq-lambda'), [`sns:Publish on arn:${names.partition}:sns:${names.region}:${names.accountId}:${names.stack}-alerts`]);
+    for (const principal of PRINCIPALS.filter((other) => other !== 'dlq-lambda')) assert.deepEqual(sns(principal), [], principal);
+  }
+});
+
 test('the SQS batch operations are granted by their single-message actions', () => {
   const worker = grantsOf(renderPolicy('worker-task', PROD)).map(key);
   assert.ok(worker.includes(`sqs:DeleteMessage on ${PROD.arns.queue}`), 'DeleteMessageBatch needs sqs:DeleteMessage');
@@ -213,7 +222,7 @@ for (const { entry, declaredIn, operations } of ENTRIES) {
     const { files, calls } = await calledMethods(entry);
     assert.deepEqual(unreferencedOperations(calls, operations), [], `${declaredIn} declares operations no code reachable from ${entry} calls`);
     assert.ok(files.includes(declaredIn), `${entry} does not reach ${declaredIn}: its createAws gets no allow-list`);
-    for (const resources of [...Object.values(operations.dynamodb), ...Object.values(operations.sqs)]) {
+    for (const resources of [...Object.values(operations.dynamodb), ...Object.values(operations.sqs), ...Object.values(operations.sns)]) {
       assert.ok(resources.length > 0, `${declaredIn}: every operation names the resources it acts on`);
     }
   });

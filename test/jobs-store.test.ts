@@ -231,11 +231,35 @@ test('another worker\'s write on a run that ended is lost, even with the same ou
   assert.deepEqual((await store.get(job.jobId, { consistent: true }))?.result, { ok: 1 });
 });
 
-test('incidents are written once and read back', async () => {
+test('incidents are written once and read back; a second put answers the incident as first written', async () => {
   const incident = { incidentId: `inc-${newJobId()}`, reason: 'retries exhausted', messageId: 'm-1', receiveCount: 3, createdAt: new Date(clock).toISOString() };
-  await store.putIncident(incident);
-  await store.putIncident({ ...incident, reason: 'second write loses' });
+  assert.deepEqual(await store.putIncident(incident), { created: true, incident });
+  const redelivered = { ...incident, reason: 'second write loses', createdAt: new Date(clock + 180_000).toISOString() };
+  assert.deepEqual(await store.putIncident(redelivered), { created: false, incident });
   assert.deepEqual(await store.getIncident(incident.incidentId), incident);
+});
+
+test('a put of an incident whose first reply was lost, sent again as it was, still counts as this call\'s own write', async () => {
+  const incident = { incidentId: `inc-${newJobId()}`, reason: 'job not found', messageId: 'm-2', createdAt: new Date(clock).toISOString() };
+  await store.putIncident(incident);
+  assert.deepEqual(await store.putIncident(incident), { created: true, incident });
+});
+
+test('an incident\'s notification is marked once: the first time stands, and a redelivery\'s put reads it', async () => {
+  const incident = { incidentId: `inc-${newJobId()}`, reason: 'job not found', messageId: 'm-3', createdAt: new Date(clock).toISOString() };
+  await store.putIncident(incident);
+  const first = new Date(clock + 1_000).toISOString();
+  await store.markIncidentNotified(incident.incidentId, first);
+  await store.markIncidentNotified(incident.incidentId, new Date(clock + 2_000).toISOString());
+  assert.equal((await store.getIncident(incident.incidentId))?.notifiedAt, first);
+  const again = await store.putIncident({ ...incident, createdAt: new Date(clock + 180_000).toISOString() });
+  assert.deepEqual(again, { created: false, incident: { ...incident, notifiedAt: first } });
+});
+
+test('marking an incident that was never written creates nothing', async () => {
+  const incidentId = `inc-${newJobId()}`;
+  await store.markIncidentNotified(incidentId, new Date(clock).toISOString());
+  assert.equal(await store.getIncident(incidentId), undefined);
 });
 
 test('stalePending lists only jobs still PENDING from before the cutoff, and claimResend admits one re-send per interval', async () => {

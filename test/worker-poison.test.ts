@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEventSourceMapping } from '../dev/event-source-mapping.ts';
 import { createHandler, RETRIES_EXHAUSTED } from '../dlq-lambda/handler.ts';
+import { logNotifier } from '../dlq-lambda/notifier.ts';
 import type { SQSBatchResponse } from '../dlq-lambda/sqs-event.ts';
 import { RetriesExhaustedError } from '../lib/errors.ts';
 import { encodeJobMessage } from '../lib/jobs/message.ts';
@@ -138,7 +139,7 @@ test('a job of a type no worker knows still ends: SQS moves its message to the D
 
   const { Attributes: dlq } = await suite.aws.sqs.getQueueAttributes({ QueueUrl: res.dlqUrl, AttributeNames: ['QueueArn'] });
   const handled: SQSBatchResponse[] = [];
-  const handler = createHandler({ store: res.store, logger: silentLogger() });
+  const handler = createHandler({ store: res.store, logger: silentLogger(), notifier: logNotifier(silentLogger()), metrics: { incident: () => undefined, failedFinal: () => undefined } });
   const mapping = startEventSourceMapping({
     sqs: suite.aws.sqs, queueUrl: res.dlqUrl, queueArn: dlq.QueueArn ?? '', region: 'us-east-1', waitTimeSeconds: 1,
     handler: async (event) => {

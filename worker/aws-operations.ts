@@ -28,4 +28,5 @@ export const WORKER_OPERATIONS = {
     // both queues' message counts for the metrics, every QUEUE_METRICS_INTERVAL_MS (worker/queue-stats.ts).
     GetQueueAttributes: ['queue', 'dlq'],
   },
+  sns: {},
 } as const satisfies AwsOperations;

@@ -9,7 +9,7 @@ import { createMetricsRegistry } from '../lib/metrics/registry.ts';
 import { runComponent } from '../lib/process-lifecycle.ts';
 import { WORKER_OPERATIONS } from './aws-operations.ts';
 import { readWorkerConfig } from './config.ts';
-import { emitWorkerEmf } from './emf.ts';
+import { emitWorkerEmf, WORKER_EMF_SERVICE } from './emf.ts';
 import { WorkerEvents } from './events.ts';
 import { observeWorker } from './metrics.ts';
 import { workerProbes } from './probes.ts';
@@ -40,7 +40,7 @@ void runComponent('worker', () => {
         sqs: aws.sqs, queues: { jobs: config.queueUrl, dlq: config.dlqUrl }, intervalMs: config.queueMetricsIntervalMs, logger,
       });
       observeWorker({ events, registry, jobTypes: JOB_TYPES, queueStats, ageWindowMs: config.queueMetricsIntervalMs });
-      const emf = config.metricsEmf ? startEmfMetrics({ service: 'worker', writeLine: (line) => writeLine(logger, line), logger }) : undefined;
+      const emf = config.metricsEmf ? startEmfMetrics({ service: WORKER_EMF_SERVICE, writeLine: (line) => writeLine(logger, line), logger }) : undefined;
       if (emf) emitWorkerEmf(events, emf);
       worker = startWorker({ sqs: aws.sqs, store, queueUrl: config.queueUrl, dlqUrl: config.dlqUrl, logger, config: settings, events });
       const running = worker;

@@ -1,11 +1,14 @@
 import type { AwsCallEvent } from './call-outcome.ts';
 import type { CredentialProvider } from './credentials/credentials.ts';
 import { createCredentialChain } from './credentials/chain.ts';
+import { createAwsClient, type RetryEvent } from './client.ts';
 import { createDynamoDb, type DynamoDb } from './dynamodb.ts';
 import { resolveEndpoint, resolveRegion } from './endpoints.ts';
-import { createAwsJsonClient, type RetryEvent } from './json-client.ts';
+import { jsonProtocol } from './json-protocol.ts';
 import { allowOnly, type AwsOperations } from './operations.ts';
+import { queryProtocol } from './query-protocol.ts';
 import type { RetryPolicy } from './retry.ts';
+import { createSns, type Sns } from './sns.ts';
 import { createSqs, type Sqs } from './sqs.ts';
 import type { Transport } from './transport/transport.ts';
 
@@ -30,9 +33,10 @@ export interface Aws {
   readonly region: string;
   readonly dynamodb: DynamoDb;
   readonly sqs: Sqs;
+  readonly sns: Sns;
 }
 
-/** DynamoDB and SQS clients sharing one transport and one credential cache. */
+/** DynamoDB, SQS and SNS clients sharing one transport and one credential cache. */
 export function createAws(options: AwsOptions): Aws {
   const env = options.env ?? process.env;
   const region = options.region ?? resolveRegion(env);
@@ -46,22 +50,29 @@ export function createAws(options: AwsOptions): Aws {
     onRetry: options.onRetry,
     onCall: options.onCall,
   };
-  const dynamodb = createAwsJsonClient({
+  const dynamodb = createAwsClient({
     ...common,
     service: 'dynamodb',
-    targetPrefix: 'DynamoDB_20120810',
+    protocol: jsonProtocol('DynamoDB_20120810'),
     endpoint: resolveEndpoint(env, 'DynamoDB', 'dynamodb', region),
   });
-  const sqs = createAwsJsonClient({
+  const sqs = createAwsClient({
     ...common,
     service: 'sqs',
-    targetPrefix: 'AmazonSQS',
+    protocol: jsonProtocol('AmazonSQS'),
     endpoint: resolveEndpoint(env, 'SQS', 'sqs', region),
+  });
+  const sns = createAwsClient({
+    ...common,
+    service: 'sns',
+    protocol: queryProtocol('2010-03-31'),
+    endpoint: resolveEndpoint(env, 'SNS', 'sns', region),
   });
   const { operations } = options;
   return {
     region,
     dynamodb: createDynamoDb(operations ? allowOnly(dynamodb, Object.keys(operations.dynamodb), operations.component) : dynamodb),
     sqs: createSqs(operations ? allowOnly(sqs, Object.keys(operations.sqs), operations.component) : sqs),
+    sns: createSns(operations ? allowOnly(sns, Object.keys(operations.sns), operations.component) : sns),
   };
 }

@@ -1,5 +1,5 @@
 import type { AttributeMap, AttributeValue } from './marshall.ts';
-import type { AwsJsonClient, CallOptions } from './json-client.ts';
+import type { AwsClient, CallOptions } from './client.ts';
 
 /** The DynamoDB operations jobsys calls, with the API's own field names. */
 export const DYNAMODB_OPERATIONS = [
@@ -113,7 +113,7 @@ export interface DescribeTimeToLiveOutput {
 }
 
 export interface DynamoDb {
-  readonly client: AwsJsonClient;
+  readonly client: AwsClient;
   putItem(input: PutItemInput, options?: CallOptions): Promise<PutItemOutput>;
   getItem(input: GetItemInput, options?: CallOptions): Promise<GetItemOutput>;
   /** Up to 100 keys; items come back in no particular order. */
@@ -128,7 +128,7 @@ export interface DynamoDb {
   describeTimeToLive(input: { TableName: string }, options?: CallOptions): Promise<DescribeTimeToLiveOutput>;
 }
 
-export function createDynamoDb(client: AwsJsonClient): DynamoDb {
+export function createDynamoDb(client: AwsClient): DynamoDb {
   // Typed by the list above, so that the list stays the complete record of what jobsys calls.
   const call = <Output>(operation: DynamoDbOperation, input: object, options?: CallOptions) =>
     client.call<Output>(operation, input, options);

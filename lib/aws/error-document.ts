@@ -1,5 +1,6 @@
 import { AwsServiceError } from './errors.ts';
 import type { HttpResponse } from './transport/transport.ts';
+import { xmlElementText } from './xml.ts';
 
 /** Codes that mean "slow down", from the AWS SDKs' shared retry rules. */
 const THROTTLING_CODES = new Set([
@@ -39,21 +40,45 @@ export function parseErrorResponse(res: HttpResponse, service: string, operation
     ?? stringField(body, '__type') ?? stringField(body, 'code') ?? stringField(body, 'Code');
   const awsCode = rawCode ? cleanCode(rawCode) : `Http${res.statusCode}`;
   const queryHeader = res.headers['x-amzn-query-error'];
-  const queryCode = queryHeader ? queryHeader.split(';')[0] : undefined;
   const message = stringField(body, 'message') ?? stringField(body, 'Message')
     ?? (body ? awsCode : res.body.slice(0, 200) || `HTTP ${res.statusCode}`);
+  return serviceError(res, service, operation, { awsCode, queryCode: queryHeader ? queryHeader.split(';')[0] : undefined, message, body });
+}
+
+/**
+ * Reads an AWS Query-protocol error (SNS): `<ErrorResponse><Error><Type>Sender</Type><Code>…</Code>
+ * <Message>…</Message></Error><RequestId>…</RequestId></ErrorResponse>`. A body that is not such
+ * a document (a proxy's HTML 503) still yields an error with the status.
+ */
+export function parseQueryErrorResponse(res: HttpResponse, service: string, operation: string): AwsServiceError {
+  const awsCode = xmlElementText(res.body, 'Code') ?? `Http${res.statusCode}`;
+  const message = xmlElementText(res.body, 'Message') ?? (res.body.slice(0, 200) || `HTTP ${res.statusCode}`);
+  return serviceError(res, service, operation, { awsCode, message, requestId: xmlElementText(res.body, 'RequestId') });
+}
+
+interface ErrorFields {
+  awsCode: string;
+  queryCode?: string | undefined;
+  message: string;
+  body?: Record<string, unknown> | undefined;
+  requestId?: string | undefined;
+}
+
+/** The one rule of what is retryable, whatever the protocol the error came in. */
+function serviceError(res: HttpResponse, service: string, operation: string, fields: ErrorFields): AwsServiceError {
+  const { awsCode, queryCode } = fields;
   const retryable = res.statusCode >= 500 || res.statusCode === 429
     || THROTTLING_CODES.has(awsCode) || TRANSIENT_CODES.has(awsCode)
     || (queryCode !== undefined && THROTTLING_CODES.has(queryCode));
-  return new AwsServiceError(`${service}.${operation}: ${awsCode}: ${message}`, {
+  return new AwsServiceError(`${service}.${operation}: ${awsCode}: ${fields.message}`, {
     awsCode,
     queryCode,
     statusCode: res.statusCode,
-    requestId: res.headers['x-amzn-requestid'] ?? res.headers['x-amz-request-id'],
+    requestId: res.headers['x-amzn-requestid'] ?? res.headers['x-amz-request-id'] ?? fields.requestId,
     service,
     operation,
     retryable,
-    body,
+    body: fields.body,
   });
 }
 

@@ -40,7 +40,7 @@ export class AbortedError extends AwsError {
   }
 }
 
-/** A value DynamoDB cannot store (NaN, an empty set, a function...). */
+/** A value a request cannot carry: one DynamoDB cannot store (NaN, an empty set, a function...), a nested value in a Query-protocol input. */
 export class MarshallError extends AwsError { static override readonly code = 'JOBSYS_MARSHALL'; }
 
 /**

@@ -1,12 +1,15 @@
 import { OperationNotAllowedError } from './errors.ts';
 import type { DynamoDbOperation } from './dynamodb.ts';
-import type { AwsJsonClient } from './json-client.ts';
+import type { AwsClient } from './client.ts';
+import type { SnsOperation } from './sns.ts';
 import type { SqsOperation } from './sqs.ts';
 
 /** The stack's table, and its secondary indexes (a Query on an index is authorized on the index's ARN). */
 export type TableResource = 'table' | 'indexes';
 /** The job queue and its dead-letter queue. */
 export type QueueResource = 'queue' | 'dlq';
+/** The stack's topic of alerts and incident notifications. */
+export type TopicResource = 'alerts';
 
 /**
  * What one component calls on AWS, and on which of the stack's resources: the record its IAM
@@ -19,6 +22,7 @@ export interface AwsOperations {
   readonly component: string;
   readonly dynamodb: { readonly [Operation in DynamoDbOperation]?: readonly TableResource[] };
   readonly sqs: { readonly [Operation in SqsOperation]?: readonly QueueResource[] };
+  readonly sns: { readonly [Operation in SnsOperation]?: readonly TopicResource[] };
 }
 
 /** One declaration from several: the union of operations, each on the union of its resources. */
@@ -36,6 +40,7 @@ export function mergeOperations(component: string, ...parts: readonly AwsOperati
     component,
     dynamodb: merge<TableResource>(parts.map((part) => part.dynamodb)),
     sqs: merge<QueueResource>(parts.map((part) => part.sqs)),
+    sns: merge<TopicResource>(parts.map((part) => part.sns)),
   };
 }
 
@@ -43,7 +48,7 @@ export function mergeOperations(component: string, ...parts: readonly AwsOperati
  * A client that refuses every operation outside `allowed` before credentials are fetched or
  * anything is signed or sent: a refused call costs no request and leaves no trace at AWS.
  */
-export function allowOnly(client: AwsJsonClient, allowed: Iterable<string>, component: string): AwsJsonClient {
+export function allowOnly(client: AwsClient, allowed: Iterable<string>, component: string): AwsClient {
   const permitted = new Set(allowed);
   return {
     service: client.service,

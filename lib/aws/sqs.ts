@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { NetworkError } from './errors.ts';
-import type { AwsJsonClient, CallOptions } from './json-client.ts';
+import type { AwsClient, CallOptions } from './client.ts';
 
 /** The SQS operations jobsys calls (JSON protocol, `AmazonSQS.*`). */
 export const SQS_OPERATIONS = [
@@ -63,7 +63,7 @@ export interface CreateQueueInput {
 }
 
 export interface Sqs {
-  readonly client: AwsJsonClient;
+  readonly client: AwsClient;
   sendMessage(input: SendMessageInput, options?: CallOptions): Promise<SendMessageOutput>;
   sendMessageBatch(input: { QueueUrl: string; Entries: SendMessageBatchEntry[] }, options?: CallOptions): Promise<SendMessageBatchOutput>;
   receiveMessage(input: ReceiveMessageInput, options?: CallOptions): Promise<ReceiveMessageOutput>;
@@ -84,7 +84,7 @@ const MAX_WAIT_SECONDS = 20;
 /** Headroom above WaitTimeSeconds for a long poll's answer to arrive. */
 const LONG_POLL_MARGIN_MS = 10_000;
 
-export function createSqs(client: AwsJsonClient): Sqs {
+export function createSqs(client: AwsClient): Sqs {
   // Typed by the list above, so that the list stays the complete record of what jobsys calls.
   const call = <Output>(operation: SqsOperation, input: object, options?: CallOptions) =>
     client.call<Output>(operation, input, options);

@@ -84,6 +84,8 @@ export interface Incident {
   bodyExcerpt?: string | undefined;
   traceId?: string | undefined;
   createdAt: string;
+  /** When its notification was published (dlq-lambda/notifier.ts); absent until then. */
+  notifiedAt?: string | undefined;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -103,8 +103,12 @@ export interface JobStore {
   retry(job: JobKey): Promise<RetryOutcome>;
   /** A page of jobs, newest first (lib/jobs/list.ts). */
   list(query: ListQuery): Promise<JobList>;
-  /** Idempotent: an incident with this id that exists already counts as recorded. */
-  putIncident(incident: Incident): Promise<void>;
+  /**
+   * Idempotent: an incident with this id that exists already counts as recorded, and is answered
+   * as stored (its first `createdAt`, its `notifiedAt`). `created` is true for this call's own
+   * write only, also when it landed and its reply was lost, so that lib/aws sent it again.
+   */
+  putIncident(incident: Incident): Promise<{ created: boolean; incident: Incident }>;
   getIncident(incidentId: string): Promise<Incident | undefined>;
   /** The newest `limit` incidents, newest first (lib/jobs/incident-index.ts). */
   recentIncidents(limit: number): Promise<Incident[]>;
@@ -117,6 +121,8 @@ export interface JobStore {
    * consistent and best effort (lib/jobs/batch-read.ts): for a sample, in no particular order.
    */
   sampleJobs(jobIds: readonly string[]): Promise<Job[]>;
+  /** Records when the incident's notification went out; the first mark stands, a later one changes nothing. */
+  markIncidentNotified(incidentId: string, at: string): Promise<void>;
   /**
    * Jobs PENDING since before `pendingBefore` (ISO: created, or retried by a client, before it),
    * oldest first, as the list indexes project them: no payload or payload hash.
@@ -407,14 +413,21 @@ export function createJobStore(options: JobStoreOptions): JobStore {
     list: (query) => listJobs({ dynamodb, table }, query, toJob),
 
     async putIncident(incident) {
-      await conditional(dynamodb.putItem({
+      const written = await conditional(dynamodb.putItem({
         TableName: table,
         Item: {
           ...incidentKey(incident.incidentId),
           ...marshall({ ...incident, ...incidentIndexKeys(incident), expiresAt: expiresAt() } as never),
         },
         ConditionExpression: 'attribute_not_exists(PK)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }));
+      if (written.passed) return { created: true, incident };
+      // ALL_OLD answers the item the condition failed on; without it there is nothing to go by.
+      if (written.old === undefined) throw written.error;
+      const stored = toIncident(written.old);
+      // This very write, landed before its reply was lost and sent again: a redelivery's incident is made later.
+      return { created: stored.createdAt === incident.createdAt && stored.messageId === incident.messageId, incident: stored };
     },
 
     async getIncident(incidentId) {
@@ -431,6 +444,16 @@ export function createJobStore(options: JobStoreOptions): JobStore {
     async sampleJobs(jobIds) {
       const items = await readSample({ dynamodb, table }, jobIds.map(jobKey), SAMPLE_FIELDS);
       return items.map(toJob);
+    },
+
+    async markIncidentNotified(incidentId, at) {
+      await conditional(dynamodb.updateItem({
+        TableName: table,
+        Key: incidentKey(incidentId),
+        UpdateExpression: 'SET notifiedAt = :at',
+        ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(notifiedAt)',
+        ExpressionAttributeValues: marshall({ ':at': at }),
+      }));
     },
 
     async stalePending(pendingBefore, limit) {

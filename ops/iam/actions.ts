@@ -1,4 +1,4 @@
-import type { DynamoDbOperation, SqsOperation } from '../../lib/aws/index.ts';
+import type { DynamoDbOperation, SnsOperation, SqsOperation } from '../../lib/aws/index.ts';
 
 /**
  * SQS has no IAM actions of its own for its batch operations: sqs:SendMessage authorizes
@@ -11,12 +11,13 @@ const SQS_BATCH_AUTHORIZED_BY: Partial<Record<SqsOperation, SqsOperation>> = {
   ChangeMessageVisibilityBatch: 'ChangeMessageVisibility',
 };
 
-/** The IAM action that authorizes an API operation: `dynamodb:<Operation>`, `sqs:<Operation>`. */
+/** The IAM action that authorizes an API operation: `dynamodb:<Operation>`, `sqs:<Operation>`, `sns:<Operation>`. */
 export function iamAction(service: 'dynamodb', operation: DynamoDbOperation): string;
 export function iamAction(service: 'sqs', operation: SqsOperation): string;
-export function iamAction(service: 'dynamodb' | 'sqs', operation: string): string {
+export function iamAction(service: 'sns', operation: SnsOperation): string;
+export function iamAction(service: 'dynamodb' | 'sqs' | 'sns', operation: string): string {
   if (service === 'sqs') return `sqs:${SQS_BATCH_AUTHORIZED_BY[operation as SqsOperation] ?? operation}`;
-  return `dynamodb:${operation}`;
+  return `${service}:${operation}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { API_OPERATIONS } from '../../api/aws-operations.ts';
 import { DLQ_EVENT_SOURCE_OPERATIONS, DLQ_LAMBDA_OPERATIONS } from '../../dlq-lambda/aws-operations.ts';
-import type { AwsOperations, DynamoDbOperation, QueueResource, SqsOperation, TableResource } from '../../lib/aws/index.ts';
+import type { AwsOperations, DynamoDbOperation, QueueResource, SnsOperation, SqsOperation, TableResource, TopicResource } from '../../lib/aws/index.ts';
 import { ConfigError } from '../../lib/errors.ts';
 import { WORKER_OPERATIONS } from '../../worker/aws-operations.ts';
 import type { StackNames } from '../aws/core/names.ts';
@@ -104,7 +104,7 @@ export const PRINCIPAL_DEFINITIONS: Record<Principal, PrincipalDefinition> = {
 
 export type ScalarPlaceholder =
   | 'Partition' | 'Region' | 'AccountId' | 'Stack'
-  | 'TableArn' | 'QueueArn' | 'DlqArn'
+  | 'TableArn' | 'QueueArn' | 'DlqArn' | 'AlertTopicArn'
   | 'ApiLogGroupArn' | 'WorkerLogGroupArn' | 'LambdaLogGroupArn'
   | 'ApiRepositoryArn' | 'WorkerRepositoryArn' | 'ApiParametersArn' | 'WorkerParametersArn' | 'ApiKeyHashesParameterArn';
 /**
@@ -137,6 +137,7 @@ export function placeholders(names: StackNames, options: PolicyOptions = {}): Pl
     TableIndexArns: arns.tableIndexes,
     QueueArn: arns.queue,
     DlqArn: arns.dlq,
+    AlertTopicArn: arns.alertTopic,
     QueueKeyArns: options.queueKeyArn === undefined ? [] : [options.queueKeyArn],
     ApiLogGroupArn: arns.logGroups.api,
     WorkerLogGroupArn: arns.logGroups.worker,
@@ -151,6 +152,7 @@ export function placeholders(names: StackNames, options: PolicyOptions = {}): Pl
 
 const TABLE_PLACEHOLDER: Record<TableResource, Placeholder> = { table: 'TableArn', indexes: 'TableIndexArns' };
 const QUEUE_PLACEHOLDER: Record<QueueResource, Placeholder> = { queue: 'QueueArn', dlq: 'DlqArn' };
+const TOPIC_PLACEHOLDER: Record<TopicResource, Placeholder> = { alerts: 'AlertTopicArn' };
 
 /** The stack's role name for a principal. */
 export function roleName(principal: Principal, names: StackNames): string {
@@ -183,6 +185,9 @@ export function declaredGrants(principal: Principal, names: StackNames, options:
       for (const resource of resources) grant(iamAction('sqs', operation), values[QUEUE_PLACEHOLDER[resource]]);
       // On queues under a KMS key, sending and receiving also use the key (both queues share it).
       for (const action of queueKeyActions(operation)) grant(action, values.QueueKeyArns);
+    }
+    for (const [operation, resources] of Object.entries(declaration.sns) as Array<[SnsOperation, readonly TopicResource[]]>) {
+      for (const resource of resources) grant(iamAction('sns', operation), values[TOPIC_PLACEHOLDER[resource]]);
     }
   }
   for (const { actions, resources } of platform) {

@@ -11,6 +11,9 @@ import type { Change } from '../../ops/aws/core/report.ts';
 import { apiKeyHashesParameter } from '../../ops/aws/resources/api-keys.ts';
 import { LAMBDA_HANDLER, LAMBDA_RUNTIME } from '../../ops/build/lambda-package.ts';
 import { PRINCIPALS, renderPolicy, renderTrustPolicy, roleName, type PolicyOptions } from '../../ops/iam/policies.ts';
+import { alarmDefinitions } from '../../ops/monitoring/alarms.ts';
+import { dashboardBody } from '../../ops/monitoring/dashboard.ts';
+import { readMonitoringSettings } from '../../ops/monitoring/settings.ts';
 import { readQueues } from '../../ops/resources/definitions.ts';
 import { deployEnv, make, motoCli, putImage, recorded, standInDocker, succeeded, uniqueStack, type MakeRun, type StandInDocker } from '../support/deploy-stack.ts';
 import { startMoto, type MotoServer } from '../support/moto.ts';
@@ -23,6 +26,9 @@ import { startMoto, type MotoServer } from '../support/moto.ts';
  */
 
 const ALLOWED_CIDR = '203.0.113.7/32';
+const ALERT_EMAIL = 'oncall@example.com';
+/** The alarms' thresholds as make bootstrap reads them, from the same variables the test passes it. */
+const MONITORING = { ALARM_MESSAGE_AGE: '900', ALARM_INCIDENTS: '25' };
 const TAG = 'v1';
 const LOCAL_IMAGES = { api: 'jobsys-api', worker: 'jobsys-worker' } as const;
 
@@ -41,7 +47,7 @@ before(async () => {
   home = await mkdtemp(join(tmpdir(), 'jobsys-deploy-'));
   docker = await standInDocker(home);
   const stack = uniqueStack('cycle');
-  env = deployEnv(moto, home, { STACK: stack, ALLOWED_CIDR, PATH: `${docker.dir}:${process.env.PATH ?? ''}` });
+  env = deployEnv(moto, home, { STACK: stack, ALLOWED_CIDR, ALERT_EMAIL, ...MONITORING, PATH: `${docker.dir}:${process.env.PATH ?? ''}` });
   cli = motoCli(moto, home);
   names = stackNames({ stack, region: moto.env.AWS_REGION ?? '', accountId: await cli.accountId() });
   // The operator's one step of their own (docs/security.md): the api's key hashes, in SSM.
@@ -71,12 +77,14 @@ function assertNoChange(result: MakeRun, target: string): void {
 
 const localImage = (component: keyof typeof LOCAL_IMAGES) => `${LOCAL_IMAGES[component]}:${TAG}`;
 
-test('make bootstrap creates the table, queues, repositories, log groups, roles and the Lambda', async (t) => {
+test('make bootstrap creates the table, queues, repositories, log groups, roles, the alerts topic, the Lambda, the alarms and the dashboard', async (t) => {
   const result = await run(t, 'bootstrap', 1);
   const created = recorded(result.stdout).filter(({ change }) => change === 'created').map(({ resource }) => resource);
   for (const expected of [
     `table ${names.table}`, `table ${names.table} deletion protection`, `table ${names.table} point-in-time recovery`,
     `queue ${names.dlq}`, `queue ${names.queue}`, `function ${names.lambdaFunction}`, `instance profile ${names.instanceProfile}`,
+    `topic ${names.alertTopic}`, `subscription email ${ALERT_EMAIL} -> ${names.alertTopic}`,
+    ...Object.values(names.alarms).map((alarm) => `alarm ${alarm}`), `dashboard ${names.dashboard}`,
   ]) {
     assert.ok(created.includes(expected), `${expected} created:\n${result.stdout}`);
   }
@@ -121,7 +129,15 @@ test('make deploy-ec2 launches the instance from the same bootstrap and images',
 });
 
 test('a second make bootstrap, push, deploy-ecs and deploy-ec2 change nothing', async (t) => {
-  for (const target of ['bootstrap', 'push', 'deploy-ecs', 'deploy-ec2']) assertNoChange(await run(t, target, 2), target);
+  for (const target of ['bootstrap', 'push', 'deploy-ecs', 'deploy-ec2']) {
+    const result = await run(t, target, 2);
+    assertNoChange(result, target);
+    if (target !== 'bootstrap') continue;
+    const unchanged = recorded(result.stdout).filter(({ change }) => change === 'unchanged').map(({ resource }) => resource);
+    for (const resource of [`topic ${names.alertTopic}`, `subscription email ${ALERT_EMAIL} -> ${names.alertTopic}`, ...Object.values(names.alarms).map((alarm) => `alarm ${alarm}`), `dashboard ${names.dashboard}`]) {
+      assert.ok(unchanged.includes(resource), `${resource} reported unchanged:\n${result.stdout}`);
+    }
+  }
   const pushes = (await docker.calls()).filter(({ args }) => args[0] === 'push' || args[0] === 'login');
   assert.equal(pushes.length, 3, 'the second push neither logs in nor pushes: the tags hold these images');
 });
@@ -146,11 +162,16 @@ test('make bootstrap deploy-ecs puts back what was changed by hand, and only tha
     GroupId: SecurityGroups[0]?.GroupId,
     IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
   });
+  const [oldest] = alarmDefinitions(names, readMonitoringSettings(MONITORING)).filter((alarm) => alarm.AlarmName === names.alarms.oldestMessage);
+  await cli.call('cloudwatch', 'put-metric-alarm', { ...oldest, Threshold: 86_400, AlarmActions: [] });
+  await cli.call('cloudwatch', 'put-dashboard', { DashboardName: names.dashboard, DashboardBody: JSON.stringify({ widgets: [] }) });
 
   const result = succeeded(await make(['bootstrap', 'deploy-ecs', `IMAGE_TAG=${TAG}`], env), 'make bootstrap deploy-ecs');
   t.diagnostic(`make bootstrap deploy-ecs after hand edits: ${(result.ms / 1000).toFixed(1)} s`);
   const changed = recorded(result.stdout).filter(({ change }) => change !== 'unchanged').map(({ change, resource }) => `${change} ${resource}`).sort();
   assert.deepEqual(changed, [
+    `updated alarm ${names.alarms.oldestMessage}`,
+    `updated dashboard ${names.dashboard}`,
     `updated log group ${names.logGroups.worker}`,
     `updated queue ${names.queue}`,
     `updated queue ${names.dlq}`,
@@ -165,7 +186,20 @@ test('make bootstrap deploy-ecs puts back what was changed by hand, and only tha
   assert.equal(Attributes.VisibilityTimeout, '180');
   const { PolicyNames } = await cli.call<{ PolicyNames: string[] }>('iam', 'list-role-policies', { RoleName: names.roles.apiTask });
   assert.deepEqual(PolicyNames, ['api-task']);
+  const { MetricAlarms } = await cli.call<{ MetricAlarms: Array<{ Threshold: number; AlarmActions: string[] }> }>('cloudwatch', 'describe-alarms', { AlarmNames: [names.alarms.oldestMessage] });
+  assert.deepEqual([MetricAlarms[0]?.Threshold, MetricAlarms[0]?.AlarmActions], [900, [names.arns.alertTopic]]);
+  assert.equal((await dashboard()).widgets.length, dashboardBody(names, readMonitoringSettings(MONITORING)).widgets.length);
 });
+
+async function dashboard(): Promise<{ widgets: Array<Record<string, unknown>> }> {
+  const { DashboardBody } = await cli.call<{ DashboardBody: string }>('cloudwatch', 'get-dashboard', { DashboardName: names.dashboard });
+  return JSON.parse(DashboardBody) as { widgets: Array<Record<string, unknown>> };
+}
+
+/** SNS names the field ResourceArn, CloudWatch ResourceARN. */
+const tagsOf = async (service: 'sns' | 'cloudwatch', arn: string) =>
+  (await cli.call<{ Tags: Array<{ Key: string; Value: string }> }>(service, 'list-tags-for-resource', service === 'sns' ? { ResourceArn: arn } : { ResourceARN: arn })).Tags;
+const STACK_TAG = () => [{ Key: 'jobsys:stack', Value: names.stack }];
 
 async function tableProtection(): Promise<{ deletionProtection: boolean | undefined; pointInTimeRecovery: string | undefined }> {
   const { Table } = await cli.call<{ Table: { DeletionProtectionEnabled?: boolean } }>('dynamodb', 'describe-table', { TableName: names.table });
@@ -237,6 +271,41 @@ test('the Lambda reads the DLQ with ReportBatchItemFailures, and the DLQ outlast
   const redrive = JSON.parse(queue.RedrivePolicy ?? '{}') as { deadLetterTargetArn?: string; maxReceiveCount?: number | string };
   assert.equal(redrive.deadLetterTargetArn, dlq.QueueArn);
   assert.equal(Number(redrive.maxReceiveCount), readQueues().queue.maxReceiveCount, 'the backstop ops/resources/queues.json declares');
+});
+
+test('the alerts topic is tagged and holds ALERT_EMAIL\'s one subscription; the Lambda is given its ARN to publish to', async () => {
+  const { Attributes } = await cli.call<{ Attributes: Record<string, string> }>('sns', 'get-topic-attributes', { TopicArn: names.arns.alertTopic });
+  assert.equal(Attributes.TopicArn, names.arns.alertTopic);
+  assert.deepEqual(await tagsOf('sns', names.arns.alertTopic), STACK_TAG());
+  const { Subscriptions } = await cli.call<{ Subscriptions: Array<{ Protocol: string; Endpoint: string }> }>('sns', 'list-subscriptions-by-topic', { TopicArn: names.arns.alertTopic });
+  assert.deepEqual(Subscriptions.map(({ Protocol, Endpoint }) => [Protocol, Endpoint]), [['email', ALERT_EMAIL]], 'subscribed once across two bootstraps');
+  const fn = await cli.call<{ Environment: { Variables: Record<string, string> } }>('lambda', 'get-function-configuration', { FunctionName: names.lambdaFunction });
+  assert.equal(fn.Environment.Variables.ALERT_TOPIC_ARN, names.arns.alertTopic);
+});
+
+test('each alarm watches its metric with its threshold, period and evaluation periods, notifies the topic, and is tagged', async () => {
+  const wanted = alarmDefinitions(names, readMonitoringSettings(MONITORING));
+  const { MetricAlarms } = await cli.call<{ MetricAlarms: Array<Record<string, unknown>> }>('cloudwatch', 'describe-alarms', { AlarmNames: Object.values(names.alarms) });
+  assert.equal(MetricAlarms.length, wanted.length);
+  for (const alarm of wanted) {
+    const found = MetricAlarms.find((candidate) => candidate.AlarmName === alarm.AlarmName);
+    assert.ok(found, alarm.AlarmName);
+    const fields = ['Namespace', 'MetricName', 'Dimensions', 'Statistic', 'Period', 'EvaluationPeriods', 'DatapointsToAlarm', 'Threshold', 'ComparisonOperator', 'TreatMissingData', 'AlarmActions', 'OKActions'] as const;
+    assert.deepEqual(Object.fromEntries(fields.map((field) => [field, found[field]])), Object.fromEntries(fields.map((field) => [field, alarm[field]])), alarm.AlarmName);
+    assert.deepEqual(found.AlarmActions, [names.arns.alertTopic]);
+    assert.deepEqual(await tagsOf('cloudwatch', String(found.AlarmArn)), STACK_TAG(), alarm.AlarmName);
+  }
+  const byName = (name: string) => MetricAlarms.find((alarm) => alarm.AlarmName === name);
+  assert.deepEqual([byName(names.alarms.oldestMessage)?.Threshold, byName(names.alarms.incidentRate)?.Threshold], [900, 25], 'the thresholds make was given');
+});
+
+test('the dashboard is ops/monitoring\'s, drawing the stack\'s queues, table and function', async () => {
+  const body = await dashboard();
+  assert.deepEqual(body, JSON.parse(JSON.stringify(dashboardBody(names, readMonitoringSettings(MONITORING)))));
+  const text = JSON.stringify(body);
+  for (const name of [names.queue, names.dlq, names.table, names.lambdaFunction, names.alertTopic, ...Object.values(names.arns.alarms)]) assert.ok(text.includes(name), name);
+  const { DashboardEntries } = await cli.call<{ DashboardEntries: Array<{ DashboardName: string }> }>('cloudwatch', 'list-dashboards', { DashboardNamePrefix: names.stack });
+  assert.deepEqual(DashboardEntries.map((entry) => entry.DashboardName), [names.dashboard]);
 });
 
 test('every role has exactly its trust and inline policy from ops/iam; the profile holds the EC2 role', async () => {
@@ -370,6 +439,9 @@ test('no resource of any type the scripts create remains', async () => {
   note('scalable targets', (await cli.call<{ ScalableTargets: unknown[] }>('application-autoscaling', 'describe-scalable-targets', { ServiceNamespace: 'ecs' })).ScalableTargets);
   note('scaling policies', (await cli.call<{ ScalingPolicies: unknown[] }>('application-autoscaling', 'describe-scaling-policies', { ServiceNamespace: 'ecs' })).ScalingPolicies);
   note('alarms', (await cli.call<{ MetricAlarms: Array<{ AlarmName: string }> }>('cloudwatch', 'describe-alarms', {})).MetricAlarms.map((a) => a.AlarmName));
+  note('dashboards', (await cli.call<{ DashboardEntries: Array<{ DashboardName: string }> }>('cloudwatch', 'list-dashboards', {})).DashboardEntries.map((d) => d.DashboardName));
+  note('topics', (await cli.call<{ Topics: Array<{ TopicArn: string }> }>('sns', 'list-topics', {})).Topics.map((topic) => topic.TopicArn).filter(ofStack));
+  note('subscriptions', (await cli.call<{ Subscriptions: Array<{ SubscriptionArn: string; TopicArn: string }> }>('sns', 'list-subscriptions', {})).Subscriptions.filter((s) => ofStack(s.TopicArn)));
   const { Reservations } = await cli.call<{ Reservations: Array<{ Instances: Array<{ InstanceId: string; State: { Name: string } }> }> }>('ec2', 'describe-instances', {});
   note('instances not terminated', Reservations.flatMap((r) => r.Instances).filter((i) => i.State.Name !== 'terminated').map((i) => i.InstanceId));
   const { SecurityGroups } = await cli.call<{ SecurityGroups: Array<{ GroupName: string }> }>('ec2', 'describe-security-groups', {});

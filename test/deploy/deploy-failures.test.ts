@@ -75,3 +75,11 @@ test('deploy-ecs refuses to open the api to the whole internet before it makes a
   assert.match(result.stderr, /ALLOWED_CIDR=0\.0\.0\.0\/0 would open .* to the whole internet/);
   assert.deepEqual(recorded(result.stdout), []);
 });
+
+test('bootstrap refuses an ALERT_EMAIL that is no address, or an alarm threshold out of range, naming both, before it looks at anything', async () => {
+  const result = await make(['bootstrap', 'ALERT_EMAIL=oncall', 'ALARM_MESSAGE_AGE=5'], envFor());
+  assert.notEqual(result.code, 0);
+  assert.match(result.stderr, /ALERT_EMAIL is "oncall", not an email address/);
+  assert.match(result.stderr, /ALARM_MESSAGE_AGE must be an integer from 60 to 1209600, got "5"/);
+  assert.deepEqual(recorded(result.stdout), []);
+});

@@ -23,6 +23,7 @@ import { createTestQueue, freshResources } from '../support/backend.ts';
 import { jobIn } from '../support/jobs.ts';
 import { parseInitReport } from '../support/lambda-report.ts';
 import { startLambdaRuntime, type LambdaRuntime } from '../support/lambda-runtime.ts';
+import { readBody, startServer, type TestServer } from '../support/http-server.ts';
 
 /**
  * dist/dlq-lambda.zip run as the nodejs24.x runtime runs it: unzipped into the task root, started
@@ -45,6 +46,9 @@ let store: JobStore;
 let workDir: string;
 let runtime: LambdaRuntime;
 let region: string;
+/** The local stack has no SNS: this answers the function's Publish calls as SNS does, and keeps each form. */
+let sns: TestServer;
+const published: URLSearchParams[] = [];
 
 before(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'dlq-lambda-runtime-'));
@@ -55,6 +59,11 @@ before(async () => {
   await run('unzip', ['-q', built.zipPath, '-d', taskRoot]);
 
   stack = await startLocalStack();
+  sns = await startServer(async (req, res) => {
+    published.push(new URLSearchParams(await readBody(req)));
+    res.writeHead(200, { 'content-type': 'text/xml' });
+    res.end(`<PublishResponse><PublishResult><MessageId>${randomBytes(8).toString('hex')}</MessageId></PublishResult></PublishResponse>`);
+  });
   region = stack.env.AWS_REGION ?? '';
   transport = createUndiciTransport();
   aws = createAws({ env: stack.env, transport });
@@ -65,6 +74,7 @@ before(async () => {
 
 after(async () => {
   await runtime?.stop();
+  await sns?.close();
   await transport?.close();
   await stack?.stop();
   if (workDir) await rm(workDir, { recursive: true, force: true });
@@ -73,7 +83,8 @@ after(async () => {
 /**
  * What Lambda gives the nodejs24.x runtime (the variables its documentation lists as defined
  * runtime environment variables), the function's own from make bootstrap, and the local stack's
- * endpoints, which in AWS would be the services' own. Nothing of the test runner's environment.
+ * endpoints and the stand-in SNS's, which in AWS would be the services' own. Nothing of the test
+ * runner's environment.
  */
 async function lambdaEnvironment(taskRoot: string, table: string): Promise<Record<string, string>> {
   const names = stackNames({ stack: 'jobsys', region, accountId: ACCOUNT_ID });
@@ -102,8 +113,10 @@ async function lambdaEnvironment(taskRoot: string, table: string): Promise<Recor
     AWS_SESSION_TOKEN: randomBytes(64).toString('base64'),
     DDB_TABLE: table,
     LOG_LEVEL: LAMBDA.logLevel,
+    ALERT_TOPIC_ARN: names.arns.alertTopic,
     AWS_ENDPOINT_URL_DYNAMODB: stack.dynamodbEndpoint,
     AWS_ENDPOINT_URL_SQS: stack.sqsEndpoint,
+    AWS_ENDPOINT_URL_SNS: sns.url.href,
   };
 }
 
@@ -164,15 +177,31 @@ async function assertFailedFinal(job: Job, messageId: string): Promise<void> {
   assert.deepEqual(incident?.error, job.error);
 }
 
-test('one record: its RETRYING job ends FAILED_FINAL with an incident, and nothing is left for retry', async (t) => {
+/** The CloudWatch EMF lines the function has written so far: the metric of each, and the value of its dimension. */
+function emfWritten(): Array<[string | undefined, unknown]> {
+  return runtime.lines().filter((line) => line.startsWith('{"_aws"')).map((line) => {
+    const emf = JSON.parse(line) as { _aws: { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string }>; Dimensions: string[][] }> } } & Record<string, unknown>;
+    const [directive] = emf._aws.CloudWatchMetrics;
+    return [directive?.Metrics[0]?.Name, emf[directive?.Dimensions[0]?.[1] ?? '']];
+  });
+}
+
+test('one record: its RETRYING job ends FAILED_FINAL with an incident, counted in EMF lines and published to the topic, and nothing is left for retry', async (t) => {
   const job = await jobIn(store, 'RETRYING');
   const event = await dlqBatch(t, [jobMessage(job)]);
+  const emfBefore = emfWritten().length;
 
   const body = await invoke(event);
 
   assert.deepEqual(body, { batchItemFailures: [] });
   await assertFailedFinal(job, event.Records[0]?.messageId ?? '');
   assert.deepEqual(outcomesLogged(event), ['job_failed_final']);
+  assert.deepEqual(emfWritten().slice(emfBefore), [['JobsFailedFinal', job.type], ['Incidents', 'retries_exhausted']], 'EMF lines reach the runtime\'s stdout');
+  const incidentId = incidentIdFor(event.Records[0]?.messageId ?? '');
+  const notices = published.filter((form) => form.get('Message')?.includes(incidentId));
+  assert.deepEqual(notices.map((form) => [form.get('Action'), form.get('TopicArn'), form.get('Subject')]),
+    [['Publish', stackNames({ stack: 'jobsys', region, accountId: ACCOUNT_ID }).arns.alertTopic, `jobsys incident: retries_exhausted (${job.type})`]]);
+  assert.ok((await store.getIncident(incidentId))?.notifiedAt, 'marked notified once SNS took it');
 });
 
 test('a full batch of ten records: every job ends FAILED_FINAL with its own incident', async (t) => {

@@ -27,7 +27,7 @@ export const uniqueStack = (prefix: string) => `${prefix}-${randomBytes(3).toStr
 
 /** The environment a user on this machine would have, pointed at moto, with the given variables. */
 export function deployEnv(moto: MotoServer, home: string, vars: Record<string, string>): Record<string, string> {
-  const inherited = Object.entries(process.env).filter(([name]) => !/^(AWS_|MAKE|MFLAGS|STACK$|IMAGE_TAG$|KEEP_|ALLOWED_CIDR|ALLOW_WIDE_CIDR$|KMS_KEY_ID$|DOCKER$)/.test(name));
+  const inherited = Object.entries(process.env).filter(([name]) => !/^(AWS_|MAKE|MFLAGS|STACK$|IMAGE_TAG$|KEEP_|ALLOWED_CIDR|ALLOW_WIDE_CIDR$|KMS_KEY_ID$|ALERT_EMAIL$|ALARM_|DOCKER$)/.test(name));
   return {
     ...Object.fromEntries(inherited as Array<[string, string]>),
     ...moto.env,

@@ -1,7 +1,10 @@
 import { runScript } from '../core/report.ts';
 import { flag, openStack } from '../core/stack.ts';
+import { removeAlarms } from '../resources/alarms.ts';
+import { removeAlertTopic } from '../resources/alert-topic.ts';
 import { removeWorkerAutoscaling } from '../resources/autoscaling.ts';
 import { removeEc2Deployment } from '../resources/ec2-teardown.ts';
+import { removeDashboard } from '../resources/dashboard.ts';
 import { removeCluster } from '../resources/ecs-cluster.ts';
 import { removeService } from '../resources/ecs-services.ts';
 import { removeEventSourceMapping, removeFunction } from '../resources/lambda.ts';
@@ -39,9 +42,16 @@ if (import.meta.main) await runScript('teardown', 'fix the cause above and run m
   await removeCluster(stack);
   await removeSecurityGroups(stack);
 
+  report.step('CloudWatch: the alarms and the dashboard');
+  await removeAlarms(stack, Object.values(names.alarms));
+  await removeDashboard(stack);
+
   report.step('the DLQ Lambda and its event source mapping');
   await removeEventSourceMapping(stack);
   await removeFunction(stack);
+
+  report.step('SNS: the alerts topic and its subscriptions');
+  await removeAlertTopic(stack);
 
   report.step('IAM: the EC2 instance profile and the roles');
   await removeRoles(stack);

@@ -16,6 +16,19 @@ export interface StackInputs {
 
 export type Component = 'api' | 'worker';
 
+/**
+ * The stack's alarms, each named `<stack>-<suffix>`: the DLQ holding messages (the dlq-lambda is
+ * not draining it), the queue's oldest message too old, the dlq-lambda failing, incidents coming
+ * too fast. The suffix is also the runbook's heading in docs/observability.md.
+ */
+export const ALARM_SUFFIXES = {
+  dlqNotDraining: 'dlq-not-draining',
+  oldestMessage: 'queue-oldest-message',
+  lambdaErrors: 'dlq-lambda-errors',
+  incidentRate: 'incident-rate',
+} as const;
+export type AlarmKey = keyof typeof ALARM_SUFFIXES;
+
 export interface StackNames extends Required<StackInputs> {
   table: string;
   queue: string;
@@ -40,12 +53,20 @@ export interface StackNames extends Required<StackInputs> {
   parameterPaths: Record<Component, string>;
   /** Container Insights' log group, made ahead by deploy-ecs so that it has a retention. */
   containerInsightsLogGroup: string;
+  /** The SNS topic the alarms and the dlq-lambda's incident notifications go to. */
+  alertTopic: string;
+  /** The CloudWatch alarms into the alert topic, each defined in ops/monitoring/alarms.ts. */
+  alarms: Record<AlarmKey, string>;
+  /** The CloudWatch dashboard of the stack (ops/monitoring/dashboard.ts). */
+  dashboard: string;
   arns: {
     table: string;
     /** Each index ops/resources/table.json declares, by name: a Query is authorized on the index it reads. */
     tableIndexes: string[];
     queue: string;
     dlq: string;
+    alertTopic: string;
+    alarms: Record<AlarmKey, string>;
     logGroups: Record<Component | 'lambda', string>;
     repositories: Record<Component, string>;
   };
@@ -65,6 +86,8 @@ export function stackNames(inputs: StackInputs): StackNames {
   const queue = renamed(queues.queue.QueueName, stack);
   const dlq = renamed(queues.dlq.QueueName, stack);
   const lambdaFunction = `${stack}-dlq`;
+  const alertTopic = `${stack}-alerts`;
+  const alarms = Object.fromEntries(Object.entries(ALARM_SUFFIXES).map(([key, suffix]) => [key, `${stack}-${suffix}`])) as Record<AlarmKey, string>;
   const cluster = stack;
   const logGroups = { api: `/${stack}/api`, worker: `/${stack}/worker`, lambda: `/aws/lambda/${lambdaFunction}` };
   const repositories = { api: `${stack}-api`, worker: `${stack}-worker` };
@@ -98,11 +121,16 @@ export function stackNames(inputs: StackInputs): StackNames {
     workerScalingPolicy: `${stack}-worker-backlog-per-task`,
     parameterPaths: { api: `/${stack}/api/`, worker: `/${stack}/worker/` },
     containerInsightsLogGroup: `/aws/ecs/containerinsights/${cluster}/performance`,
+    alertTopic,
+    alarms,
+    dashboard: stack,
     arns: {
       table: tableArn,
       tableIndexes: (tableDefinition.GlobalSecondaryIndexes ?? []).map((index) => `${tableArn}/index/${index.IndexName}`),
       queue: arn('sqs', queue),
       dlq: arn('sqs', dlq),
+      alertTopic: arn('sns', alertTopic),
+      alarms: Object.fromEntries(Object.entries(alarms).map(([key, name]) => [key, arn('cloudwatch', `alarm:${name}`)])) as Record<AlarmKey, string>,
       logGroups: {
         api: arn('logs', `log-group:${logGroups.api}`),
         worker: arn('logs', `log-group:${logGroups.worker}`),

@@ -82,7 +82,7 @@ export async function ensureFunction(stack: Stack, zip: Buffer): Promise<string>
     Role: roleArn(names, names.roles.lambda),
     Timeout: LAMBDA.timeoutSeconds,
     MemorySize: LAMBDA.memoryMb,
-    Environment: { Variables: { DDB_TABLE: names.table, LOG_LEVEL: LAMBDA.logLevel } },
+    Environment: { Variables: { DDB_TABLE: names.table, LOG_LEVEL: LAMBDA.logLevel, ALERT_TOPIC_ARN: names.arns.alertTopic } },
     Description: `jobsys ${names.stack}: records the DLQ's messages as incidents`,
   };
   const sha = createHash('sha256').update(zip).digest('base64');

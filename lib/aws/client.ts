@@ -1,10 +1,10 @@
 import { callOutcome, type AwsCallEvent } from './call-outcome.ts';
-import { AbortedError, AwsError, NetworkError } from './errors.ts';
+import { AbortedError, AwsError, type AwsServiceError } from './errors.ts';
 import type { CredentialProvider } from './credentials/credentials.ts';
-import { CLOCK_SKEW_CODES, parseErrorResponse } from './error-document.ts';
+import { CLOCK_SKEW_CODES } from './error-document.ts';
 import { backoffDelay, DEFAULT_RETRY_POLICY, sleep, type RetryPolicy } from './retry.ts';
 import { signRequest } from './sigv4.ts';
-import type { Transport } from './transport/transport.ts';
+import type { HttpResponse, Transport } from './transport/transport.ts';
 
 export interface CallOptions {
   /** Aborts the call at once, even mid long-poll or mid-backoff: rejects with AbortedError. */
@@ -21,11 +21,23 @@ export interface RetryEvent {
   error: Error;
 }
 
-export interface AwsJsonClientOptions {
-  /** Signing name and name in errors: `dynamodb`, `sqs`. */
+/**
+ * How one AWS protocol puts a call on the wire and reads the answer: the AWS JSON 1.0 protocol
+ * (json-protocol.ts) for DynamoDB and SQS, the Query protocol (query-protocol.ts) for SNS.
+ */
+export interface Protocol {
+  /** The request's own headers (the signature's are added to them) and its body. */
+  request(operation: string, input: object): { headers: Record<string, string>; body: string };
+  /** A 2xx answer's body, as the operation's output. */
+  output<Output>(body: string, service: string, operation: string): Output;
+  /** Any other answer, as the error AWS meant. */
+  error(res: HttpResponse, service: string, operation: string): AwsServiceError;
+}
+
+export interface AwsClientOptions {
+  /** Signing name and name in errors: `dynamodb`, `sqs`, `sns`. */
   service: string;
-  /** `X-Amz-Target` prefix: `DynamoDB_20120810`, `AmazonSQS`. */
-  targetPrefix: string;
+  protocol: Protocol;
   endpoint: URL;
   region: string;
   credentials: CredentialProvider;
@@ -39,7 +51,7 @@ export interface AwsJsonClientOptions {
   random?: (() => number) | undefined;
 }
 
-export interface AwsJsonClient {
+export interface AwsClient {
   readonly service: string;
   readonly endpoint: URL;
   readonly region: string;
@@ -47,13 +59,13 @@ export interface AwsJsonClient {
 }
 
 /**
- * The AWS JSON 1.0 protocol (DynamoDB, and SQS since 2023): a signed POST to `/` naming the
- * operation in `X-Amz-Target`. Each attempt is signed afresh, so a retry carries a new X-Amz-Date;
- * a clock-skew rejection re-signs once with the offset read from AWS's `Date` header, as the SDKs do.
+ * One AWS service: a signed POST to `/` per call, in the service's protocol. Each attempt is
+ * signed afresh, so a retry carries a new X-Amz-Date; a clock-skew rejection re-signs once with
+ * the offset read from AWS's `Date` header, as the SDKs do.
  */
-export function createAwsJsonClient(options: AwsJsonClientOptions): AwsJsonClient {
+export function createAwsClient(options: AwsClientOptions): AwsClient {
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-  const { service, endpoint, region, transport } = options;
+  const { service, protocol, endpoint, region, transport } = options;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const url = new URL(endpoint.href);
   let clockOffsetMs = 0;
@@ -74,8 +86,8 @@ export function createAwsJsonClient(options: AwsJsonClientOptions): AwsJsonClien
   }
 
   async function send<Output>(operation: string, input: object, callOptions: CallOptions): Promise<Output> {
-    const body = JSON.stringify(input);
-    const target = `${options.targetPrefix}.${operation}`;
+    const request = protocol.request(operation, input);
+    const { body } = request;
     const signal = callOptions.signal;
     let skewCorrected = false;
     for (let attempt = 1; ; attempt++) {
@@ -83,19 +95,14 @@ export function createAwsJsonClient(options: AwsJsonClientOptions): AwsJsonClien
       try {
         const credentials = await options.credentials();
         const headers = signRequest(
-          {
-            method: 'POST',
-            url,
-            headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': target },
-            body,
-          },
+          { method: 'POST', url, headers: request.headers, body },
           { credentials, region, service, now: new Date(Date.now() + clockOffsetMs) },
         );
         const res = await transport.request({
           method: 'POST', url, headers, body, signal, timeoutMs: callOptions.timeoutMs ?? timeoutMs,
         });
-        if (res.statusCode >= 200 && res.statusCode < 300) return parseBody<Output>(res.body, service, operation);
-        const error = parseErrorResponse(res, service, operation);
+        if (res.statusCode >= 200 && res.statusCode < 300) return protocol.output<Output>(res.body, service, operation);
+        const error = protocol.error(res, service, operation);
         const serverDate = res.headers.date ? Date.parse(res.headers.date) : Number.NaN;
         if (!skewCorrected && CLOCK_SKEW_CODES.has(error.awsCode) && isSkewed(serverDate)) {
           skewCorrected = true;
@@ -120,13 +127,3 @@ export function createAwsJsonClient(options: AwsJsonClientOptions): AwsJsonClien
 
   return { service, endpoint, region, call };
 }
-
-function parseBody<Output>(text: string, service: string, operation: string): Output {
-  if (text === '') return {} as Output;
-  try {
-    return JSON.parse(text) as Output;
-  } catch (err) {
-    throw new NetworkError(`${service}.${operation}: response body is not JSON (${text.length} bytes)`, { cause: err });
-  }
-}
-
