@@ -9,9 +9,9 @@ import { listen } from '../lib/http-listen.ts';
 import { createApiAws, createApiTransport } from './aws.ts';
 import { readAccessConfig, readApiConfig } from './config.ts';
 import { createApiDependencies } from './dependencies.ts';
-import { API_EMF_SERVICE, emitApiEmf } from './emf.ts';
+import { API_EMF_SERVICE, emitApiEmf } from './observability/emf.ts';
 import { ApiEvents } from './events.ts';
-import { observeApi } from './metrics.ts';
+import { observeApi } from './observability/metrics.ts';
 import { createApi } from './server.ts';
 
 /** The api process: configuration from the environment, AWS clients, the server (lib/process-lifecycle.ts runs it). */

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Registry } from 'prom-client';
 import { readApiConfig } from '../api/config.ts';
-import { observeApi } from '../api/metrics.ts';
+import { observeApi } from '../api/observability/metrics.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { createMetricsRegistry } from '../lib/metrics/registry.ts';
 import { checkingConformance, startTestApi, startTestStack, type TestApi, type TestStack } from './support/api.ts';

@@ -4,12 +4,12 @@ import { readFile } from 'node:fs/promises';
 import { INCIDENT_REASON_CLASSES } from '../dlq-lambda/incident.ts';
 import { ALARM_SUFFIXES, stackNames } from '../ops/aws/core/names.ts';
 import { alarmDefinitions } from '../ops/monitoring/alarms.ts';
-import { API_EMF_SERVICE, emitApiEmf } from '../api/emf.ts';
+import { API_EMF_SERVICE, emitApiEmf } from '../api/observability/emf.ts';
 import { ApiEvents } from '../api/events.ts';
 import { createLogger } from '../lib/log.ts';
 import { startEmfMetrics } from '../lib/metrics/emf.ts';
 import { dashboardBody } from '../ops/monitoring/dashboard.ts';
-import { emitWorkerEmf, WORKER_EMF_SERVICE } from '../worker/emf.ts';
+import { emitWorkerEmf, WORKER_EMF_SERVICE } from '../worker/observability/emf.ts';
 import { WorkerEvents } from '../worker/events.ts';
 import { readMonitoringSettings } from '../ops/monitoring/settings.ts';
 

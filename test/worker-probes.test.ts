@@ -6,7 +6,7 @@ import type { JobStore } from '../lib/jobs/store.ts';
 import { createLogger } from '../lib/log.ts';
 import { startMetricsServer } from '../lib/metrics/metrics-server.ts';
 import { createMetricsRegistry } from '../lib/metrics/registry.ts';
-import { workerProbes } from '../worker/probes.ts';
+import { workerProbes } from '../worker/observability/probes.ts';
 import { startWorker, type Worker } from '../worker/worker.ts';
 import { fastSettings } from './support/worker.ts';
 

@@ -25,7 +25,7 @@ export const WORKER_OPERATIONS = {
     // The sweeper re-sends a lost publish, and a stale message is replaced, on the queue; a poison message goes straight to the DLQ (worker/poison.ts).
     SendMessage: ['queue', 'dlq'],
     // At start-up: the queue's VisibilityTimeout and RedrivePolicy (worker/queue-settings.ts); then
-    // both queues' message counts for the metrics, every QUEUE_METRICS_INTERVAL_MS (worker/queue-stats.ts).
+    // both queues' message counts for the metrics, every QUEUE_METRICS_INTERVAL_MS (worker/observability/queue-stats.ts).
     GetQueueAttributes: ['queue', 'dlq'],
   },
   sns: {},

@@ -9,11 +9,11 @@ import { createMetricsRegistry } from '../lib/metrics/registry.ts';
 import { runComponent } from '../lib/process-lifecycle.ts';
 import { WORKER_OPERATIONS } from './aws-operations.ts';
 import { readWorkerConfig } from './config.ts';
-import { emitWorkerEmf, WORKER_EMF_SERVICE } from './emf.ts';
+import { emitWorkerEmf, WORKER_EMF_SERVICE } from './observability/emf.ts';
 import { WorkerEvents } from './events.ts';
-import { observeWorker } from './metrics.ts';
-import { workerProbes } from './probes.ts';
-import { startQueueStats } from './queue-stats.ts';
+import { observeWorker } from './observability/metrics.ts';
+import { workerProbes } from './observability/probes.ts';
+import { startQueueStats } from './observability/queue-stats.ts';
 import { resolveSettings } from './queue-settings.ts';
 import { startWorker, type Worker } from './worker.ts';
 

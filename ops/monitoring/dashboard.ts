@@ -1,7 +1,7 @@
-import { API_EMF_METRICS } from '../../api/emf.ts';
+import { API_EMF_METRICS } from '../../api/observability/emf.ts';
 import { INCIDENT_REASON_CLASSES } from '../../dlq-lambda/incident.ts';
 import { DLQ_METRICS } from '../../dlq-lambda/metrics.ts';
-import { WORKER_EMF_METRICS } from '../../worker/emf.ts';
+import { WORKER_EMF_METRICS } from '../../worker/observability/emf.ts';
 import type { StackNames } from '../aws/core/names.ts';
 import type { MonitoringSettings } from './settings.ts';
 
@@ -14,7 +14,7 @@ import type { MonitoringSettings } from './settings.ts';
  *
  * The job metrics are EMF lines in the namespace `jobsys`, each with the `service` dimension
  * Powertools adds: the dlq-lambda's (dlq-lambda/metrics.ts) and the api's and worker's, as
- * api/emf.ts and worker/emf.ts declare them. A SEARCH draws one line per value of their
+ * api/observability/emf.ts and worker/observability/emf.ts declare them. A SEARCH draws one line per value of their
  * dimensions, whichever appear.
  */
 

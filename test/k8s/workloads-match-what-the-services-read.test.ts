@@ -66,7 +66,7 @@ test('the api probes GET /healthz and /readyz, routes it serves, on the port it 
 });
 
 test('the worker probes GET /healthz (liveness) and /readyz (readiness) on its metrics port, the one METRICS_PORT names, in every rendering', async () => {
-  const probes = await readFile(`${ROOT}worker/probes.ts`, 'utf8');
+  const probes = await readFile(`${ROOT}worker/observability/probes.ts`, 'utf8');
   let workers = 0;
   for (const { label, objects } of renderings) {
     for (const { pod } of podSpecs(objects)) {

@@ -1,5 +1,5 @@
-import type { EmfMetrics } from '../lib/metrics/emf.ts';
-import type { WorkerEvents } from './events.ts';
+import type { EmfMetrics } from '../../lib/metrics/emf.ts';
+import type { WorkerEvents } from '../events.ts';
 import { observeJobs } from './job-observations.ts';
 
 /** The `service` dimension of the worker's EMF lines. */

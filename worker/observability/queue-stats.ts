@@ -1,5 +1,5 @@
-import type { Sqs } from '../lib/aws/index.ts';
-import type { Logger } from '../lib/log.ts';
+import type { Sqs } from '../../lib/aws/index.ts';
+import type { Logger } from '../../lib/log.ts';
 
 /** The queues the worker reports on, by their label: its jobs queue and their DLQ. */
 export type QueueName = 'jobs' | 'dlq';

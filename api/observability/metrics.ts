@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
-import { JOB_TYPES } from '../lib/job-types/registry.ts';
-import { counter, histogram, seconds } from '../lib/metrics/registry.ts';
-import type { ApiEvents } from './events.ts';
+import { JOB_TYPES } from '../../lib/job-types/registry.ts';
+import { counter, histogram, seconds } from '../../lib/metrics/registry.ts';
+import type { ApiEvents } from '../events.ts';
 
 /** The methods a label keeps by name; node:http parses some thirty more, counted together as `other`. */
 const LABELLED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);

@@ -1,5 +1,5 @@
-import type { EmfMetrics } from '../lib/metrics/emf.ts';
-import type { ApiEvents } from './events.ts';
+import type { EmfMetrics } from '../../lib/metrics/emf.ts';
+import type { ApiEvents } from '../events.ts';
 
 /** The `service` dimension of the api's EMF lines. */
 export const API_EMF_SERVICE = 'api';

@@ -1,6 +1,6 @@
 import { Gauge, type Registry } from 'prom-client';
-import { counter, histogram, seconds } from '../lib/metrics/registry.ts';
-import type { WorkerEvents } from './events.ts';
+import { counter, histogram, seconds } from '../../lib/metrics/registry.ts';
+import type { WorkerEvents } from '../events.ts';
 import { observeJobs, type AttemptOutcome } from './job-observations.ts';
 import type { QueueStats } from './queue-stats.ts';
 import { recentMax } from './recent-max.ts';

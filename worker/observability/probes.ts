@@ -1,5 +1,5 @@
-import type { ProbeResult } from '../lib/metrics/metrics-server.ts';
-import type { Worker } from './worker.ts';
+import type { ProbeResult } from '../../lib/metrics/metrics-server.ts';
+import type { Worker } from '../worker.ts';
 
 const OK: ProbeResult = { ok: true };
 

@@ -1,4 +1,4 @@
-import type { WorkerEvents } from './events.ts';
+import type { WorkerEvents } from '../events.ts';
 
 /**
  * How an attempt ended: `succeeded`, `failed` (its failure written, retried or dead-lettered),
