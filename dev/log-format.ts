@@ -21,6 +21,8 @@ export function formatLogLine(component: string, text: string, format: LogFormat
   const prefix = `${paint(format, tint, component.padEnd(width))} | `;
   const line = parseObject(text);
   if (!line) return prefix + text;
+  const emf = emfParts(format, line);
+  if (emf) return prefix + emf.join(' ');
   const { level, time, component: _component, msg, method, path, status, ...fields } = line;
   const parts = [time === undefined ? undefined : clock(time), levelLabel(format, level), msg === undefined ? undefined : String(msg)];
   const request = typeof method === 'string' && typeof path === 'string';
@@ -30,6 +32,27 @@ export function formatLogLine(component: string, text: string, format: LogFormat
     for (const [name, field] of flatten(key, rest[key])) parts.push(`${paint(format, 'dim', `${name}=`)}${value(field)}`);
   }
   return prefix + parts.filter((part) => part !== undefined && part !== '').join(' ');
+}
+
+/**
+ * A CloudWatch EMF line (docs/observability.md) reads as what it records: its time, `EMF`, each
+ * metric with its value (a list of times as the list), then the dimensions and other fields,
+ * without the `_aws` directive that only CloudWatch needs.
+ */
+function emfParts(format: LogFormat, line: Record<string, unknown>): string[] | undefined {
+  const { _aws: directive, ...fields } = line;
+  const metadata = directive as { Timestamp?: unknown; CloudWatchMetrics?: Array<{ Metrics?: Array<{ Name?: unknown }> }> } | undefined;
+  if (typeof metadata !== 'object' || metadata === null || !Array.isArray(metadata.CloudWatchMetrics)) return undefined;
+  const names = new Set(metadata.CloudWatchMetrics.flatMap((set) => (set.Metrics ?? []).map((metric) => String(metric.Name))));
+  const time = typeof metadata.Timestamp === 'number' ? clock(new Date(metadata.Timestamp).toISOString()) : undefined;
+  const pair = (name: string) => `${paint(format, 'dim', `${name}=`)}${value(fields[name])}`;
+  const keys = Object.keys(fields);
+  return [
+    ...(time === undefined ? [] : [time]),
+    paint(format, 'cyan', 'EMF'.padEnd(5)),
+    ...keys.filter((key) => names.has(key)).map(pair),
+    ...keys.filter((key) => !names.has(key)).map(pair),
+  ];
 }
 
 /** Colour for a terminal only, and never under NO_COLOR (or NODE_DISABLE_COLORS, TERM=dumb). */

@@ -64,3 +64,17 @@ test('with colour, the component, level and field names are painted and the text
   assert.notEqual(formatLogLine('worker', request, COLOUR).slice(0, 8), painted.slice(0, 8), 'each component its own colour');
   assert.ok(!formatLogLine('api', request, PLAIN).includes(ESCAPE));
 });
+
+test('a CloudWatch EMF line reads as its time, EMF, the metrics it records and their dimensions, without the _aws directive', () => {
+  const line = JSON.stringify({
+    _aws: { Timestamp: Date.parse('2026-12-04T12:00:05.000Z'), CloudWatchMetrics: [{ Namespace: 'jobsys', Dimensions: [['service', 'reason']], Metrics: [{ Name: 'Incidents', Unit: 'Count' }] }] },
+    service: 'dlq-lambda', reason: 'retries_exhausted', Incidents: 1,
+  });
+  assert.equal(formatLogLine('dlq-lambda', line, PLAIN), 'dlq-lambda | 12:00:05 EMF   Incidents=1 service=dlq-lambda reason=retries_exhausted');
+  const times = JSON.stringify({
+    _aws: { Timestamp: Date.parse('2026-12-04T12:00:06.000Z'), CloudWatchMetrics: [{ Namespace: 'jobsys', Dimensions: [['service', 'type']], Metrics: [{ Name: 'JobRunTime', Unit: 'Milliseconds' }] }] },
+    service: 'worker', type: 'transform', JobRunTime: [12, 40],
+  });
+  assert.equal(formatLogLine('worker', times, PLAIN), 'worker     | 12:00:06 EMF   JobRunTime=[12,40] service=worker type=transform');
+});
+
