@@ -1,4 +1,5 @@
 import type { DynamoDb, Sqs } from '../lib/aws/index.ts';
+import { createSharedCache } from './shared-cache.ts';
 
 export interface ReadinessResult {
   ready: boolean;
@@ -35,9 +36,8 @@ export interface Readiness {
  * time; concurrent callers share it, later ones reuse its result for `cacheMs`.
  */
 export function createReadiness(options: ReadinessOptions): Readiness {
-  const now = options.now ?? Date.now;
-  let cached: { result: ReadinessResult; at: number } | undefined;
-  let running: Promise<ReadinessResult> | undefined;
+  // A check never rejects: a failed one is a result like a passed one, and is reused as long.
+  const cache = createSharedCache<ReadinessResult>({ ttlMs: options.cacheMs, maxEntries: 1, ...(options.now ? { now: options.now } : {}) });
 
   async function run(): Promise<ReadinessResult> {
     const signal = AbortSignal.timeout(options.timeoutMs);
@@ -54,16 +54,7 @@ export function createReadiness(options: ReadinessOptions): Readiness {
   }
 
   return {
-    check() {
-      if (cached && now() - cached.at < options.cacheMs) return Promise.resolve(cached.result);
-      running ??= run().then((result) => {
-        cached = { result, at: now() };
-        return result;
-      }).finally(() => {
-        running = undefined;
-      });
-      return running;
-    },
+    check: () => cache.get('readiness', run),
     retryAfterSeconds: Math.max(1, Math.ceil(options.cacheMs / 1000)),
   };
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { SAMPLE_PER_TYPE, sampleIds, timeFigures, windowFigures } from '../api/stats/job-figures.ts';
 import { percentile } from '../api/stats/percentile.ts';
 import { siblingQueueUrl } from '../api/stats/queue-figures.ts';
-import { createSharedCache } from '../api/stats/shared-cache.ts';
+import { createSharedCache } from '../api/shared-cache.ts';
 import { newJobId, type AttemptRecord, type JobStatus } from '../lib/jobs/model.ts';
 import type { JobSummary } from '../lib/jobs/recent-jobs.ts';
 

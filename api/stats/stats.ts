@@ -2,7 +2,7 @@ import type { Sqs } from '../../lib/aws/index.ts';
 import type { JobStore } from '../../lib/jobs/store.ts';
 import { earliestNeeded, sampleIds, timeFigures, windowFigures, type TimeFigures, type WindowFigures } from './job-figures.ts';
 import { readQueueFigures, type QueueFigures } from './queue-figures.ts';
-import { createSharedCache } from './shared-cache.ts';
+import { createSharedCache } from '../shared-cache.ts';
 
 /**
  * GET /stats's figures for one scope (a client's jobs, or every client's), from the list indexes,
