@@ -34,8 +34,10 @@ const NODE_PROCESS: ProcessHost = {
  * AwsConfigError) prints `<component>: cannot start. <message>` to stderr, with no stack, and
  * exits 1; any other error in build() or start() is logged as fatal and exits 1. SIGTERM and
  * SIGINT, listened to before start() so that none is missed, run stop() once (after start() has
- * finished) and exit 0, or 1 if it fails; a second signal exits 1 at once. Logs are flushed before
- * every exit. Resolves once start() has settled.
+ * finished) and exit 0, or 1 if it fails; the same signal again exits 1 at once. The other signal
+ * is the same request, not a second one: Ctrl-C in a terminal sends SIGINT to every process of the
+ * group, and a supervisor such as make dev then asks each component to stop with SIGTERM. Logs are
+ * flushed before every exit. Resolves once start() has settled.
  */
 export async function runComponent(component: string, build: () => Startable, host: ProcessHost = NODE_PROCESS): Promise<void> {
   let startable: Startable;
@@ -59,14 +61,18 @@ export async function runComponent(component: string, build: () => Startable, ho
 
   // start() runs once the signals below are listened to.
   const started = Promise.resolve().then(() => startable.start());
-  let signalled = false;
+  let first: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (signalled) {
+    if (first === signal) {
       logger.warn({ signal }, 'second signal: exiting at once');
       exit(1);
       return;
     }
-    signalled = true;
+    if (first !== undefined) {
+      logger.info({ signal, first }, 'already stopping');
+      return;
+    }
+    first = signal;
     logger.info({ signal }, 'shutting down');
     // A start that fails exits on its own.
     started.then((running) => running.stop().then(() => exit(0), (err: unknown) => {

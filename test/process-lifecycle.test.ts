@@ -98,20 +98,40 @@ test('SIGTERM runs stop once, and the process exits 0 after the logs are flushed
   assert.deepEqual(proc.events, ['flushed', 'exit 0']);
 });
 
-test('a second signal exits 1 at once, without waiting for the stop under way', async () => {
+test('the same signal again exits 1 at once, without waiting for the stop under way', async () => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    const proc = fakeProcess();
+    let stops = 0;
+    await runComponent('thing', component(proc.logger, async () => ({
+      stop() {
+        stops++;
+        return new Promise<void>(() => undefined);
+      },
+    })), proc.host);
+    proc.signal(signal);
+    proc.signal(signal);
+    assert.equal(await proc.exited, 1);
+    assert.equal(stops, 1);
+    assert.deepEqual(proc.lines.map((l) => l.msg), ['shutting down', 'second signal: exiting at once']);
+  }
+});
+
+test('SIGINT then SIGTERM is one request to stop, as Ctrl-C under make dev sends them: the stop runs to its end', async () => {
   const proc = fakeProcess();
+  const { promise: stopping, resolve: finishStop } = Promise.withResolvers<void>();
   let stops = 0;
   await runComponent('thing', component(proc.logger, async () => ({
     stop() {
       stops++;
-      return new Promise<void>(() => undefined);
+      return stopping;
     },
   })), proc.host);
   proc.signal('SIGINT');
   proc.signal('SIGTERM');
-  assert.equal(await proc.exited, 1);
+  finishStop();
+  assert.equal(await proc.exited, 0);
   assert.equal(stops, 1);
-  assert.deepEqual(proc.lines.map((l) => l.msg), ['shutting down', 'second signal: exiting at once']);
+  assert.deepEqual(proc.lines.map((l) => [l.msg, l.signal]), [['shutting down', 'SIGINT'], ['already stopping', 'SIGTERM']]);
 });
 
 test('a signal while the component is starting stops it once it has started', async () => {

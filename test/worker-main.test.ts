@@ -119,7 +119,7 @@ test('worker/main.ts exits 1 when the queue cannot be read at start', async () =
   assert.match(String((fatal?.err as { message?: string } | undefined)?.message), /queue does not exist/i);
 });
 
-test('a second signal makes worker/main.ts exit 1 at once, without waiting for the drain', async (t) => {
+test('a second SIGTERM makes worker/main.ts exit 1 at once, without waiting for the drain', async (t) => {
   const res = await freshResources(suite.aws, 'main');
   const worker = spawnWorker({ ...suite.backend.env, SQS_QUEUE_URL: res.queueUrl, DLQ_URL: res.dlqUrl, DDB_TABLE: res.table, DRAIN_TIMEOUT_MS: '30000' });
   t.after(() => {
@@ -133,7 +133,7 @@ test('a second signal makes worker/main.ts exit 1 at once, without waiting for t
   worker.child.kill('SIGTERM');
   await worker.line((l) => l.msg === 'stopping: waiting for running jobs');
   const from = Date.now();
-  worker.child.kill('SIGINT');
+  worker.child.kill('SIGTERM');
   const [code] = await worker.exited;
   assert.equal(code, 1);
   // The drain would take 30 s: 10 s is far from it and from the milliseconds an exit takes.
