@@ -1,20 +1,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AccessSettings } from '../api/access/access.ts';
-import { apiKeyHashEntry, newApiKey, parseApiKeyHashes } from '../api/access/auth.ts';
+import { newApiKey } from '../api/access/auth.ts';
 import { OPENAPI } from '../api/openapi/openapi-document.ts';
 import { newJobId } from '../lib/jobs/model.ts';
-import { checkingConformance, drainQueue, startTestApi, startTestStack, type ApiResponse, type TestApi, type TestStack } from './support/api.ts';
+import { checkingConformance, keyedAccess, drainQueue, startTestApi, startTestStack, type ApiResponse, type TestApi, type TestStack } from './support/api.ts';
 import { jobIn } from './support/jobs.ts';
 
 const KEYS = { 'client-a': newApiKey(), 'client-b': newApiKey(), ops: newApiKey() } as const;
 type Client = keyof typeof KEYS;
-const access: AccessSettings = {
-  disabled: false,
-  keys: parseApiKeyHashes(Object.entries(KEYS).map(([client, key]) => apiKeyHashEntry(client, key)).join(',')),
-  rateLimit: { perSecond: 10_000, burst: 10_000 },
-  admins: ['ops'],
-};
+const access = keyedAccess(KEYS, ['ops']);
 
 let stack: TestStack;
 let api: TestApi;

@@ -1,19 +1,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AccessSettings } from '../api/access/access.ts';
-import { apiKeyHashEntry, newApiKey, parseApiKeyHashes } from '../api/access/auth.ts';
+import { newApiKey } from '../api/access/auth.ts';
 import type { DynamoDb } from '../lib/aws/index.ts';
-import { checkingConformance, startTestApi, startTestStack, type ApiResponse, type TestApi, type TestStack } from './support/api.ts';
+import { checkingConformance, keyedAccess, startTestApi, startTestStack, type ApiResponse, type TestApi, type TestStack } from './support/api.ts';
 import { heldOf, TEST_WORKER } from './support/jobs.ts';
 
 const KEYS = { 'client-a': newApiKey(), 'client-b': newApiKey(), ops: newApiKey() } as const;
 type Client = keyof typeof KEYS;
-const access: AccessSettings = {
-  disabled: false,
-  keys: parseApiKeyHashes(Object.entries(KEYS).map(([client, key]) => apiKeyHashEntry(client, key)).join(',')),
-  rateLimit: { perSecond: 10_000, burst: 10_000 },
-  admins: ['ops'],
-};
+const access = keyedAccess(KEYS, ['ops']);
 
 let stack: TestStack;
 

@@ -4,12 +4,11 @@ import { JobContendedError } from '../errors.ts';
 import { isLeaseLive, leaseLiveCondition } from './lease.ts';
 import { readSample } from './batch-read.ts';
 import { incidentIndexKeys, recentIncidents, toIncident } from './incident-index.ts';
-import { fixedListKeys, LIST_INDEXES, LIST_KEY, listKey, statusListKeys, type Listed } from './list-index.ts';
+import { fixedListKeys, listKey, statusListKeys, type Listed } from './list-index.ts';
 import { listJobs, type JobList, type ListQuery } from './list.ts';
 import { readRecentJobs, type RecentJobs, type RecentJobsQuery } from './recent-jobs.ts';
-import { oldestPending, type OldestWaiting } from './waiting-jobs.ts';
+import { oldestPending, queryPending, type OldestWaiting } from './waiting-jobs.ts';
 import { HISTORY_LIMIT, type AttemptOutcome, type AttemptRecord, type Incident, type Job, type JobError, type JobStatus } from './model.ts';
-import { partitions } from './shards.ts';
 
 /**
  * Jobs and incidents in one DynamoDB table (ops/resources/table.json). Every state change is one
@@ -457,20 +456,8 @@ export function createJobStore(options: JobStoreOptions): JobStore {
     },
 
     async stalePending(pendingBefore, limit) {
-      const index = LIST_INDEXES.byStatus;
-      // Each shard's oldest first; a job is in them by creation, so one retried since is left out by its updatedAt.
-      const pages = await Promise.all(partitions(index, ['PENDING']).map((value) => dynamodb.query({
-        TableName: table,
-        IndexName: index.name,
-        KeyConditionExpression: '#partition = :partition AND #listKey < :before',
-        FilterExpression: '#updatedAt < :before',
-        ExpressionAttributeNames: { '#partition': index.attribute, '#listKey': LIST_KEY, '#updatedAt': 'updatedAt' },
-        ExpressionAttributeValues: marshall({ ':partition': value, ':before': pendingBefore }),
-        Limit: limit,
-      })));
-      return pages.flatMap((page) => page.Items.map(toJob))
-        .sort((a, b) => (listKey(a) < listKey(b) ? -1 : 1))
-        .slice(0, limit);
+      const items = await queryPending({ dynamodb, table }, { pendingBefore, perPartition: limit });
+      return items.map(toJob).sort((a, b) => (listKey(a) < listKey(b) ? -1 : 1)).slice(0, limit);
     },
 
     async claimResend(jobId, intervalMs) {

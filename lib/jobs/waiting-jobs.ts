@@ -1,4 +1,5 @@
-import { type DynamoDb, marshall, unmarshall } from '../aws/index.ts';
+import { type AttributeMap, type DynamoDb, marshall, unmarshall } from '../aws/index.ts';
+import { LIST_KEY } from './list-index.ts';
 import { targetOf } from './list.ts';
 
 /**
@@ -20,21 +21,49 @@ export interface OldestWaiting {
  */
 const OLDEST_PER_PARTITION = 25;
 
-export async function oldestPending(db: { dynamodb: DynamoDb; table: string }, owner?: string): Promise<OldestWaiting | undefined> {
-  const target = targetOf({ owner, statuses: ['PENDING'] });
+export interface PendingQuery {
+  /** This client's PENDING jobs; every client's when absent. */
+  owner?: string | undefined;
+  /** Only jobs created, and PENDING since, before this instant (ISO). */
+  pendingBefore?: string | undefined;
+  /** How many of each partition's oldest (by creation) are read. */
+  perPartition: number;
+  /** The attributes wanted; all the index projects when absent. */
+  fields?: readonly string[];
+}
+
+/**
+ * Each PENDING partition's oldest jobs by creation, as the list index projects them, in no
+ * particular order across partitions: what the sweeper (store.stalePending) and the longest wait
+ * (oldestPending) both read.
+ */
+export async function queryPending(db: { dynamodb: DynamoDb; table: string }, query: PendingQuery): Promise<AttributeMap[]> {
+  const target = targetOf({ owner: query.owner, statuses: ['PENDING'] });
+  const before = query.pendingBefore;
   const pages = await Promise.all(target.values.map((value) => db.dynamodb.query({
     TableName: db.table,
     IndexName: target.index.name,
-    KeyConditionExpression: '#partition = :partition',
-    ProjectionExpression: 'jobId, updatedAt',
-    ExpressionAttributeNames: { '#partition': target.index.attribute },
-    ExpressionAttributeValues: marshall({ ':partition': value }),
+    // A job is in these partitions by creation; one retried since is left out by its updatedAt.
+    KeyConditionExpression: `#partition = :partition${before === undefined ? '' : ' AND #listKey < :before'}`,
+    ...(before === undefined ? {} : { FilterExpression: '#updatedAt < :before' }),
+    ...(query.fields === undefined ? {} : { ProjectionExpression: query.fields.map((field) => `#${field}`).join(', ') }),
+    ExpressionAttributeNames: {
+      '#partition': target.index.attribute,
+      ...(before === undefined ? {} : { '#listKey': LIST_KEY, '#updatedAt': 'updatedAt' }),
+      ...Object.fromEntries((query.fields ?? []).map((field) => [`#${field}`, field])),
+    },
+    ExpressionAttributeValues: marshall({ ':partition': value, ...(before === undefined ? {} : { ':before': before }) }),
     ScanIndexForward: true,
-    Limit: OLDEST_PER_PARTITION,
+    Limit: query.perPartition,
   })));
+  return pages.flatMap((page) => page.Items);
+}
+
+export async function oldestPending(db: { dynamodb: DynamoDb; table: string }, owner?: string): Promise<OldestWaiting | undefined> {
+  const items = await queryPending(db, { owner, perPartition: OLDEST_PER_PARTITION, fields: ['jobId', 'updatedAt'] });
   // A PENDING job's updatedAt is when it became PENDING: nothing else writes it until a worker starts it.
-  return pages.flatMap((page) => page.Items.map((item): OldestWaiting => {
+  return items.map((item): OldestWaiting => {
     const { jobId, updatedAt } = unmarshall(item) as { jobId: string; updatedAt: string };
     return { jobId, since: updatedAt };
-  })).sort((a, b) => (a.since < b.since ? -1 : a.since > b.since ? 1 : 0))[0];
+  }).sort((a, b) => (a.since < b.since ? -1 : a.since > b.since ? 1 : 0))[0];
 }

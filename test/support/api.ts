@@ -6,6 +6,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import type { ValidateFunction } from 'ajv';
 import type { AccessSettings } from '../../api/access/access.ts';
+import { apiKeyHashEntry, parseApiKeyHashes } from '../../api/access/auth.ts';
 import { createApiAws, createApiTransport } from '../../api/aws.ts';
 import { readApiConfig } from '../../api/config.ts';
 import { createApiDependencies } from '../../api/dependencies.ts';
@@ -424,4 +425,17 @@ export function conformanceProblems(list: readonly Exchange[], served: { allowSi
     }
   }
   return problems;
+}
+
+/**
+ * Authentication on, with a key per client of `keys` and these clients as admins; a rate limit no
+ * test reaches, so that a test of something else is never refused for its pace.
+ */
+export function keyedAccess(keys: Readonly<Record<string, string>>, admins: readonly string[]): AccessSettings {
+  return {
+    disabled: false,
+    keys: parseApiKeyHashes(Object.entries(keys).map(([client, key]) => apiKeyHashEntry(client, key)).join(',')),
+    rateLimit: { perSecond: 10_000, burst: 10_000 },
+    admins: [...admins],
+  };
 }
