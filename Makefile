@@ -44,6 +44,13 @@ export LAMBDA_RIE := $(TOOLS)/aws-lambda-rie
 export LAMBDA_RIC := $(LAMBDA_RIC_PREFIX)/node_modules/aws-lambda-ric/index.mjs
 # The Kubernetes version rendered for and validated against: kubernetes-models' schemas.
 export KUBE_VERSION := 1.34.0
+# The live cluster (make up-live, test-k8s-live): Kubernetes of this release built from source with
+# Go, and CoreDNS for its DNS, cached under .tools by version (dev/kubernetes/live).
+export KUBERNETES_VERSION := v1.34.4
+export COREDNS_VERSION := v1.12.1
+export LIVE_BIN := $(CURDIR)/.tools/kubernetes-$(KUBERNETES_VERSION)
+## up-live/down-live: where the live cluster keeps its state (down-live removes it)
+export LIVE_DIR ?= /var/tmp/jobsys-live
 
 ## the docker command (build, push)
 export DOCKER ?= docker
@@ -92,9 +99,11 @@ API_PORT ?=
 LOG_LEVEL ?=
 
 ## up-local/down-local: the k3d cluster
-K3D_CLUSTER ?= jobsys
-## up-local: the Kubernetes namespace
-NAMESPACE ?= jobsys
+export K3D_CLUSTER ?= jobsys
+## up-local/up-live: the Kubernetes namespace
+export NAMESPACE ?= jobsys
+## up-local/up-live: the api Service's NodePort, which answers on 127.0.0.1
+export NODE_PORT ?= 30080
 
 $(DEPS): package.json package-lock.json $(wildcard patches/*.patch)
 	npm ci --no-audit --no-fund
@@ -204,29 +213,50 @@ bench: $(DEPS) ## Benchmarks: our AWS client beside the AWS SDK, aws4 and @smith
 	node bench/run.ts
 
 .PHONY: up-local
-up-local: k8s-tools ## jobsys on a local k3d cluster (needs Docker and k3d): create, build, import, install, wait
+up-local: $(DEPS) k8s-tools ## jobsys on a local k3d cluster (needs Docker and k3d): create, build, import, install, wait; prints JOBSYS_URL
 	@command -v k3d >/dev/null || { echo "k3d is not installed: see docs/deploy-k3d.md"; exit 1; }
-	@echo "== k3d cluster $(K3D_CLUSTER)"
-	@k3d cluster get $(K3D_CLUSTER) >/dev/null 2>&1 || k3d cluster create $(K3D_CLUSTER) --wait
-	@echo "== images $(IMAGES) (tag $(IMAGE_TAG))"
+	@echo "== k3d cluster $(K3D_CLUSTER), NodePort $(NODE_PORT) published on 127.0.0.1"
+	@k3d cluster get $(K3D_CLUSTER) >/dev/null 2>&1 || k3d cluster create $(K3D_CLUSTER) --wait \
+	  --port "127.0.0.1:$(NODE_PORT):$(NODE_PORT)@server:0"
 	$(MAKE) build IMAGE_REGISTRY= IMAGE_TAG=$(IMAGE_TAG)
-	@echo "== importing the images into k3d"
-	k3d image import --cluster $(K3D_CLUSTER) $(foreach image,$(IMAGES),$(image):$(IMAGE_TAG))
-	@echo "== helm upgrade --install jobsys (dev mode)"
-	$(HELM) upgrade --install jobsys charts/jobsys --kube-context k3d-$(K3D_CLUSTER) \
-	  --namespace $(NAMESPACE) --create-namespace -f charts/jobsys/examples/dev.yaml \
-	  --set image.registry= --set image.tag=$(IMAGE_TAG) --wait --timeout 5m
-	@echo "== waiting for the api"
-	kubectl --context k3d-$(K3D_CLUSTER) -n $(NAMESPACE) rollout status deployment/jobsys-api --timeout=2m
-	@echo "== ready. In another terminal:"
-	@echo "  kubectl --context k3d-$(K3D_CLUSTER) -n $(NAMESPACE) port-forward service/jobsys-api 8080:80"
-	@echo "  curl -si -X POST localhost:8080/jobs -H 'content-type: application/json' -d '{\"type\":\"transform\",\"payload\":{\"text\":\"hello\"}}'"
+	KUBECONFIG=$$(k3d kubeconfig write $(K3D_CLUSTER)) CLUSTER=k3d IMAGES='$(IMAGES)' dev/kubernetes/install-jobsys.sh
 
 .PHONY: down-local
 down-local: ## Remove the local k3d cluster (and everything in it)
 	@command -v k3d >/dev/null || { echo "k3d is not installed: nothing to remove"; exit 0; }
 	@if k3d cluster get $(K3D_CLUSTER) >/dev/null 2>&1; then echo "== deleting k3d cluster $(K3D_CLUSTER)"; k3d cluster delete $(K3D_CLUSTER); \
 	  else echo "no k3d cluster $(K3D_CLUSTER): nothing to remove"; fi
+
+$(LIVE_BIN)/.built:
+	@echo "== building Kubernetes $(KUBERNETES_VERSION) with Go (about 5 minutes, once per version)"
+	dev/kubernetes/live/build-kubernetes.sh $(LIVE_BIN)
+	@touch $@
+
+.PHONY: kubernetes-binaries
+kubernetes-binaries: $(LIVE_BIN)/.built ## Build Kubernetes (pinned: control plane, kubelet, kube-proxy, kubectl) into .tools (needs Go)
+
+.PHONY: up-live
+up-live: $(DEPS) k8s-tools kubernetes-binaries build ## A single-node Kubernetes built here (root; Docker, Go, Debian's etcd, containerd, CNI plugins) with jobsys installed; prints JOBSYS_URL
+	@echo "== images no registry serves here: pause (static C), CoreDNS $(COREDNS_VERSION) (Go)"
+	dev/kubernetes/live/build-images.sh
+	@echo "== cluster $(KUBERNETES_VERSION) in $(LIVE_DIR)"
+	dev/kubernetes/live/up.sh
+	KUBECONFIG=$(LIVE_DIR)/admin.kubeconfig PATH="$(LIVE_BIN):$$PATH" CLUSTER=live IMAGES='$(IMAGES)' dev/kubernetes/install-jobsys.sh
+
+.PHONY: down-live
+down-live: ## Remove the live cluster: every process, mount, interface, iptables rule and file it made
+	@echo "== removing the live cluster"
+	dev/kubernetes/live/down.sh
+
+.PHONY: test-k8s-live
+test-k8s-live: ## up-live, the live checks (test/k8s-live), down-live whether they passed or not (root; see up-live)
+	@$(MAKE) --no-print-directory down-live
+	@status=0; $(MAKE) --no-print-directory up-live | tee $(LIVE_DIR).up.log || status=$$?; \
+	  if [[ $$status == 0 ]]; then \
+	    KUBECONFIG=$(LIVE_DIR)/admin.kubeconfig PATH="$(LIVE_BIN):$$PATH" JOBSYS_URL=$$(sed -n 's/^JOBSYS_URL=//p' $(LIVE_DIR).up.log | tail -1) \
+	      IMAGES='$(IMAGES)' node --test --test-concurrency=1 --test-timeout=900000 'test/k8s-live/*.test.ts' || status=$$?; \
+	  fi; \
+	  $(MAKE) --no-print-directory down-live || status=$$?; rm -f $(LIVE_DIR).up.log; exit $$status
 
 .PHONY: base-images
 base-images: $(DEPS) ## Only where no registry is reachable: make the Dockerfile's FROM images locally (debootstrap, root)
