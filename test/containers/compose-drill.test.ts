@@ -1,6 +1,5 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
@@ -20,6 +19,7 @@ import { hostGatewayAddress } from '../support/docker-bridge.ts';
 import { composeCommand, dockerCommand, imageExists, imageHealthcheck, inspectContainer, run } from '../support/docker-cli.ts';
 import { sampleMemory } from '../support/docker-stats.ts';
 import { makefileImages } from '../support/makefile.ts';
+import { runDrills } from '../support/drill-run.ts';
 import { accessEnv, clientsEnv, FAST_WORKER, newDrillClients, submit, waitForStatus, type DrillApi } from '../support/drill-target.ts';
 
 // ops/ec2's compose file, run here as on an instance: the images `make build` made, the local
@@ -243,27 +243,13 @@ test('the services issue\'s drills pass against the compose deployment', async (
     SQS_QUEUE_URL: resources.queueUrl,
     DLQ_URL: resources.dlqUrl,
   };
-  // Set by this runner for its own children: the drills' runner would report to it instead of printing.
-  delete env.NODE_TEST_CONTEXT;
   const sampler = sampleMemory(docker, [containers.api, containers.worker]);
-  const startedAt = Date.now();
-  // One file at a time: the drills share this deployment's queues, and several assert what is on them.
-  const drills = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', '--test-timeout=120000', 'test/drills/*.test.ts'], {
-    cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  drills.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  drills.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  const code = await new Promise<number | null>((resolve, reject) => {
-    drills.once('error', reject);
-    drills.once('close', resolve);
-  });
-  const durationMs = Date.now() - startedAt;
+  const { code, output, durationMs, passed } = await runDrills(env);
   const peaks = await sampler.stop();
 
   assert.equal(code, 0, `the drills failed against the compose deployment:\n${output}\n--- compose logs\n${await project.logs()}`);
   t.diagnostic(`drills: ${durationMs} ms in all`);
-  for (const line of output.split('\n').filter((l) => /^\s*✔ drill/.test(l))) t.diagnostic(line.trim());
+  for (const line of passed) t.diagnostic(line);
   for (const service of SERVICES) {
     const peak = [...peaks].find(([id]) => id.startsWith(containers[service]))?.[1];
     assert.ok(peak !== undefined, `docker stats reported ${service}`);

@@ -137,6 +137,10 @@ key is given, nobody needs one (AUTH_DISABLED). Outside dev mode a missing key l
     secretKeyRef:
       name: {{ include "jobsys.fullname" . }}-api-keys
       key: API_KEY_HASHES
+{{- with .Values.api.auth.adminClients }}
+- name: API_ADMIN_CLIENTS
+  value: {{ . | quote }}
+{{- end }}
 {{- else if .Values.dev.enabled }}
 - name: AUTH_DISABLED
   value: "true"

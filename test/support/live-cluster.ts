@@ -1,0 +1,181 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { accessEnv, clientsEnv, FAST_WORKER, newDrillClients, type DrillClients } from './drill-target.ts';
+
+// The cluster `make up-live` starts (dev/kubernetes/live) with jobsys installed from the chart:
+// `make test-k8s-live` sets KUBECONFIG, puts the cluster's kubectl first on the PATH and passes
+// JOBSYS_URL, the api Service's NodePort on 127.0.0.1, the only address the tests send traffic to.
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CHART = join(ROOT, 'charts/jobsys');
+export const RELEASE = 'jobsys';
+export const NAMESPACE = process.env.NAMESPACE ?? 'jobsys';
+const HELM = process.env.HELM ?? join(ROOT, '.tools/bin/helm');
+const KUSTOMIZE = process.env.KUSTOMIZE ?? join(ROOT, '.tools/bin/kustomize');
+
+export function jobsysUrl(): string {
+  const url = process.env.JOBSYS_URL;
+  if (!url) throw new Error('JOBSYS_URL is not set: make test-k8s-live runs these tests against the cluster make up-live starts');
+  return url.replace(/\/$/, '');
+}
+
+export interface CommandOptions {
+  input?: string;
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Runs argv; on failure rejects with the command line and both outputs, so a test says why. */
+export function command(argv: readonly string[], options: CommandOptions = {}): Promise<string> {
+  const [file, ...args] = argv;
+  return new Promise((resolve, reject) => {
+    const child = execFile(file!, args, { cwd: ROOT, env: options.env ?? process.env, timeout: options.timeoutMs ?? 300_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${argv.join(' ')} failed: ${err.message}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
+      else resolve(stdout);
+    });
+    child.stdin?.end(options.input ?? '');
+  });
+}
+
+export const kubectl = (args: string[], options?: CommandOptions) => command(['kubectl', ...args], options);
+export const helm = (args: string[], options?: CommandOptions) => command([HELM, ...args], options);
+export const kustomize = (args: string[]) => command([KUSTOMIZE, ...args]);
+
+export async function kubectlJson<T = any>(args: string[]): Promise<T> {
+  return JSON.parse(await kubectl([...args, '-o', 'json'])) as T;
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails saying what it waited for. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await sleep(500);
+  }
+  throw new Error(`${what}: not within ${timeoutMs} ms${last ? `; last error: ${(last as Error).message}` : ''}`);
+}
+
+/**
+ * A worker that stops abandons its pending long poll, and SQS may still hand that poll a message,
+ * which then stays hidden for a visibility timeout (docs/worker.md, "Shutdown"). A drill that
+ * counts what is on the queue starts once every replaced pod is gone and its poll has run out.
+ */
+const LONGEST_POLL_MS = 20_000;
+
+export async function settled(namespace = NAMESPACE): Promise<void> {
+  await eventually(`no terminating pod in ${namespace}`, async () => {
+    const { items } = await kubectlJson<{ items: any[] }>(['get', 'pods', '--namespace', namespace]);
+    return items.some((pod) => pod.metadata.deletionTimestamp !== undefined) ? undefined : true;
+  }, 120_000);
+  await sleep(LONGEST_POLL_MS);
+}
+
+/** The release's current revision: what a test that changes the release rolls back to. */
+export async function releaseRevision(namespace = NAMESPACE): Promise<number> {
+  const history = JSON.parse(await helm(['history', RELEASE, '--namespace', namespace, '--output', 'json'])) as Array<{ revision: number; status: string }>;
+  const deployed = history.filter((entry) => entry.status === 'deployed').at(-1);
+  if (!deployed) throw new Error(`release ${RELEASE} in ${namespace} has no deployed revision`);
+  return deployed.revision;
+}
+
+/**
+ * `helm upgrade --reuse-values` with `values` on top (a file, so that commas and quotes need no
+ * escaping), waiting for every pod; returns how to go back to the revision before, which a test
+ * calls in its `after` so that the tests pass alone and in any order.
+ */
+export async function upgradeRelease(values: Record<string, unknown>, namespace = NAMESPACE): Promise<() => Promise<void>> {
+  const before = await releaseRevision(namespace);
+  const dir = await mkdtemp(join(tmpdir(), 'jobsys-live-values-'));
+  try {
+    const file = join(dir, 'values.json');
+    await writeFile(file, JSON.stringify(values));
+    await helm(['upgrade', RELEASE, CHART, '--namespace', namespace, '--reuse-values', '-f', file, '--wait', '--timeout', '5m']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  await settled(namespace);
+  return async () => {
+    await helm(['rollback', RELEASE, String(before), '--namespace', namespace, '--wait', '--timeout', '5m']);
+    await settled(namespace);
+  };
+}
+
+/** Copies images from the Docker engine into the cluster's containerd (dev/kubernetes/import-images.sh). */
+export async function importImages(images: string[]): Promise<void> {
+  await command([join(ROOT, 'dev/kubernetes/import-images.sh'), ...images], { env: { ...process.env, CLUSTER: 'live' } });
+}
+
+/** The images `make build` made, as the Makefile names them (IMAGES). */
+export function builtImages(): string[] {
+  const images = process.env.IMAGES?.trim().split(/\s+/);
+  if (!images?.length) throw new Error('IMAGES is not set: make test-k8s-live passes the Makefile\'s image names');
+  return images;
+}
+
+/** The pods of one component, as the chart and the overlays label them. */
+export async function componentPods(component: string, namespace = NAMESPACE): Promise<any[]> {
+  const list = await kubectlJson<{ items: any[] }>(['get', 'pods', '--namespace', namespace, '--selector', `app.kubernetes.io/component=${component}`]);
+  return list.items;
+}
+
+export const isReady = (pod: any): boolean =>
+  pod.metadata.deletionTimestamp === undefined &&
+  (pod.status?.conditions ?? []).some((condition: any) => condition.type === 'Ready' && condition.status === 'True');
+
+/** A Service made reachable from this host: NodePort, which kube-proxy serves on 127.0.0.1 only. */
+export async function nodePorts(service: string, namespace = NAMESPACE): Promise<Record<string, number>> {
+  await kubectl(['patch', 'service', service, '--namespace', namespace, '--type', 'merge', '--patch', '{"spec":{"type":"NodePort"}}']);
+  const { spec } = await kubectlJson<{ spec: { ports: Array<{ name: string; nodePort: number }> } }>(['get', 'service', service, '--namespace', namespace]);
+  return Object.fromEntries(spec.ports.map((port) => [port.name, port.nodePort]));
+}
+
+/**
+ * What the drills need to run against a deployment in `namespace` (drill-target.ts): its api URL,
+ * three clients' keys, and its table and queues, reached on the in-cluster emulators' NodePorts.
+ */
+export async function drillEnv(apiUrl: string, clients: DrillClients, namespace = NAMESPACE, prefix = 'jobsys'): Promise<NodeJS.ProcessEnv> {
+  const ports = await nodePorts(`${prefix}-local-aws`, namespace);
+  const { data } = await kubectlJson<{ data: Record<string, string> }>(['get', 'configmap', prefix, '--namespace', namespace]);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    JOBSYS_URL: apiUrl,
+    ...clientsEnv(clients),
+    AWS_REGION: data.AWS_REGION,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${ports.dynamodb}`,
+    AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${ports.sqs}`,
+    DDB_TABLE: data.DDB_TABLE,
+    SQS_QUEUE_URL: data.SQS_QUEUE_URL,
+    DLQ_URL: data.DLQ_URL,
+  };
+  delete env.AWS_ENDPOINT_URL;
+  delete env.AWS_PROFILE;
+  return env;
+}
+
+/** Fresh drill clients, and the api settings (API_KEY_HASHES, API_ADMIN_CLIENTS) that admit them. */
+export function drillAccess(prefix: string): { clients: DrillClients; hashes: string; admins: string } {
+  const clients = newDrillClients(prefix);
+  const access = accessEnv(clients);
+  return { clients, hashes: access.API_KEY_HASHES!, admins: access.API_ADMIN_CLIENTS! };
+}
+
+/**
+ * The chart's worker values for the drills' short timings (FAST_WORKER, as the compose drill sets
+ * them): the drain through worker.drainTimeoutMs, the log level through logLevel, the rest by name.
+ */
+export function fastWorkerValues(): Record<string, unknown> {
+  const { DRAIN_TIMEOUT_MS, LOG_LEVEL, ...settings } = FAST_WORKER;
+  return { logLevel: LOG_LEVEL, worker: { drainTimeoutMs: Number(DRAIN_TIMEOUT_MS), env: settings } };
+}
