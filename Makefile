@@ -27,8 +27,10 @@ IMAGES := $(API_IMAGE) $(WORKER_IMAGE) $(DLQ_RUNNER_IMAGE) $(LOCAL_AWS_IMAGE)
 TOOLS := $(CURDIR)/.tools/bin
 HELM_VERSION := v3.19.5
 KUSTOMIZE_VERSION := v5.5.0
+K3D_VERSION := v5.8.3
 export HELM := $(TOOLS)/helm
 export KUSTOMIZE := $(TOOLS)/kustomize
+export K3D := $(TOOLS)/k3d
 # Prometheus's own exposition linter, built from the Prometheus module: its v0.3xx.y tags are
 # Prometheus's v3.xx.y releases (v0.316.0 is Prometheus 3.16.0).
 PROMETHEUS_VERSION := v0.316.0
@@ -146,8 +148,12 @@ $(TOOLS)/.kustomize-$(KUSTOMIZE_VERSION):
 	GOBIN=$(TOOLS) go install sigs.k8s.io/kustomize/kustomize/$(firstword $(subst ., ,$(KUSTOMIZE_VERSION)))@$(KUSTOMIZE_VERSION)
 	@touch $@
 
+$(TOOLS)/.k3d-$(K3D_VERSION):
+	dev/kubernetes/build-k3d.sh $(K3D_VERSION) $(K3D)
+	@touch $@
+
 .PHONY: k8s-tools
-k8s-tools: $(TOOLS)/.helm-$(HELM_VERSION) $(TOOLS)/.kustomize-$(KUSTOMIZE_VERSION) ## Build helm and kustomize (pinned) into .tools/bin (needs Go)
+k8s-tools: $(TOOLS)/.helm-$(HELM_VERSION) $(TOOLS)/.kustomize-$(KUSTOMIZE_VERSION) $(TOOLS)/.k3d-$(K3D_VERSION) ## Build helm, kustomize and k3d (pinned) into .tools/bin (needs Go)
 
 $(TOOLS)/.promtool-$(PROMETHEUS_VERSION):
 	GOBIN=$(TOOLS) go install github.com/prometheus/prometheus/cmd/promtool@$(PROMETHEUS_VERSION)
