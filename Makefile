@@ -27,8 +27,14 @@ IMAGES := $(API_IMAGE) $(WORKER_IMAGE) $(DLQ_RUNNER_IMAGE) $(LOCAL_AWS_IMAGE)
 TOOLS := $(CURDIR)/.tools/bin
 HELM_VERSION := v3.19.5
 KUSTOMIZE_VERSION := v5.5.0
+K3D_VERSION := v5.8.3
+# The k3s image up-local's cluster runs: Kubernetes of the minor rendered for (KUBE_VERSION). k3d's
+# own default is linked in by its release build alone; built from source it is v1.21.7, which the
+# chart's kubeVersion (>=1.25) refuses.
+K3S_VERSION := v1.34.4-k3s1
 export HELM := $(TOOLS)/helm
 export KUSTOMIZE := $(TOOLS)/kustomize
+export K3D := $(TOOLS)/k3d
 # Prometheus's own exposition linter, built from the Prometheus module: its v0.3xx.y tags are
 # Prometheus's v3.xx.y releases (v0.316.0 is Prometheus 3.16.0).
 PROMETHEUS_VERSION := v0.316.0
@@ -146,8 +152,12 @@ $(TOOLS)/.kustomize-$(KUSTOMIZE_VERSION):
 	GOBIN=$(TOOLS) go install sigs.k8s.io/kustomize/kustomize/$(firstword $(subst ., ,$(KUSTOMIZE_VERSION)))@$(KUSTOMIZE_VERSION)
 	@touch $@
 
+$(TOOLS)/.k3d-$(K3D_VERSION):
+	dev/kubernetes/build-k3d.sh $(K3D_VERSION) $(K3D)
+	@touch $@
+
 .PHONY: k8s-tools
-k8s-tools: $(TOOLS)/.helm-$(HELM_VERSION) $(TOOLS)/.kustomize-$(KUSTOMIZE_VERSION) ## Build helm and kustomize (pinned) into .tools/bin (needs Go)
+k8s-tools: $(TOOLS)/.helm-$(HELM_VERSION) $(TOOLS)/.kustomize-$(KUSTOMIZE_VERSION) $(TOOLS)/.k3d-$(K3D_VERSION) ## Build helm, kustomize and k3d (pinned) into .tools/bin (needs Go)
 
 $(TOOLS)/.promtool-$(PROMETHEUS_VERSION):
 	GOBIN=$(TOOLS) go install github.com/prometheus/prometheus/cmd/promtool@$(PROMETHEUS_VERSION)
@@ -213,19 +223,21 @@ bench: $(DEPS) ## Benchmarks: our AWS client beside the AWS SDK, aws4 and @smith
 	node bench/run.ts
 
 .PHONY: up-local
-up-local: $(DEPS) k8s-tools ## jobsys on a local k3d cluster (needs Docker and k3d): create, build, import, install, wait; prints JOBSYS_URL
-	@command -v k3d >/dev/null || { echo "k3d is not installed: see docs/deploy-k3d.md"; exit 1; }
-	@echo "== k3d cluster $(K3D_CLUSTER), NodePort $(NODE_PORT) published on 127.0.0.1"
-	@k3d cluster get $(K3D_CLUSTER) >/dev/null 2>&1 || k3d cluster create $(K3D_CLUSTER) --wait \
-	  --port "127.0.0.1:$(NODE_PORT):$(NODE_PORT)@server:0"
+up-local: $(DEPS) k8s-tools ## jobsys on a local k3d cluster (needs Docker and Go; k3d is built pinned): create, build, import, install, wait; prints JOBSYS_URL
+	@echo "== k3d cluster $(K3D_CLUSTER) (k3s $(K3S_VERSION)), NodePort $(NODE_PORT) published on 127.0.0.1"
+	@$(K3D) cluster get $(K3D_CLUSTER) >/dev/null 2>&1 || $(K3D) cluster create $(K3D_CLUSTER) --wait \
+	  --image rancher/k3s:$(K3S_VERSION) --port "127.0.0.1:$(NODE_PORT):$(NODE_PORT)@server:0"
 	$(MAKE) build IMAGE_REGISTRY= IMAGE_TAG=$(IMAGE_TAG)
-	KUBECONFIG=$$(k3d kubeconfig write $(K3D_CLUSTER)) CLUSTER=k3d IMAGES='$(IMAGES)' dev/kubernetes/install-jobsys.sh
+	kubeconfig=$$($(K3D) kubeconfig write $(K3D_CLUSTER)); \
+	  KUBECONFIG=$$kubeconfig CLUSTER=k3d IMAGES='$(IMAGES)' dev/kubernetes/install-jobsys.sh
 
+# k3d reports an engine it cannot reach as it reports a cluster that does not exist (no nodes
+# found, and cluster delete exits 0): asking the engine first keeps "nothing to remove" true.
 .PHONY: down-local
-down-local: ## Remove the local k3d cluster (and everything in it)
-	@command -v k3d >/dev/null || { echo "k3d is not installed: nothing to remove"; exit 0; }
-	@if k3d cluster get $(K3D_CLUSTER) >/dev/null 2>&1; then echo "== deleting k3d cluster $(K3D_CLUSTER)"; k3d cluster delete $(K3D_CLUSTER); \
-	  else echo "no k3d cluster $(K3D_CLUSTER): nothing to remove"; fi
+down-local: $(TOOLS)/.k3d-$(K3D_VERSION) ## Remove the local k3d cluster (and everything in it)
+	@$(K3D) runtime-info >/dev/null || { echo "k3d reaches no Docker engine: cannot tell whether k3d cluster $(K3D_CLUSTER) exists"; exit 1; }
+	@echo "== deleting k3d cluster $(K3D_CLUSTER), if it exists"
+	@$(K3D) cluster delete $(K3D_CLUSTER)
 
 $(LIVE_BIN)/.built:
 	@echo "== building Kubernetes $(KUBERNETES_VERSION) with Go (about 5 minutes, once per version)"

@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import { ConfigError } from '../lib/errors.ts';
 import { stackNames } from '../ops/aws/core/names.ts';
 import { COMPOSE_FILES, renderUserData, USER_DATA_LIMIT_BYTES } from '../ops/ec2/user-data.ts';
-import { API_KEY_HASHES_VALUE, bashSyntaxCheck, composeFile, heredocFiles, run, sampleConfig, scratchDir } from './support/ec2-user-data.ts';
+import { API_KEY_HASHES_VALUE, bashSyntaxCheck, composeFile, heredocFiles, run, sampleConfig } from './support/ec2-user-data.ts';
+import { scratchDir } from './support/scratch-dir.ts';
 
 /** make deploy-ec2's user data as rendered (test/deploy/ec2.test.ts checks that the instance is launched with it). */
 

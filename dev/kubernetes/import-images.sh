@@ -10,7 +10,7 @@ archive=$(mktemp --suffix=.tar)
 trap 'rm -f "$archive"' EXIT
 "$DOCKER" save -o "$archive" "$@"
 case $CLUSTER in
-  k3d) k3d image import --cluster "${K3D_CLUSTER:?}" "$archive" ;;
+  k3d) "${K3D:-k3d}" image import --cluster "${K3D_CLUSTER:?}" "$archive" ;;
   live)
     source "$here/live/config.sh"
     ctr --address "$LIVE_CONTAINERD_SOCKET" -n k8s.io images import "$archive" >/dev/null

@@ -11,6 +11,8 @@ function normalise(objects: K8sObject[]): Map<string, unknown> {
   for (const object of objects) {
     // Helm installs with --create-namespace; the overlay declares it.
     if (object.kind === 'Namespace') continue;
+    // A hook (the chart's `helm test` pod) runs on a Helm event; helm install does not deploy it.
+    if (object.metadata.annotations?.['helm.sh/hook'] !== undefined) continue;
     const copy = structuredClone(object);
     copy.metadata.namespace ??= 'jobsys';
     stripLabels(copy);

@@ -1,4 +1,4 @@
-import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { ConfigMap, Namespace, Pod, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
@@ -11,6 +11,8 @@ type Model = new (data: any) => { validate(): void };
 const MODELS: Record<string, Model> = {
   'v1/ConfigMap': ConfigMap,
   'v1/Namespace': Namespace,
+  // The chart's `helm test` hook: a pod that checks the api through its Service.
+  'v1/Pod': Pod,
   'v1/Secret': Secret,
   'v1/Service': Service,
   'v1/ServiceAccount': ServiceAccount,

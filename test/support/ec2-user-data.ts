@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import type { StackNames } from '../../ops/aws/core/names.ts';
 import { apiKeyHashesParameter } from '../../ops/aws/resources/api-keys.ts';
 import type { DeploymentConfig } from '../../ops/ec2/user-data.ts';
+import { scratchDir } from './scratch-dir.ts';
 
 /** Reading what renderUserData made, as the instance's bash would: for the unit tests and the moto suite alike. */
 
@@ -22,13 +22,6 @@ export function heredocFiles(script: string): Map<string, string> {
   const files = new Map<string, string>();
   for (const match of script.matchAll(/^cat > (\S+) <<'EOF_JOBSYS'\n([\s\S]*?)^EOF_JOBSYS$/gm)) files.set(match[1] ?? '', match[2] ?? '');
   return files;
-}
-
-/** A directory of the test's own, removed when the test ends. */
-export async function scratchDir(t: TestContext, prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
 }
 
 export async function bashSyntaxCheck(t: TestContext, script: string): Promise<void> {
