@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -178,4 +178,63 @@ export function drillAccess(prefix: string): { clients: DrillClients; hashes: st
 export function fastWorkerValues(): Record<string, unknown> {
   const { DRAIN_TIMEOUT_MS, LOG_LEVEL, ...settings } = FAST_WORKER;
   return { logLevel: LOG_LEVEL, worker: { drainTimeoutMs: Number(DRAIN_TIMEOUT_MS), env: settings } };
+}
+
+export interface PodWatch {
+  /** The last state seen of every pod the selector matched, by name, deleted ones included. */
+  stop(): Promise<Map<string, any>>;
+}
+
+/** `kubectl get pods --watch`: every state a pod passed through, until stop(). */
+export function watchPods(selector: string, namespace = NAMESPACE): PodWatch {
+  const child = spawn('kubectl', ['get', 'pods', '--namespace', namespace, '--selector', selector, '--watch', '--output', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const pods = new Map<string, any>();
+  let buffer = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    // Each object is printed whole, its closing brace alone on a line.
+    let end: number;
+    while ((end = buffer.indexOf('\n}\n')) !== -1) {
+      const pod = JSON.parse(buffer.slice(0, end + 2));
+      buffer = buffer.slice(end + 3);
+      pods.set(pod.metadata.name, pod);
+    }
+  });
+  return {
+    async stop() {
+      child.kill();
+      await new Promise((resolve) => child.once('close', resolve));
+      return pods;
+    },
+  };
+}
+
+export interface LogFollow {
+  stop(): Promise<string>;
+}
+
+/** `kubectl logs --follow` of the pods the selector matches now, each line prefixed with its pod. */
+export function followLogs(selector: string, container: string, namespace = NAMESPACE): LogFollow {
+  const child = spawn('kubectl', ['logs', '--namespace', namespace, '--selector', selector, '--container', container, '--follow', '--prefix', '--max-log-requests', '20', '--tail', '-1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  return {
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill();
+        await new Promise((resolve) => child.once('close', resolve));
+      }
+      return output;
+    },
+  };
+}
+
+/** The JSON log lines of `logs` (pino's), each with the pod that wrote it. */
+export function logEvents(logs: string): Array<Record<string, any> & { pod: string }> {
+  const events: Array<Record<string, any> & { pod: string }> = [];
+  for (const line of logs.split('\n')) {
+    const match = /^\[pod\/([^/]+)\/[^\]]+\] (\{.*\})$/.exec(line);
+    if (match) events.push({ ...JSON.parse(match[2]!), pod: match[1]! });
+  }
+  return events;
 }

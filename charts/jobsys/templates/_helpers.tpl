@@ -48,13 +48,22 @@ helm.sh/chart: {{ printf "%s-%s" (index . 0).Chart.Name (index . 0).Chart.Versio
 {{- end -}}
 
 {{/* An image by its key in .Values.images: (list $ "api"). */}}
+{{/*
+An image by its key in .Values.images, at image.tag; the emulators' (localAws) at dev.imageTag when
+set, so that upgrading jobsys need not replace them and lose what they hold in memory.
+*/}}
 {{- define "jobsys.image" -}}
 {{- $root := index . 0 -}}
-{{- $name := index $root.Values.images (index . 1) -}}
+{{- $key := index . 1 -}}
+{{- $name := index $root.Values.images $key -}}
+{{- $tag := toString $root.Values.image.tag -}}
+{{- if and (eq $key "localAws") $root.Values.dev.imageTag -}}
+{{- $tag = toString $root.Values.dev.imageTag -}}
+{{- end -}}
 {{- if $root.Values.image.registry -}}
-{{- printf "%s/%s:%s" $root.Values.image.registry $name (toString $root.Values.image.tag) -}}
+{{- printf "%s/%s:%s" $root.Values.image.registry $name $tag -}}
 {{- else -}}
-{{- printf "%s:%s" $name (toString $root.Values.image.tag) -}}
+{{- printf "%s:%s" $name $tag -}}
 {{- end -}}
 {{- end -}}
 
