@@ -11,9 +11,6 @@ trap 'rm -f "$archive"' EXIT
 "$DOCKER" save -o "$archive" "$@"
 case $CLUSTER in
   k3d) "${K3D:-k3d}" image import --cluster "${K3D_CLUSTER:?}" "$archive" ;;
-  live)
-    source "$here/live/config.sh"
-    ctr --address "$LIVE_CONTAINERD_SOCKET" -n k8s.io images import "$archive" >/dev/null
-    ;;
+  live) "$here/live/ctr.sh" images import "$archive" >/dev/null ;;
   *) echo "CLUSTER=$CLUSTER: k3d or live" >&2; exit 2 ;;
 esac

@@ -79,7 +79,7 @@ test('helm upgrade to a new image tag under load: no request fails, no job is lo
   const seen = await pods.stop();
   const oldLogs = await oldWorkers.stop();
 
-  assert.deepEqual(refused, [], 'every request was accepted');
+  assert.equal(refused.length, 0, `${refused.length} of ${refused.length + accepted.length} requests failed, the first: ${JSON.stringify(refused.slice(0, 5))}`);
   assert.ok(accepted.length > 50, `load ran throughout: ${accepted.length} jobs`);
 
   const ended = await eventually('every accepted job ended', async () => {

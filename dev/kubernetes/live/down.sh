@@ -23,7 +23,7 @@ stop() {
   for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.2; done
   kill -9 "$pid" 2>/dev/null
 }
-ctr_() { ctr --address "$LIVE_CONTAINERD_SOCKET" -n k8s.io "$@"; }
+ctr_() { "$here/ctr.sh" "$@"; }
 
 # Pods first, through the kubelet, so that each sandbox's network is taken down by its CNI plugins
 # (its veth, address, NAT and firewall rules) rather than cut off.
