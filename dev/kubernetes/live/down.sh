@@ -103,5 +103,6 @@ if ((${#left[@]} > 0)); then
   echo "   $LIVE_DIR is kept for a look; make down-live again once it is dealt with" >&2
   exit 1
 fi
-rm -rf "$LIVE_DIR"
 step "nothing left: no process, mount, interface, iptables rule or cgroup"
+rm -rf "$LIVE_DIR"
+step "removed $LIVE_DIR"
