@@ -60,7 +60,7 @@ void runComponent('api', () => {
         async stop() {
           const deadline = Date.now() + config.shutdownDelayMs + config.shutdownGraceMs;
           await api.shutdown();
-          // Closing the pool waits for AWS calls still running; what is left of the grace period bounds it.
+          // Closing the pool waits for AWS calls still running; what is left of the delay and the grace period bounds it.
           await Promise.race([transport.close(), sleep(Math.max(0, deadline - Date.now()))]);
           emf?.stop();
           await metrics.close();
