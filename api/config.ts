@@ -15,7 +15,9 @@ export const API_SETTINGS = {
   maxBodyBytes: setting('MAX_BODY_BYTES', integer('largest POST /jobs body accepted, in bytes', 65_536, 1_024, 262_144)),
   allowSimulate: setting('ALLOW_SIMULATE', flag('true accepts a payload\'s `simulate` (slow or failing work on purpose): for development and drills only, never in production', false)),
   maxConnections: setting('MAX_CONNECTIONS', integer('open connections at most; at the bound a new one closes connections that answer nothing, oldest first, or is refused', 1_000, 1, 100_000)),
-  shutdownGraceMs: setting('SHUTDOWN_GRACE_MS', integer('how long in-flight requests may finish after SIGTERM before connections are cut', 10_000, 0, 600_000)),
+  // 0 where the router stops sending before SIGTERM (a load balancer deregisters the target first) or there is none (Compose).
+  shutdownDelayMs: setting('SHUTDOWN_DELAY_MS', integer('after SIGTERM, how long the api goes on accepting new connections and requests, answering each with `Connection: close`, before it stops listening: the time a router (kube-proxy, a load balancer) takes to stop sending it new connections', 0, 0, 60_000)),
+  shutdownGraceMs: setting('SHUTDOWN_GRACE_MS', integer('how long in-flight requests may finish once the api stops listening (SHUTDOWN_DELAY_MS after SIGTERM) before connections are cut', 10_000, 0, 600_000)),
   awsTimeoutMs: setting('AWS_TIMEOUT_MS', integer('time limit of one DynamoDB or SQS attempt, connecting included, in ms', 2_000, 100, 60_000)),
   cursorSecret: setting('CURSOR_SECRET', optional(
     text('the key that signs GET /jobs cursors, so a client cannot forge or alter one; the same on every api instance'),

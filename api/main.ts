@@ -39,6 +39,7 @@ void runComponent('api', () => {
     events,
     config: {
       maxBodyBytes: config.maxBodyBytes,
+      shutdownDelayMs: config.shutdownDelayMs,
       shutdownGraceMs: config.shutdownGraceMs,
       maxConnections: config.maxConnections,
       allowSimulate: config.allowSimulate,
@@ -57,9 +58,9 @@ void runComponent('api', () => {
       logger.child({}, { level: 'info' }).info({ url, table: config.table, queueUrl: config.queueUrl }, 'listening');
       return {
         async stop() {
-          const deadline = Date.now() + config.shutdownGraceMs;
+          const deadline = Date.now() + config.shutdownDelayMs + config.shutdownGraceMs;
           await api.shutdown();
-          // Closing the pool waits for AWS calls still running; what is left of the grace period bounds it.
+          // Closing the pool waits for AWS calls still running; what is left of the delay and the grace period bounds it.
           await Promise.race([transport.close(), sleep(Math.max(0, deadline - Date.now()))]);
           emf?.stop();
           await metrics.close();

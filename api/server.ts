@@ -19,7 +19,7 @@ import { statsRoute } from './routes/stats.ts';
 import { servedOpenApi } from './openapi/openapi-document.ts';
 import { createValidators } from './openapi/validation.ts';
 
-export type ApiServerConfig = Pick<ApiConfig, 'maxBodyBytes' | 'shutdownGraceMs' | 'maxConnections' | 'allowSimulate'> & Partial<HttpTimeouts> & {
+export type ApiServerConfig = Pick<ApiConfig, 'maxBodyBytes' | 'shutdownDelayMs' | 'shutdownGraceMs' | 'maxConnections' | 'allowSimulate'> & Partial<HttpTimeouts> & {
   /** Signs list cursors (CURSOR_SECRET, or what main.ts derives); a fixed development value by default. */
   cursorSecret?: string;
 };
@@ -38,9 +38,10 @@ export interface Api {
   server: Server;
   readonly events: ApiEvents;
   /**
-   * Readiness turns 503 at once; the server stops accepting connections, lets in-flight requests
-   * finish (closing each connection as its response ends), and resolves when all are closed, or
-   * cuts the rest at `shutdownGraceMs`. Does not close the AWS transport: the caller owns it.
+   * Readiness turns 503 and every response closes its connection at once; after `shutdownDelayMs`
+   * the server stops accepting connections, lets in-flight requests finish, and resolves when all
+   * are closed, or cuts the rest `shutdownGraceMs` later. Does not close the AWS transport: the
+   * caller owns it.
    */
   shutdown(): Promise<void>;
 }

@@ -70,7 +70,7 @@ test('readApiConfig: defaults, and every bad variable at once', () => {
   const config = readApiConfig({ DDB_TABLE: 'jobs', SQS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs' });
   assert.deepEqual(config, {
     port: 8080, host: '0.0.0.0', table: 'jobs', queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs', logLevel: 'info',
-    maxBodyBytes: 65_536, allowSimulate: false, maxConnections: 1_000, shutdownGraceMs: 10_000, awsTimeoutMs: 2_000, awsMaxAttempts: 2, cursorSecret: undefined,
+    maxBodyBytes: 65_536, allowSimulate: false, maxConnections: 1_000, shutdownDelayMs: 0, shutdownGraceMs: 10_000, awsTimeoutMs: 2_000, awsMaxAttempts: 2, cursorSecret: undefined,
     metricsPort: 9464, metricsEmf: false,
   });
   assert.throws(() => readApiConfig({ SQS_QUEUE_URL: 'not a url', LOG_LEVEL: 'loud', SHUTDOWN_GRACE_MS: '-1', AWS_MAX_ATTEMPTS: '0' }), (err: unknown) => {

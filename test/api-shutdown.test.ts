@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
+import type { JobStore } from '../lib/jobs/store.ts';
 import {
   checkingConformance, closedPortUrl, drainQueue, exchangeRecorder, NODE, parseRawResponse, ROOT, startDelayProxy, startTestApi, startTestStack,
   type Exchange, type LogLine, type TestStack,
@@ -16,18 +17,21 @@ after(async () => { await stack?.stop(); });
 
 const JOB = JSON.stringify({ type: 'transform', payload: { text: 'in flight' } });
 
-interface Answer { status: number; headers: http.IncomingHttpHeaders; text: string }
+interface Answer { status: number; headers: http.IncomingHttpHeaders; text: string; reusedSocket: boolean }
 
-/** A POST /jobs on a connection of its own; resolves with the answer, or with the error if the connection is cut. */
-function postJob(port: number): Promise<Answer | Error> {
+/**
+ * A POST /jobs, on a connection of its own or on `agent`'s; resolves with the answer, or with the
+ * error if the connection is cut.
+ */
+function postJob(port: number, agent: http.Agent | false = false): Promise<Answer | Error> {
   const record = exchangeRecorder();
   return new Promise((resolve) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/jobs', agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/jobs', agent, headers: { 'content-type': 'application/json' } }, (res) => {
       let text = '';
       res.on('data', (chunk: Buffer) => { text += chunk.toString(); });
       res.on('end', () => {
         record({ method: 'POST', path: '/jobs', status: res.statusCode ?? 0, headers: res.headers, text, requestBody: JOB });
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, reusedSocket: req.reusedSocket });
       });
       res.on('error', resolve);
     });
@@ -65,6 +69,33 @@ function refused(port: number): Promise<boolean> {
     socket.on('connect', () => { socket.destroy(); resolve(false); });
     socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
   });
+}
+
+/** Resolves once connections to `port` are refused; fails the test if they are still accepted after 5 s. */
+async function untilRefused(port: number): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!await refused(port)) {
+    if (Date.now() > deadline) assert.fail('still accepting connections 5 s on');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** The api's store with create() held until release(): a POST /jobs stays in flight as long as the test needs. */
+function holdCreate(): { wrapStore(store: JobStore): JobStore; entered: Promise<void>; release(): void } {
+  const entered = Promise.withResolvers<void>();
+  const released = Promise.withResolvers<void>();
+  return {
+    wrapStore: (store) => ({
+      ...store,
+      create: async (job) => {
+        entered.resolve();
+        await released.promise;
+        return store.create(job);
+      },
+    }),
+    entered: entered.promise,
+    release: () => released.resolve(),
+  };
 }
 
 interface ApiProcess {
@@ -129,6 +160,7 @@ test('shutdown(): readyz answers 503 at once, no new connections, the request in
   // Whether the request in flight had been answered (its access log line is written then) when shutdown() resolved.
   const answeredFirst = () => api.logs.some((l) => l.msg === 'request' && l.method === 'POST' && l.status === 202);
   const drained = api.api.shutdown().then(answeredFirst);
+  assert.equal(api.api.server.listening, false, 'with no SHUTDOWN_DELAY_MS, it stops listening before shutdown() returns');
   const ready = await readyz.finish();
   assert.equal(ready.status, 503);
   assert.equal(JSON.parse(ready.text).detail, 'Shutting down');
@@ -142,6 +174,75 @@ test('shutdown(): readyz answers 503 at once, no new connections, the request in
   assert.equal(await drained, true, 'shutdown() resolved only after the request in flight was answered');
   const { jobId } = JSON.parse(answer.text) as { jobId: string };
   assert.ok((await drainQueue(stack)).some((m) => m.jobId === jobId), 'the job was queued before the end');
+}));
+
+/** Long enough that connecting and sending a request right after shutdown() starts fit in it, with a wide margin. */
+const DELAY_MS = 500;
+
+test('during SHUTDOWN_DELAY_MS a new connection is accepted and its POST /jobs answered 202 with connection: close', checkingConformance(async (t) => {
+  const api = await startTestApi(stack, { config: { shutdownDelayMs: DELAY_MS } });
+  t.after(() => api.close());
+  const drained = api.api.shutdown();
+  const answer = await postJob(api.port);
+  assert.ok(!(answer instanceof Error), String(answer));
+  assert.equal(answer.status, 202, answer.text);
+  assert.equal(answer.headers.connection, 'close');
+  await drained;
+}));
+
+test('during SHUTDOWN_DELAY_MS an idle keep-alive connection stays open, and a request on it is answered with connection: close', checkingConformance(async (t) => {
+  const api = await startTestApi(stack, { config: { shutdownDelayMs: DELAY_MS } });
+  t.after(() => api.close());
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  t.after(() => agent.destroy());
+  const before = await postJob(api.port, agent);
+  assert.ok(!(before instanceof Error), String(before));
+  assert.equal(before.headers.connection, 'keep-alive');
+
+  const drained = api.api.shutdown();
+  // Still accepting: the delay is not over. And a response ending on another connection closes no idle one.
+  const other = await postJob(api.port);
+  assert.ok(!(other instanceof Error), String(other));
+  const during = await postJob(api.port, agent);
+  assert.ok(!(during instanceof Error), String(during));
+  assert.equal(during.reusedSocket, true, 'sent on the connection opened before shutdown');
+  assert.equal(during.status, 202, during.text);
+  assert.equal(during.headers.connection, 'close');
+  await drained;
+}));
+
+test('after SHUTDOWN_DELAY_MS new connections are refused, and shutdown() resolves once the request in flight is answered', checkingConformance(async (t) => {
+  const held = holdCreate();
+  const api = await startTestApi(stack, { config: { shutdownDelayMs: DELAY_MS }, wrapStore: held.wrapStore });
+  t.after(() => api.close());
+  const posted = postJob(api.port);
+  await held.entered;
+
+  let resolved = false;
+  const drained = api.api.shutdown().then(() => { resolved = true; });
+  await untilRefused(api.port);
+  assert.equal(resolved, false, 'shutdown() waits for the request in flight');
+  held.release();
+  const answer = await posted;
+  assert.ok(!(answer instanceof Error), String(answer));
+  assert.equal(answer.status, 202, answer.text);
+  assert.equal(answer.headers.connection, 'close');
+  await drained;
+}));
+
+test('the SHUTDOWN_GRACE_MS deadline starts when SHUTDOWN_DELAY_MS ends', checkingConformance(async (t) => {
+  const held = holdCreate();
+  t.after(() => held.release());
+  const api = await startTestApi(stack, { config: { shutdownDelayMs: 400, shutdownGraceMs: 400 }, wrapStore: held.wrapStore });
+  t.after(() => api.close());
+  const posted = postJob(api.port);
+  await held.entered;
+  const started = Date.now();
+  await api.api.shutdown();
+  const elapsed = Date.now() - started;
+  // Timers fire no sooner than set, give or take a few ms; held for good, the request is cut at 800 ms, not 400.
+  assert.ok(elapsed >= 750 && elapsed < 10_000, `resolved after ${elapsed} ms`);
+  assert.ok((await posted) instanceof Error, 'the request in flight was cut off');
 }));
 
 test('SIGTERM with a request in flight: readyz 503 during the drain, the request completes with 202, exit 0 within the grace period', checkingConformance(async (t) => {
@@ -185,6 +286,25 @@ test('at the end of SHUTDOWN_GRACE_MS the remaining connections are cut and the 
   assert.ok((await posted) instanceof Error, 'the request in flight was cut off');
   assert.ok(api.logs.some((l) => l.level === 'warn' && /grace period over/.test(l.msg)));
 }));
+
+test('SIGTERM: AWS calls still running when the last connection closes may finish within what is left of SHUTDOWN_DELAY_MS + SHUTDOWN_GRACE_MS', async (t) => {
+  const proxy = await startDelayProxy(stack.env.AWS_ENDPOINT_URL_DYNAMODB!, 'PutItem', 20_000);
+  t.after(() => proxy.close());
+  const api = await startApiProcess(t, { AWS_ENDPOINT_URL_DYNAMODB: proxy.url, SHUTDOWN_DELAY_MS: '1000', SHUTDOWN_GRACE_MS: '1000', AWS_TIMEOUT_MS: '30000' });
+  // A client that gives up: its connection closes while the api's PutItem goes on.
+  const client = net.connect(api.port, '127.0.0.1');
+  client.on('error', () => undefined);
+  client.write(`POST /jobs HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(JOB)}\r\n\r\n${JOB}`);
+  await proxy.next();
+  client.destroy();
+
+  const started = Date.now();
+  api.child.kill('SIGTERM');
+  assert.equal(await exitCode(api.child, 10_000), 0, api.stderr());
+  const elapsed = Date.now() - started;
+  // The server is done after the 1 s delay; the pool is then given the 1 s of grace left, not none.
+  assert.ok(elapsed >= 1_900 && elapsed < 10_000, `exited after ${elapsed} ms`);
+});
 
 test('SIGINT stops an idle api with exit 0; its two listening lines, the api\'s and its metrics\', are written even at LOG_LEVEL=warn', async (t) => {
   const api = await startApiProcess(t, { LOG_LEVEL: 'warn' });

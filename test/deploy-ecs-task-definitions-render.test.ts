@@ -87,4 +87,7 @@ test('a template naming an unknown placeholder, or stopping before its drain end
   const early = { family: 'f', containerDefinitions: [{ name: 'w', stopTimeout: 20, environment: [{ name: 'DRAIN_TIMEOUT_MS', value: '20000' }] }] };
   assert.throws(() => renderTaskDefinition(early, values('worker'), 'w.json'), (err: unknown) =>
     err instanceof ConfigError && /stopTimeout 20 s does not outlast/.test(err.message));
+  const delayed = { family: 'f', containerDefinitions: [{ name: 'a', stopTimeout: 12, environment: [{ name: 'SHUTDOWN_DELAY_MS', value: '5000' }, { name: 'SHUTDOWN_GRACE_MS', value: '10000' }] }] };
+  assert.throws(() => renderTaskDefinition(delayed, values('api'), 'a.json'), (err: unknown) =>
+    err instanceof ConfigError && /stopTimeout 12 s does not outlast the container's 15000 ms drain/.test(err.message));
 });

@@ -25,7 +25,12 @@ export interface HttpServerOptions extends HttpTimeouts {
    * keepAliveTimeoutMs, so without a bound one client could hold them all and lock every other out.
    */
   maxConnections: number;
-  /** After shutdown() begins, how long in-flight requests may finish before connections are cut. */
+  /**
+   * After shutdown() begins, how long the server goes on listening, every response closing its
+   * connection: a router that learns of the shutdown late (kube-proxy) still sends new connections.
+   */
+  shutdownDelayMs: number;
+  /** Once the server stops listening, how long in-flight requests may finish before connections are cut. */
   shutdownGraceMs: number;
   logger: Logger;
   /** Answers one request; a rejection is a bug, logged, and the connection is cut. */
@@ -37,9 +42,9 @@ export interface HttpServer {
   server: Server;
   shuttingDown(): boolean;
   /**
-   * The server stops accepting connections, lets in-flight requests finish (closing each
-   * connection as its response ends), and resolves when all are closed, or cuts the rest at
-   * `shutdownGraceMs`.
+   * At once every response closes its connection; after `shutdownDelayMs` the server stops
+   * accepting connections, closes idle ones, lets in-flight requests finish, and resolves when all
+   * are closed, or cuts the rest `shutdownGraceMs` later.
    */
   shutdown(): Promise<void>;
 }
@@ -61,6 +66,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   /** Sockets with a request being answered, and how many (pipelining): the ones never closed to make room. */
   const answering = new Map<Socket, number>();
   let shuttingDown = false;
+  /** Not listening any more: connections are closed as soon as they are idle. */
+  let draining = false;
   let lastBoundWarning = -Infinity;
   let drained: Promise<void> | undefined;
 
@@ -122,7 +129,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     if (shuttingDown) res.setHeader('connection', 'close');
     res.once('close', () => {
       active.delete(res);
-      if (shuttingDown) setImmediate(() => server.closeIdleConnections());
+      if (draining) setImmediate(() => server.closeIdleConnections());
     });
     options.handle(req, res).catch((err: unknown) => {
       logger.error({ err }, 'error while answering a request');
@@ -134,21 +141,30 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     drained ??= new Promise<void>((done) => {
       shuttingDown = true;
       for (const res of active) if (!res.headersSent) res.setHeader('connection', 'close');
-      const deadline = setTimeout(() => {
-        logger.warn({ inFlight: active.size }, 'shutdown grace period over: closing the remaining connections');
-        server.closeAllConnections();
-        done();
-      }, options.shutdownGraceMs);
-      server.close(() => {
-        clearTimeout(deadline);
-        done();
-      });
-      server.closeIdleConnections();
-      // node:http counts a connection that has sent nothing yet as busy, and would wait for it
-      // until headersTimeout; one that has sent part of a request is let finish it.
-      for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
+      // Idle connections stay open during the delay too: closing one races a request its client
+      // may be sending on it, and the next request on it is answered with `connection: close`.
+      // 0 stops at once, not a turn of the event loop later, when connections would still be accepted.
+      if (options.shutdownDelayMs === 0) stopListening(done);
+      else setTimeout(() => stopListening(done), options.shutdownDelayMs);
     });
     return drained;
+  }
+
+  function stopListening(done: () => void): void {
+    draining = true;
+    const deadline = setTimeout(() => {
+      logger.warn({ inFlight: active.size }, 'shutdown grace period over: closing the remaining connections');
+      server.closeAllConnections();
+      done();
+    }, options.shutdownGraceMs);
+    server.close(() => {
+      clearTimeout(deadline);
+      done();
+    });
+    server.closeIdleConnections();
+    // node:http counts a connection that has sent nothing yet as busy, and would wait for it
+    // until headersTimeout; one that has sent part of a request is let finish it.
+    for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
   }
 
   return { server, shuttingDown: () => shuttingDown, shutdown };

@@ -133,17 +133,31 @@ test('every pod runs non-root with no capabilities and a read-only root filesyst
   }
 });
 
-test('grace periods outlast the worker\'s drain and the api\'s shutdown grace', () => {
+test('grace periods outlast the worker\'s drain and the api\'s shutdown delay and grace', () => {
   for (const { label, objects } of renderings) {
     for (const { pod } of podSpecs(objects)) {
       const grace = pod.terminationGracePeriodSeconds * 1000;
       for (const container of pod.containers) {
         const env = resolveEnv(container, objects);
         if (container.name === 'worker') assert.ok(grace > readWorkerConfig(env).drainTimeoutMs, `${label}: worker grace ${grace} ms`);
-        if (container.name === 'api') assert.ok(grace > readApiConfig(env).shutdownGraceMs, `${label}: api grace ${grace} ms`);
+        if (container.name === 'api') {
+          const api = readApiConfig(env);
+          assert.ok(grace > api.shutdownDelayMs + api.shutdownGraceMs, `${label}: api grace ${grace} ms`);
+        }
       }
     }
   }
+});
+
+test('the api goes on accepting connections after SIGTERM for longer than kube-proxy takes to stop routing to it (about a second)', () => {
+  let checked = 0;
+  eachContainer(({ label, objects, container }) => {
+    if (container.name !== 'api') return;
+    const { shutdownDelayMs } = readApiConfig(resolveEnv(container, objects));
+    assert.ok(shutdownDelayMs >= 1_000, `${label}: SHUTDOWN_DELAY_MS ${shutdownDelayMs}`);
+    checked++;
+  });
+  assert.equal(checked, renderings.length, 'an api in every rendering');
 });
 
 test('each jobsys component runs as a ServiceAccount of its own, which the rendering creates; no pod gets a Kubernetes API token', () => {

@@ -126,7 +126,7 @@ export async function startTestApi(stack: TestStack, options: StartApiOptions = 
   const store = options.wrapStore ? options.wrapStore(dependencies.store) : dependencies.store;
   const api = createApi({
     ...dependencies, store, logger, access: options.access ?? { disabled: true },
-    config: { maxBodyBytes: settings.maxBodyBytes, shutdownGraceMs: settings.shutdownGraceMs, maxConnections: settings.maxConnections, allowSimulate: true, ...options.config },
+    config: { maxBodyBytes: settings.maxBodyBytes, shutdownDelayMs: settings.shutdownDelayMs, shutdownGraceMs: settings.shutdownGraceMs, maxConnections: settings.maxConnections, allowSimulate: true, ...options.config },
   });
   const url = await listen(api.server, 0, '127.0.0.1');
   const port = (api.server.address() as AddressInfo).port;

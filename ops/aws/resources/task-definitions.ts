@@ -56,7 +56,7 @@ export function readTemplate(component: Component): unknown {
 /**
  * Substitutes the values, then checks what ECS would not: each SSM secret replaces the variable of
  * its name (so a parameter overrides a default), and the container's stopTimeout outlasts its own
- * drain (DRAIN_TIMEOUT_MS, SHUTDOWN_GRACE_MS), or ECS would kill it mid-drain.
+ * drain (DRAIN_TIMEOUT_MS, SHUTDOWN_DELAY_MS + SHUTDOWN_GRACE_MS), or ECS would kill it mid-drain.
  */
 export function renderTaskDefinition(template: unknown, values: TemplateValues, where: string): TaskDefinition {
   const lookup = (name: string) => {
@@ -81,11 +81,11 @@ export function renderTaskDefinition(template: unknown, values: TemplateValues, 
   const rendered = walk(template) as TaskDefinition;
   for (const container of rendered.containerDefinitions) {
     const secretNames = new Set((container.secrets ?? []).map((secret) => secret.name));
-    container.environment = byName((container.environment ?? []).filter((variable) => !secretNames.has(variable.name)));
+    const environment = byName((container.environment ?? []).filter((variable) => !secretNames.has(variable.name)));
+    container.environment = environment;
     if (container.secrets !== undefined) container.secrets = byName(container.secrets);
-    const drainMs = Math.max(0, ...container.environment
-      .filter((variable) => variable.name === 'DRAIN_TIMEOUT_MS' || variable.name === 'SHUTDOWN_GRACE_MS')
-      .map((variable) => Number(variable.value)));
+    const ms = (name: string) => Number(environment.find((variable) => variable.name === name)?.value ?? 0);
+    const drainMs = Math.max(ms('DRAIN_TIMEOUT_MS'), ms('SHUTDOWN_DELAY_MS') + ms('SHUTDOWN_GRACE_MS'));
     const stopTimeout = container.stopTimeout ?? FARGATE_DEFAULT_STOP_TIMEOUT;
     if (stopTimeout > FARGATE_MAX_STOP_TIMEOUT) throw new ConfigError(`${where}: stopTimeout ${stopTimeout} s is more than Fargate allows (${FARGATE_MAX_STOP_TIMEOUT})`);
     if (stopTimeout * 1000 <= drainMs) {
