@@ -43,6 +43,11 @@ test('the chart refuses a worker grace period not above its drain time', async (
   await assert.rejects(renderChart([], ['worker.drainTimeoutMs=30000', 'worker.terminationGracePeriodSeconds=30']), /terminationGracePeriodSeconds must be above/);
 });
 
+test('the chart refuses an api grace period not above its shutdown delay and grace', async () => {
+  await assert.rejects(renderChart([], ['api.shutdownDelayMs=5000', 'api.shutdownGraceMs=25000', 'api.terminationGracePeriodSeconds=30']), /api\.terminationGracePeriodSeconds must be above api\.shutdownDelayMs \+ api\.shutdownGraceMs/);
+  await renderChart([], ['api.shutdownDelayMs=5000', 'api.shutdownGraceMs=24000', 'api.terminationGracePeriodSeconds=30']);
+});
+
 test('a component that brings its own ServiceAccount must name it, and then runs as it, the chart creating none for it', async () => {
   await assert.rejects(renderChart([], ['worker.serviceAccount.create=false']), /worker\.serviceAccount\.name is required when worker\.serviceAccount\.create is false/);
   const objects = await renderChart([], ['worker.serviceAccount.create=false', 'worker.serviceAccount.name=jobs-worker']);
