@@ -181,14 +181,14 @@ export function fastWorkerValues(): Record<string, unknown> {
 }
 
 export interface PodWatch {
-  /** The last state seen of every pod the selector matched, by name, deleted ones included. */
-  stop(): Promise<Map<string, any>>;
+  /** Every state seen of every pod the selector matched, oldest first, by name, deleted ones included. */
+  stop(): Promise<Map<string, any[]>>;
 }
 
 /** `kubectl get pods --watch`: every state a pod passed through, until stop(). */
 export function watchPods(selector: string, namespace = NAMESPACE): PodWatch {
   const child = spawn('kubectl', ['get', 'pods', '--namespace', namespace, '--selector', selector, '--watch', '--output', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const pods = new Map<string, any>();
+  const pods = new Map<string, any[]>();
   let buffer = '';
   child.stdout.on('data', (chunk: Buffer) => {
     buffer += chunk.toString();
@@ -197,7 +197,7 @@ export function watchPods(selector: string, namespace = NAMESPACE): PodWatch {
     while ((end = buffer.indexOf('\n}\n')) !== -1) {
       const pod = JSON.parse(buffer.slice(0, end + 2));
       buffer = buffer.slice(end + 3);
-      pods.set(pod.metadata.name, pod);
+      pods.set(pod.metadata.name, [...(pods.get(pod.metadata.name) ?? []), pod]);
     }
   });
   return {

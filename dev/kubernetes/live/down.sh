@@ -14,21 +14,28 @@ if [[ ! -e $LIVE_DIR ]]; then
 fi
 started=$SECONDS
 step() { printf '   %-44s (%3d s)\n' "$1" $((SECONDS - started)); }
-stop() {
-  local pidfile=$LIVE_DIR/pids/$1.pid
-  [[ -f $pidfile ]] || return 0
-  local pid
+# The pid of a component still running: its arguments name LIVE_DIR, so not a process that reused its pid.
+component_pid() {
+  local pidfile=$LIVE_DIR/pids/$1.pid pid
+  [[ -f $pidfile ]] || return 1
   pid=$(<"$pidfile")
+  grep -qaF -- "$LIVE_DIR" "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
+}
+stop() {
+  local pid
+  pid=$(component_pid "$1") || return 0
   kill "$pid" 2>/dev/null || return 0
   for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.2; done
+  echo "   $1 did not stop within 10 s of SIGTERM: killed"
   kill -9 "$pid" 2>/dev/null
 }
 ctr_() { "$here/ctr.sh" "$@"; }
 
 # Pods first, through the kubelet, so that each sandbox's network is taken down by its CNI plugins
 # (its veth, address, NAT and firewall rules) rather than cut off.
-if kubectl get --raw /readyz >/dev/null 2>&1 && [[ -f $LIVE_DIR/pids/kubelet.pid ]] && kill -0 "$(<"$LIVE_DIR/pids/kubelet.pid")" 2>/dev/null; then
+if kubectl get --raw /readyz >/dev/null 2>&1 && component_pid kubelet >/dev/null; then
   kubectl get namespaces -o name | grep -v -e '/default$' -e '/kube-' | xargs -r kubectl delete --wait=false >/dev/null 2>&1
+  kubectl delete deployments --all --namespace kube-system --wait=false >/dev/null 2>&1
   kubectl delete pods --all --all-namespaces --grace-period=5 --wait=false >/dev/null 2>&1
   for _ in $(seq 1 120); do
     [[ -z $(ctr_ tasks ls -q 2>/dev/null) ]] && break
@@ -50,7 +57,18 @@ fi
 stop containerd
 stop kube-apiserver
 stop etcd
-pkill -9 -f "$LIVE_DIR" 2>/dev/null
+# What is left of it is known by name, not by a pattern that could match a caller's command line:
+# the components (their pid files), containerd's shims (they name its socket) and the containers'
+# own processes (in the pods' cgroups).
+cluster_pids() {
+  local pidfile
+  for pidfile in "$LIVE_DIR"/pids/*.pid; do
+    [[ -f $pidfile ]] && component_pid "$(basename "$pidfile" .pid)"
+  done
+  pgrep -f -- "-address $LIVE_CONTAINERD_SOCKET( |$)"
+  find /sys/fs/cgroup/*/kubepods -name cgroup.procs -exec cat {} + 2>/dev/null
+}
+cluster_pids | sort -u | xargs -r kill -9 2>/dev/null
 step "processes stopped"
 
 # kube-proxy's own cleanup removes its chains; the CNI plugins' chains are named CNI-*.
@@ -83,10 +101,9 @@ sysctl -q -w "net.ipv4.conf.all.route_localnet=$(cat "$LIVE_DIR/route_localnet.b
 step "mounts, bridge, cgroups, sysctl"
 
 left=()
-pgrep -f "$LIVE_DIR" >/dev/null && left+=("processes: $(pgrep -af "$LIVE_DIR" | head -3 | tr '\n' ';')")
-for name in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy; do
-  pgrep -x "$name" >/dev/null && left+=("process $name")
-done
+sleep 0.5
+leftover=$(cluster_pids | sort -u | tr '\n' ' ')
+[[ -n $leftover ]] && left+=("processes: $leftover")
 grep -q " $LIVE_DIR" /proc/self/mounts && left+=("mounts under $LIVE_DIR")
 if [[ -f $LIVE_DIR/links.before ]]; then
   new_links=$(comm -13 "$LIVE_DIR/links.before" <(ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort) | tr '\n' ' ')
