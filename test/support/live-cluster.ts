@@ -37,7 +37,9 @@ export function command(argv: readonly string[], options: CommandOptions = {}): 
       if (err) reject(new Error(`${argv.join(' ')} failed: ${err.message}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
       else resolve(stdout);
     });
-    child.stdin?.end(options.input ?? '');
+    // A command that reads no input may exit before it is written: its status says what happened.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(options.input);
   });
 }
 
