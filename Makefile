@@ -248,7 +248,9 @@ $(LIVE_BIN)/.built:
 kubernetes-binaries: $(LIVE_BIN)/.built ## Build Kubernetes (pinned: control plane, kubelet, kube-proxy, kubectl) into .tools (needs Go)
 
 .PHONY: up-live
-up-live: $(DEPS) k8s-tools kubernetes-binaries build ## A single-node Kubernetes built here (root; Docker, Go, Debian's etcd, containerd, CNI plugins) with jobsys installed; prints JOBSYS_URL
+up-live: $(DEPS) k8s-tools kubernetes-binaries build ## A single-node Kubernetes built here (root; Docker and Go; installs Debian's etcd, containerd, runc, CNI plugins) with jobsys installed; prints JOBSYS_URL
+	@echo "== Debian's packages the cluster runs"
+	dev/kubernetes/live/install-packages.sh
 	@echo "== images no registry serves here: pause (static C), CoreDNS $(COREDNS_VERSION) (Go)"
 	dev/kubernetes/live/build-images.sh
 	@echo "== cluster $(KUBERNETES_VERSION) in $(LIVE_DIR)"
