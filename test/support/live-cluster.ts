@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -138,7 +139,20 @@ export const isReady = (pod: any): boolean =>
 export async function nodePorts(service: string, namespace = NAMESPACE): Promise<Record<string, number>> {
   await kubectl(['patch', 'service', service, '--namespace', namespace, '--type', 'merge', '--patch', '{"spec":{"type":"NodePort"}}']);
   const { spec } = await kubectlJson<{ spec: { ports: Array<{ name: string; nodePort: number }> } }>(['get', 'service', service, '--namespace', namespace]);
+  // kube-proxy programs a new NodePort a moment after the API server assigns it.
+  for (const { nodePort } of spec.ports) {
+    await eventually(`kube-proxy serving ${service}'s NodePort ${nodePort} on 127.0.0.1`, () => accepts(nodePort), 30_000);
+  }
   return Object.fromEntries(spec.ports.map((port) => [port.name, port.nodePort]));
+}
+
+/** true once a TCP connection to the port on 127.0.0.1 is accepted; undefined while it is refused. */
+function accepts(port: number): Promise<true | undefined> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(undefined));
+  });
 }
 
 /**
