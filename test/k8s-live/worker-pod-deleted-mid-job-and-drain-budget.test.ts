@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { submit, waitForStatus } from '../support/drill-target.ts';
 import { componentPods, eventually, isReady, jobsysUrl, kubectl, kubectlJson, NAMESPACE, upgradeRelease } from '../support/live-cluster.ts';
 
 // Two workers under a PodDisruptionBudget (maxUnavailable 1), as production runs them. A worker
@@ -24,30 +25,18 @@ after(async () => {
   await restore?.();
 });
 
-async function job(jobId: string): Promise<Record<string, any>> {
-  return (await fetch(`${jobsysUrl()}/jobs/${jobId}`)).json() as Promise<Record<string, any>>;
-}
-
 test('a worker pod deleted in the middle of a long job: its drain gives the job back, and the other worker finishes it', async (t) => {
-  const response = await fetch(`${jobsysUrl()}/jobs`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ type: 'transform', payload: { text: 'moved', simulate: { sleepMs: JOB_MS } } }),
-  });
-  assert.equal(response.status, 202);
-  const { jobId } = await response.json() as { jobId: string };
-  const running = await eventually('the job RUNNING', async () => {
-    const current = await job(jobId);
-    return current.status === 'RUNNING' ? current : undefined;
-  }, 60_000);
+  const api = { apiUrl: jobsysUrl() };
+  const accepted = await submit(api, { type: 'transform', payload: { text: 'moved', simulate: { sleepMs: JOB_MS } } });
+  assert.equal(accepted.status, 202);
+  const jobId = String(accepted.body.jobId);
+  const running: Record<string, any> = await waitForStatus(api, jobId, ['RUNNING'], 60_000);
   const first = running.history.at(-1).worker as string;
   const pod = (await componentPods('worker')).find((candidate) => first.startsWith(candidate.metadata.name));
   assert.ok(pod, `the worker ${first} is one of the release's pods`);
 
   await kubectl(['delete', 'pod', pod.metadata.name, '--namespace', pod.metadata.namespace, '--wait=false']);
-  const ended = await eventually('the job ended', async () => {
-    const current = await job(jobId);
-    return ['SUCCEEDED', 'FAILED_FINAL', 'CANCELLED'].includes(current.status) ? current : undefined;
-  }, 120_000);
+  const ended: Record<string, any> = await waitForStatus(api, jobId, ['SUCCEEDED', 'FAILED_FINAL', 'CANCELLED'], 120_000);
 
   assert.equal(ended.status, 'SUCCEEDED');
   const runs = ended.history.map((entry: any) => [entry.worker.startsWith(pod.metadata.name) ? 'deleted pod' : 'other', entry.outcome]);

@@ -17,8 +17,8 @@ export const CHART = `${ROOT}charts/jobsys`;
 export const OVERLAYS = ['base', 'overlays/dev', 'overlays/aws'] as const;
 
 // The Makefile exports them (make test-k8s); the defaults are where it puts them.
-const HELM = process.env.HELM ?? `${ROOT}.tools/bin/helm`;
-const KUSTOMIZE = process.env.KUSTOMIZE ?? `${ROOT}.tools/bin/kustomize`;
+export const HELM = process.env.HELM ?? `${ROOT}.tools/bin/helm`;
+export const KUSTOMIZE = process.env.KUSTOMIZE ?? `${ROOT}.tools/bin/kustomize`;
 export const KUBE_VERSION = process.env.KUBE_VERSION ?? '1.34.0';
 
 const run = promisify(execFile);

@@ -9,11 +9,15 @@ export interface CommandOutput {
 }
 
 /** Runs argv; on failure rejects with the command line and both outputs, so a test says why. */
-export async function run(argv: readonly string[], options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CommandOutput> {
+export async function run(argv: readonly string[], options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CommandOutput> {
   const [file, ...args] = argv;
   if (file === undefined) throw new Error('run: empty command');
   try {
-    return await execFileAsync(file, args, { cwd: options.cwd, env: options.env ?? process.env, timeout: options.timeoutMs ?? 120_000, maxBuffer: 32 * 1024 * 1024 });
+    const running = execFileAsync(file, args, { cwd: options.cwd, env: options.env ?? process.env, timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 });
+    // A command that reads no input may exit before it is written: its status says what happened.
+    running.child.stdin?.on('error', () => undefined);
+    running.child.stdin?.end(options.input);
+    return await running;
   } catch (err) {
     const { stdout, stderr } = err as { stdout?: string; stderr?: string };
     throw new Error(`${argv.join(' ')} failed: ${(err as Error).message}\n--- stdout\n${stdout ?? ''}\n--- stderr\n${stderr ?? ''}`);

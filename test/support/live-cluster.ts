@@ -1,22 +1,18 @@
-import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { CHART, HELM, KUSTOMIZE, ROOT } from '../k8s/render.ts';
+import { run } from './docker-cli.ts';
 import { accessEnv, clientsEnv, FAST_WORKER, newDrillClients, type DrillClients } from './drill-target.ts';
 
 // The cluster `make up-live` starts (dev/kubernetes/live) with jobsys installed from the chart:
 // `make test-k8s-live` sets KUBECONFIG, puts the cluster's kubectl first on the PATH and passes
 // JOBSYS_URL, the api Service's NodePort on 127.0.0.1, the only address the tests send traffic to.
 
-export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const CHART = join(ROOT, 'charts/jobsys');
+export { CHART, ROOT };
 export const RELEASE = 'jobsys';
 export const NAMESPACE = process.env.NAMESPACE ?? 'jobsys';
-const HELM = process.env.HELM ?? join(ROOT, '.tools/bin/helm');
-const KUSTOMIZE = process.env.KUSTOMIZE ?? join(ROOT, '.tools/bin/kustomize');
 
 export function jobsysUrl(): string {
   const url = process.env.JOBSYS_URL;
@@ -30,18 +26,9 @@ export interface CommandOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** Runs argv; on failure rejects with the command line and both outputs, so a test says why. */
-export function command(argv: readonly string[], options: CommandOptions = {}): Promise<string> {
-  const [file, ...args] = argv;
-  return new Promise((resolve, reject) => {
-    const child = execFile(file!, args, { cwd: ROOT, env: options.env ?? process.env, timeout: options.timeoutMs ?? 300_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${argv.join(' ')} failed: ${err.message}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
-      else resolve(stdout);
-    });
-    // A command that reads no input may exit before it is written: its status says what happened.
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(options.input);
-  });
+/** A command's stdout, run from the repository's root; on failure, an error with both outputs. */
+export async function command(argv: readonly string[], options: CommandOptions = {}): Promise<string> {
+  return (await run(argv, { cwd: ROOT, timeoutMs: 300_000, ...options })).stdout;
 }
 
 export const kubectl = (args: string[], options?: CommandOptions) => command(['kubectl', ...args], options);
@@ -92,20 +79,13 @@ export async function releaseRevision(namespace = NAMESPACE): Promise<number> {
 }
 
 /**
- * `helm upgrade --reuse-values` with `values` on top (a file, so that commas and quotes need no
- * escaping), waiting for every pod; returns how to go back to the revision before, which a test
+ * `helm upgrade --reuse-values` with `values` on top, waiting for every pod; returns how to go back to the revision before, which a test
  * calls in its `after` so that the tests pass alone and in any order.
  */
 export async function upgradeRelease(values: Record<string, unknown>, namespace = NAMESPACE): Promise<() => Promise<void>> {
   const before = await releaseRevision(namespace);
-  const dir = await mkdtemp(join(tmpdir(), 'jobsys-live-values-'));
-  try {
-    const file = join(dir, 'values.json');
-    await writeFile(file, JSON.stringify(values));
-    await helm(['upgrade', RELEASE, CHART, '--namespace', namespace, '--reuse-values', '-f', file, '--wait', '--timeout', '5m']);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  // Values on stdin: commas and quotes need no escaping, as they would with --set.
+  await helm(['upgrade', RELEASE, CHART, '--namespace', namespace, '--reuse-values', '-f', '-', '--wait', '--timeout', '5m'], { input: JSON.stringify(values) });
   await settled(namespace);
   return async () => {
     await helm(['rollback', RELEASE, String(before), '--namespace', namespace, '--wait', '--timeout', '5m']);
