@@ -13,7 +13,7 @@ if [[ ! -e $LIVE_DIR ]]; then
   exit 0
 fi
 started=$SECONDS
-step() { printf '   %-44s (%3d s)\n' "$1" $((SECONDS - started)); }
+step() { printf '   %-60s (%3d s)\n' "$1" $((SECONDS - started)); }
 # The pid of a component still running: its arguments name LIVE_DIR, so not a process that reused its pid.
 component_pid() {
   local pidfile=$LIVE_DIR/pids/$1.pid pid
@@ -120,6 +120,6 @@ if ((${#left[@]} > 0)); then
   echo "   $LIVE_DIR is kept for a look; make down-live again once it is dealt with" >&2
   exit 1
 fi
-step "nothing left: no process, mount, interface, iptables rule or cgroup"
+step "nothing left: no process, mount, interface, rule or cgroup"
 rm -rf "$LIVE_DIR"
 step "removed $LIVE_DIR"

@@ -12,7 +12,7 @@ export PATH="$LIVE_BIN:$PATH"
 export KUBECONFIG=$LIVE_KUBECONFIG
 
 started=$SECONDS
-step() { printf '   %-44s (%3d s)\n' "$1" $((SECONDS - started)); }
+step() { printf '   %-60s (%3d s)\n' "$1" $((SECONDS - started)); }
 
 if [[ -e $LIVE_DIR ]]; then
   echo "$LIVE_DIR exists: a cluster is up, or a previous one was not removed (make down-live)" >&2
