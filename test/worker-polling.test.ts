@@ -89,3 +89,63 @@ test('a failed receive is reported as an error event, and polling goes on', asyn
   await succeeded;
   assert.ok(calls.length >= 3, 'it received again after the failures');
 });
+
+/** The real SQS client, recording how many receives are pending at once and how many slots they ask for together. */
+function countingSqs(consumer: () => Consumer | undefined) {
+  const seen = { mostPending: 0, overAsked: [] as string[] };
+  let pending = 0;
+  let asked = 0;
+  const sqs = {
+    ...suite.aws.sqs,
+    receiveMessage: async (input: ReceiveMessageInput, options?: { signal?: AbortSignal }) => {
+      const want = input.MaxNumberOfMessages ?? 1;
+      const running = consumer()?.inFlight ?? 0;
+      if (running + asked + want > 30) seen.overAsked.push(`${running} running, ${asked} asked by other receives, ${want} asked`);
+      pending++;
+      asked += want;
+      seen.mostPending = Math.max(seen.mostPending, pending);
+      try {
+        return await suite.aws.sqs.receiveMessage(input, options);
+      } finally {
+        pending--;
+        asked -= want;
+      }
+    },
+  };
+  return { sqs, seen };
+}
+
+test('a busy queue is received by several receives at once, which together never ask for more messages than free slots', async (t) => {
+  const res = await freshResources(suite.aws);
+  let running = 0;
+  let allRunning = () => {};
+  const all = new Promise<void>((resolve) => { allRunning = resolve; });
+  const held = testJobType('held', async () => {
+    if (++running === 30) allRunning();
+    // Every job holds its slot until all 30 run, so the slots can only fill through receives
+    // that overlap; the 10 s is a hang guard for a consumer that never fills them.
+    await Promise.race([all, sleep(10_000)]);
+    return {};
+  });
+  const jobs = await Promise.all(Array.from({ length: 30 }, (_, n) => createJob(res.store, { n }, { type: 'held' })));
+  for (const job of jobs) await enqueue(suite.aws, res.queueUrl, job);
+  let consumer: Consumer | undefined;
+  const { sqs, seen } = countingSqs(() => consumer);
+  consumer = startConsumer(t, suite.aws, res, { sqs, jobTypes: new Map([['held', held]]), config: { concurrency: 30, waitTimeSeconds: 1 } });
+  await events(consumer.events, 'job_succeeded', 30);
+
+  assert.ok(seen.mostPending >= 2, `receives pending at once: ${seen.mostPending}`);
+  assert.deepEqual(seen.overAsked, [], 'no receive asked for slots another had asked for');
+});
+
+test('an idle worker keeps one long poll open, whatever its concurrency', async (t) => {
+  const res = await freshResources(suite.aws);
+  let consumer: Consumer | undefined;
+  const { sqs, seen } = countingSqs(() => consumer);
+  consumer = startConsumer(t, suite.aws, res, { sqs, config: { concurrency: 30, waitTimeSeconds: 1 } });
+  const job = await createJob(res.store, { text: 'alone' });
+  const succeeded = nextEvent(consumer.events, 'job_succeeded', (e) => e.jobId === job.jobId);
+  await enqueue(suite.aws, res.queueUrl, job);
+  await succeeded;
+  assert.equal(seen.mostPending, 1);
+});

@@ -33,7 +33,7 @@ export interface Consumer {
   readonly events: WorkerEvents;
   /** Messages being processed now. */
   readonly inFlight: number;
-  /** When the pending ReceiveMessage was sent (the `now` clock); undefined while none is pending. */
+  /** When the oldest pending ReceiveMessage was sent (the `now` clock); undefined while none is pending. */
   readonly receivingSince: number | undefined;
   start(): void;
   /**
@@ -47,7 +47,10 @@ export interface Consumer {
 const MAX_RECEIVE = 10;
 const RECEIVE_BACKOFF: Backoff = { baseDelayMs: 500, maxDelayMs: 20_000 };
 
-/** The long-poll loop: receives only as many messages as it has free slots for. */
+/**
+ * The long-poll loops: one per 10 slots, each receiving only as many messages as there are slots
+ * no other receive has asked for.
+ */
 export function createConsumer(deps: ConsumerDeps): Consumer {
   const { sqs, queueUrl, config } = deps;
   const logger = deps.logger;
@@ -73,7 +76,12 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
   let slotWaiters: Array<() => void> = [];
   let loop: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;
-  let receivingSince: number | undefined;
+  /** When each lane's pending ReceiveMessage was sent, by lane. */
+  const receiving = new Map<number, number>();
+  /** Slots the pending receives asked messages for. */
+  let reserved = 0;
+  /** The last receive came back full: more messages wait than one receive takes. */
+  let busy = false;
 
   function slotFreed(): Promise<void> {
     return new Promise((resolve) => slotWaiters.push(resolve));
@@ -109,7 +117,13 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
       .catch((err: unknown) => reportError(events, logger, err, `message ${message.MessageId}: could not give it back; it comes back after its visibility timeout`));
   }
 
-  async function poll(): Promise<void> {
+  /**
+   * One receive loop. Lane 0 always polls; the others only while the queue is busy (the last
+   * receive came back with all it asked for), so a busy worker fills its slots as fast as SQS
+   * answers (one receive returns at most 10 messages, one round trip apart), while an idle one
+   * keeps a single long poll open.
+   */
+  async function lane(index: number): Promise<void> {
     let failures = 0;
     while (!polling.signal.aborted) {
       if (breaker.open) {
@@ -117,17 +131,19 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
         await breaker.whenClosed(polling.signal);
         continue;
       }
-      const free = config.concurrency - running.size;
-      if (free <= 0) {
+      const free = config.concurrency - running.size - reserved;
+      if (free <= 0 || (index > 0 && !busy)) {
         await slotFreed();
         continue;
       }
+      const asked = Math.min(MAX_RECEIVE, free);
       let messages: Message[] | undefined;
-      receivingSince = ctx.now();
+      reserved += asked;
+      receiving.set(index, ctx.now());
       try {
         ({ Messages: messages } = await sqs.receiveMessage({
           QueueUrl: queueUrl,
-          MaxNumberOfMessages: Math.min(MAX_RECEIVE, free),
+          MaxNumberOfMessages: asked,
           WaitTimeSeconds: config.waitTimeSeconds,
           VisibilityTimeout: config.visibilityTimeoutSeconds,
           // SentTimestamp: the age of the oldest message received, a metric SQS's own attributes lack.
@@ -140,15 +156,23 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
         reportError(events, logger, err, 'receiving messages failed');
       } finally {
         // Answered, if only with an error: the loop is not stuck, even while it backs off.
-        receivingSince = undefined;
+        reserved -= asked;
+        receiving.delete(index);
       }
       if (messages === undefined) {
         await sleep(backoffDelay(RECEIVE_BACKOFF, failures, random), undefined, { signal: polling.signal }).catch(() => undefined);
         continue;
       }
+      busy = messages.length === asked;
       // Received even if stop() came meanwhile: they are in flight now, so they are drained too.
       for (const message of messages) launch(message);
+      if (busy) wakeLoop();
     }
+  }
+
+  function poll(): Promise<void> {
+    const lanes = Math.ceil(config.concurrency / MAX_RECEIVE);
+    return Promise.all(Array.from({ length: lanes }, (_, index) => lane(index))).then(() => undefined);
   }
 
   async function drain(): Promise<void> {
@@ -183,7 +207,7 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
       return running.size;
     },
     get receivingSince() {
-      return receivingSince;
+      return receiving.size === 0 ? undefined : Math.min(...receiving.values());
     },
     start() {
       if (loop !== undefined || stopping !== undefined) return;
