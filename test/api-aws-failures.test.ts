@@ -86,7 +86,7 @@ test('a replay of a job whose publish failed sends its message at once, once for
 
   const replays = await Promise.all(Array.from({ length: 5 }, () => healthy.request('POST', '/jobs', { body: job, headers: { 'idempotency-key': key } })));
   assert.deepEqual(replays.map((r) => [r.status, r.json.jobId, r.headers['idempotent-replayed']]), replays.map(() => [202, first.json.jobId, 'true']));
-  assert.deepEqual(sent.map((body) => JSON.parse(body) as unknown), [{ jobId: first.json.jobId, payloadHash: sha256Hex(canonicalJson(job.payload)), traceId: first.json.traceId, retries: 0 }]);
+  assert.deepEqual(sent.map((body) => JSON.parse(body) as unknown), [{ jobId: first.json.jobId, payloadHash: sha256Hex(canonicalJson(job.payload)), traceId: first.json.traceId, retries: 0, owner: (await healthy.store.get(first.json.jobId, { consistent: true }))?.owner }]);
 
   // Only a worker's consumer, no sweeper: the job runs only because the replay sent its message.
   const store = healthy.store;

@@ -46,7 +46,7 @@ function assertProblem(res: ApiResponse, status: number, type: string, detail: R
   assert.equal(res.json.requestId, res.headers['x-request-id']);
 }
 
-test('POST /jobs answers 202 with the PENDING job and its Location, stores it, and queues {jobId, payloadHash, traceId, retries: 0}', checkingConformance(async () => {
+test('POST /jobs answers 202 with the PENDING job and its Location, stores it, and queues {jobId, payloadHash, traceId, retries: 0, owner}', checkingConformance(async () => {
   const payload = { text: 'hello world', simulate: { sleepMs: 0 } };
   const res = await post({ type: 'transform', payload });
   assert.equal(res.status, 202, res.text);
@@ -71,7 +71,7 @@ test('POST /jobs answers 202 with the PENDING job and its Location, stores it, a
   assert.equal(stored?.idempotencyKey, undefined);
 
   const messages = (await drainQueue(stack)).filter((m) => m.jobId === job.jobId);
-  assert.deepEqual(messages, [{ jobId: job.jobId, payloadHash: sha256Hex(canonicalJson(payload)), traceId: job.traceId, retries: 0 }]);
+  assert.deepEqual(messages, [{ jobId: job.jobId, payloadHash: sha256Hex(canonicalJson(payload)), traceId: job.traceId, retries: 0, owner: stored?.owner }]);
 }));
 
 test('GET /jobs/{jobId} answers 200 with the public job, read strongly consistently, never the payload', checkingConformance(async () => {

@@ -4,7 +4,7 @@ import { encodeJobMessage, isStaleMessage, parseJobMessage } from '../lib/jobs/m
 import { isJobId, jobIdForIdempotencyKey, newJobId } from '../lib/jobs/model.ts';
 import { PoisonMessageError } from '../lib/errors.ts';
 
-const good = { jobId: newJobId(), payloadHash: 'a'.repeat(64), traceId: 'b'.repeat(32), retries: 2 };
+const good = { jobId: newJobId(), payloadHash: 'a'.repeat(64), traceId: 'b'.repeat(32), retries: 2, owner: 'client-a' };
 
 test('a job message round-trips and carries nothing else', () => {
   const body = encodeJobMessage({ ...good, extra: 'dropped' } as typeof good);
@@ -22,6 +22,8 @@ test('anything else is a poison message, with the reason', () => {
     [JSON.stringify({ ...good, retries: -1 }), /retries/],
     [JSON.stringify({ ...good, retries: 1.5 }), /retries/],
     [JSON.stringify({ ...good, retries: '1' }), /retries/],
+    [JSON.stringify({ ...good, owner: '' }), /owner/],
+    [JSON.stringify({ ...good, owner: 7 }), /owner/],
   ];
   for (const [body, reason] of cases) {
     assert.throws(() => parseJobMessage(body), (err: unknown) => err instanceof PoisonMessageError && reason.test(err.message), body);
@@ -31,6 +33,11 @@ test('anything else is a poison message, with the reason', () => {
 test('a message sent before messages carried retries is read as the job\'s first life', () => {
   const { retries: _retries, ...older } = good;
   assert.deepEqual(parseJobMessage(JSON.stringify(older)), { ...older, retries: 0 });
+});
+
+test('a message sent before messages carried the owner is read without one', () => {
+  const { owner: _owner, ...older } = good;
+  assert.deepEqual(parseJobMessage(JSON.stringify(older)), older);
 });
 
 test('a message is stale once the job has been retried since it was sent, and only then', () => {

@@ -45,7 +45,9 @@ test('while DynamoDB does not answer the worker stops receiving, probes, and onc
 
 test('an error that is not about availability (a bug, a bad request) does not open the breaker', async (t) => {
   const res = await freshResources(suite.aws);
-  const broken: JobStore = { ...res.store, get: () => Promise.reject(new Error('a bug, not an outage')) };
+  const bug = () => Promise.reject(new Error('a bug, not an outage'));
+  // Both ways a message's job is first reached: a read, or (a first delivery) the lease itself.
+  const broken: JobStore = { ...res.store, get: bug, acquireFirstLease: bug };
   const consumer = startConsumer(t, suite.aws, { ...res, store: broken });
   const opened = record(consumer.events, 'breaker_opened');
   let errors = 0;

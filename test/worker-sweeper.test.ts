@@ -41,7 +41,7 @@ test('a retried job whose message was lost is re-sent for its new life', async (
 
   assert.equal(await later.sweep(), 1);
   const { Messages } = await suite.aws.sqs.receiveMessage({ QueueUrl: res.queueUrl, WaitTimeSeconds: 1 });
-  assert.deepEqual(Messages.map((m) => JSON.parse(m.Body) as unknown), [{ jobId: job.jobId, payloadHash: job.payloadHash, traceId: job.traceId, retries: 1 }]);
+  assert.deepEqual(Messages.map((m) => JSON.parse(m.Body) as unknown), [{ jobId: job.jobId, payloadHash: job.payloadHash, traceId: job.traceId, retries: 1, owner: job.owner }]);
 });
 
 test('a sweep leaves alone a PENDING job younger than STALE_PENDING_MS, and jobs that have started', async () => {

@@ -60,6 +60,12 @@ export interface Held extends JobKey {
   run: number;
 }
 
+/** What a lease write needs of the job: its keys and the numbers its attempt follows on. */
+type LeaseBasis = JobKey & Pick<Job, 'runs' | 'attempts' | 'retries' | 'attemptsBeforeRetry'>;
+
+/** What a job's message says of it, enough to lease its first attempt (acquireFirstLease). */
+export type FirstLease = Pick<Job, 'jobId' | 'owner' | 'payloadHash'>;
+
 export interface JobStoreOptions {
   dynamodb: DynamoDb;
   table: string;
@@ -78,6 +84,13 @@ export interface JobStore {
    * budget (`maxAttempts` since its last retry) are spent.
    */
   acquireLease(job: Job, worker: string, leaseMs: number, maxAttempts: number): Promise<LeaseOutcome>;
+  /**
+   * acquireLease for the first attempt of a job never run nor retried, without reading it first:
+   * its message names the job, its owner (for the status indexes' keys) and its payload hash, and
+   * the condition checks what the read would have (that hash, that owner, a type of `types`, no
+   * run yet). When the condition fails, `current` is the job as it is (a consistent read's view).
+   */
+  acquireFirstLease(first: FirstLease, worker: string, leaseMs: number, maxAttempts: number, types: readonly string[]): Promise<LeaseOutcome>;
   /** 'done': extended; 'cancel-requested': extended, and a client asked to cancel the job. */
   extendLease(held: Held, worker: string, leaseMs: number): Promise<HolderOutcome>;
   succeed(held: Held, worker: string, result: unknown): Promise<HolderOutcome>;
@@ -240,6 +253,35 @@ export function createJobStore(options: JobStoreOptions): JobStore {
     return stillOurs && old.cancelRequested ? 'cancel-requested' : 'lost';
   }
 
+  /**
+   * The lease write of acquireLease, on `job`'s numbers as read (or, for acquireFirstLease, as a
+   * new job's are), with `also` added to its condition.
+   */
+  async function lease(job: LeaseBasis, worker: string, leaseMs: number, maxAttempts: number, also?: Pick<Write, 'condition' | 'names' | 'values'>): Promise<LeaseOutcome> {
+    const at = now();
+    const run = job.runs + 1;
+    const entry: AttemptRecord = { run, attempt: job.attempts + 1, worker, startedAt: new Date(at).toISOString() };
+    const status = toStatus(job, 'RUNNING', entry.startedAt);
+    const written = await unlessLeaseLive(job.jobId, at, {
+      set: [...status.set, 'leaseOwner = :owner', 'leaseExpiresAt = :until', 'attempts = :attempt', '#runs = :run', '#history.#run = :entry'],
+      ...(run > HISTORY_LIMIT ? { remove: ['#history.#oldest'] } : {}),
+      // Unchanged since it was read, so the entry's numbers are right; and within its budget.
+      condition: '#runs = :runs AND attempts = :attempts AND #retries = :retries AND attempts < :limit'
+        + ' AND #status IN (:pending, :retrying, :running) AND attribute_not_exists(cancelRequested)'
+        + (also ? ` AND ${also.condition}` : ''),
+      names: { '#runs': 'runs', '#retries': 'retries', '#history': 'history', '#run': runName(run), ...(run > HISTORY_LIMIT ? { '#oldest': runName(run - HISTORY_LIMIT) } : {}), ...also?.names },
+      values: {
+        ...also?.values,
+        ...status.values, ':pending': 'PENDING', ':retrying': 'RETRYING', ':owner': worker, ':until': at + leaseMs,
+        ':attempt': entry.attempt, ':attempts': job.attempts, ':runs': job.runs, ':run': run, ':retries': job.retries,
+        ':limit': job.attemptsBeforeRetry + maxAttempts, ':entry': entry,
+      },
+      returnNew: true,
+    });
+    if (written.passed) return { acquired: true, job: toJob(written.output.Attributes ?? {}) };
+    return { acquired: false, current: written.old ? toJob(written.old) : undefined };
+  }
+
   async function get(jobId: string, opts: { consistent?: boolean } = {}): Promise<Job | undefined> {
     const { Item } = await dynamodb.getItem({ TableName: table, Key: jobKey(jobId), ConsistentRead: opts.consistent ?? false });
     return Item ? toJob(Item) : undefined;
@@ -261,27 +303,18 @@ export function createJobStore(options: JobStoreOptions): JobStore {
 
     get,
 
-    async acquireLease(job, worker, leaseMs, maxAttempts) {
-      const at = now();
-      const run = job.runs + 1;
-      const entry: AttemptRecord = { run, attempt: job.attempts + 1, worker, startedAt: new Date(at).toISOString() };
-      const status = toStatus(job, 'RUNNING', entry.startedAt);
-      const written = await unlessLeaseLive(job.jobId, at, {
-        set: [...status.set, 'leaseOwner = :owner', 'leaseExpiresAt = :until', 'attempts = :attempt', '#runs = :run', '#history.#run = :entry'],
-        ...(run > HISTORY_LIMIT ? { remove: ['#history.#oldest'] } : {}),
-        // Unchanged since it was read, so the entry's numbers are right; and within its budget.
-        condition: '#runs = :runs AND attempts = :attempts AND #retries = :retries AND attempts < :limit'
-          + ' AND #status IN (:pending, :retrying, :running) AND attribute_not_exists(cancelRequested)',
-        names: { '#runs': 'runs', '#retries': 'retries', '#history': 'history', '#run': runName(run), ...(run > HISTORY_LIMIT ? { '#oldest': runName(run - HISTORY_LIMIT) } : {}) },
-        values: {
-          ...status.values, ':pending': 'PENDING', ':retrying': 'RETRYING', ':owner': worker, ':until': at + leaseMs,
-          ':attempt': entry.attempt, ':attempts': job.attempts, ':runs': job.runs, ':run': run, ':retries': job.retries,
-          ':limit': job.attemptsBeforeRetry + maxAttempts, ':entry': entry,
-        },
-        returnNew: true,
+    acquireLease(job, worker, leaseMs, maxAttempts) {
+      return lease(job, worker, leaseMs, maxAttempts);
+    },
+
+    acquireFirstLease(first, worker, leaseMs, maxAttempts, types) {
+      const presumed = { jobId: first.jobId, owner: first.owner, runs: 0, attempts: 0, retries: 0, attemptsBeforeRetry: 0 };
+      const typeValues = Object.fromEntries(types.map((type, i) => [`:type${i}`, type]));
+      return lease(presumed, worker, leaseMs, maxAttempts, {
+        condition: `payloadHash = :payloadHash AND #owner = :jobOwner AND #type IN (${Object.keys(typeValues).join(', ')})`,
+        names: { '#owner': 'owner', '#type': 'type' },
+        values: { ':payloadHash': first.payloadHash, ':jobOwner': first.owner, ...typeValues },
       });
-      if (written.passed) return { acquired: true, job: toJob(written.output.Attributes ?? {}) };
-      return { acquired: false, current: written.old ? toJob(written.old) : undefined };
     },
 
     async extendLease(held, worker, leaseMs) {
