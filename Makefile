@@ -322,7 +322,7 @@ test-chaos-long: $(DEPS) ## DynamoDB, then SQS, down for 200 s with production s
 	node --test --test-concurrency=1 --test-timeout=600000 test/chaos/long-outage.test.ts
 
 .PHONY: test-scale
-test-scale: $(DEPS) ## Backlog drill: BACKLOG_JOBS (20000) jobs queued with no worker consuming, then drained by 4 workers; at most 1.05 messages per job (about 8 min on 2 cores)
+test-scale: $(DEPS) ## Backlog drill: BACKLOG_JOBS (20000) jobs queued with no worker consuming, then drained by 4 workers; at most 1.05 messages per job (about 10 min on a shared 2-core machine)
 	node --test --test-concurrency=1 --test-timeout=1800000 'test/scale/*.test.ts'
 
 .PHONY: test-fuzz
