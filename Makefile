@@ -321,6 +321,10 @@ test-chaos: $(DEPS) ## Fault drills under load: AWS errors, kill -9, lost publis
 test-chaos-long: $(DEPS) ## DynamoDB, then SQS, down for 200 s with production settings: an outage spends no attempt (about 10 min; TEST_BACKEND=moto for moto)
 	node --test --test-concurrency=1 --test-timeout=600000 test/chaos/long-outage.test.ts
 
+.PHONY: test-scale
+test-scale: $(DEPS) ## Backlog drill: BACKLOG_JOBS (20000) jobs queued with no worker consuming, then drained by 4 workers; at most 1.05 messages per job (about 10 min on a shared 2-core machine)
+	node --test --test-concurrency=1 --test-timeout=1800000 'test/scale/*.test.ts'
+
 .PHONY: test-fuzz
 test-fuzz: $(DEPS) ## schemathesis against a running api, from api/openapi.json (installs it into ~/.cache/jobsys; needs python3)
 	.ci/fuzz

@@ -47,7 +47,7 @@ const WORKER_RUN_SETTINGS = {
   retryMaxSeconds: setting('RETRY_MAX_SECONDS', integer('the longest backoff between attempts', 300, 0, MAX_VISIBILITY_SECONDS)),
   maxAttempts: setting('MAX_ATTEMPTS', integer('runs of a job\'s work before it is dead-lettered; the queue\'s maxReceiveCount, a backstop, must be higher (warned about)', DEFAULT_MAX_ATTEMPTS, 1, 1000)),
   sweepIntervalMs: setting('SWEEP_INTERVAL_MS', integer('how often the sweeper looks for PENDING jobs without a message', 30_000, 50, 86_400_000)),
-  stalePendingMs: setting('STALE_PENDING_MS', integer('how long a job may stay PENDING before the sweeper re-sends its message (and at most once per this long)', 60_000, 100, 86_400_000)),
+  stalePendingMs: setting('STALE_PENDING_MS', integer('how far the queue must be seen consumed past a PENDING job\'s last send before the sweeper re-sends its message: the margin for a standard queue\'s disorder and the clocks (and the least time between two re-sends)', 60_000, 100, 86_400_000)),
   jobTimeoutSeconds: setting('JOB_TIMEOUT_SECONDS', integer('the longest one attempt of a job may run: then its AbortSignal fires and the attempt fails (JOBSYS_JOB_TIMEOUT)', 900, 1, MAX_VISIBILITY_SECONDS)),
   jobTimeouts: setting('JOB_TIMEOUTS', orElse(perJobType('seconds an attempt may run, per job type, over JOB_TIMEOUT_SECONDS: <type>=<seconds>,...'), 'none: JOB_TIMEOUT_SECONDS for every type', (): Readonly<Record<string, number>> => ({}))),
   drainTimeoutMs: setting('DRAIN_TIMEOUT_MS', integer('how long shutdown waits for running jobs before releasing them', 20_000, 0, 3_600_000)),

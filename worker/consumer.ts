@@ -27,6 +27,11 @@ export interface ConsumerDeps {
   now?: () => number;
   /** How long a delete waits to share a DeleteMessageBatch call. */
   deleteFlushMs?: number;
+  /**
+   * Told of every answered ReceiveMessage: when it was asked (the `now` clock) and what it
+   * returned, nothing included. startWorker gives the consumption horizon's, for the sweeper.
+   */
+  onReceived?: (askedAt: number, messages: readonly Message[]) => void;
 }
 
 export interface Consumer {
@@ -138,8 +143,9 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
       }
       const asked = Math.min(MAX_RECEIVE, free);
       let messages: Message[] | undefined;
+      const askedAt = ctx.now();
       reserved += asked;
-      receiving.set(index, ctx.now());
+      receiving.set(index, askedAt);
       try {
         ({ Messages: messages } = await sqs.receiveMessage({
           QueueUrl: queueUrl,
@@ -164,6 +170,7 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
         continue;
       }
       busy = messages.length === asked;
+      deps.onReceived?.(askedAt, messages);
       // Received even if stop() came meanwhile: they are in flight now, so they are drained too.
       for (const message of messages) launch(message);
       if (busy) wakeLoop();

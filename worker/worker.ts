@@ -1,4 +1,5 @@
 import { createConsumer, type Consumer, type ConsumerDeps } from './consumer.ts';
+import { createConsumptionHorizon, type ConsumptionHorizon } from './consumption-horizon.ts';
 import { WorkerEvents } from './events.ts';
 import { createSweeper, type Sweeper } from './sweeper.ts';
 
@@ -7,17 +8,24 @@ export interface Worker {
   readonly events: WorkerEvents;
   readonly consumer: Consumer;
   readonly sweeper: Sweeper;
+  /** How far the consumer has seen the queue consumed: what the sweeper re-sends by. */
+  readonly horizon: Pick<ConsumptionHorizon, 'at'>;
   /** True from the call to stop() on: the worker takes no new work. */
   readonly stopping: boolean;
   /** Stops the sweeper and the consumer (see Consumer.stop). */
   stop(): Promise<void>;
 }
 
-/** The consumer and the sweeper, running, sharing `deps.events` (a new set by default). */
-export function startWorker(deps: ConsumerDeps): Worker {
+/**
+ * The consumer and the sweeper, running, sharing `deps.events` (a new set by default) and the
+ * consumption horizon: the sweeper re-sends only jobs that the consumer has seen the queue
+ * consumed past, so that a job merely waiting in a backlog is left alone.
+ */
+export function startWorker(deps: Omit<ConsumerDeps, 'onReceived'>): Worker {
   const events = deps.events ?? new WorkerEvents();
-  const consumer = createConsumer({ ...deps, events });
-  const sweeper = createSweeper({ ...deps, events });
+  const horizon = createConsumptionHorizon();
+  const consumer = createConsumer({ ...deps, events, onReceived: horizon.received });
+  const sweeper = createSweeper({ ...deps, events, consumedUntil: () => horizon.at });
   consumer.start();
   sweeper.start();
   let stopping: Promise<void> | undefined;
@@ -25,6 +33,7 @@ export function startWorker(deps: ConsumerDeps): Worker {
     events,
     consumer,
     sweeper,
+    horizon,
     get stopping() {
       return stopping !== undefined;
     },

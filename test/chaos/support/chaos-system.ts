@@ -65,7 +65,8 @@ export interface ChaosSystem {
   logs: LogLine[];
   /** Running processes by name. */
   procs: Map<string, Proc>;
-  startWorker(name?: string): Promise<Proc>;
+  /** `overrides` on top of the system's worker settings, for this worker only. */
+  startWorker(name?: string, overrides?: Record<string, string>): Promise<Proc>;
   startApi(overrides?: Record<string, string>): Promise<Proc>;
   kill(proc: Proc, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
   stop(): Promise<void>;
@@ -144,8 +145,8 @@ export async function startChaosSystem(options: ChaosOptions = {}): Promise<Chao
       return proc;
     }
 
-    async function startWorker(name = `worker-${++counter}`): Promise<Proc> {
-      const proc = spawnProc('worker', name, { ...FAST_WORKER, METRICS_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', WORKER_ID: name, ...options.worker });
+    async function startWorker(name = `worker-${++counter}`, overrides: Record<string, string> = {}): Promise<Proc> {
+      const proc = spawnProc('worker', name, { ...FAST_WORKER, METRICS_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', WORKER_ID: name, ...options.worker, ...overrides });
       await waitForLog(logs, proc, (line) => line.msg === 'worker started', 30_000);
       return proc;
     }
