@@ -9,6 +9,7 @@ export async function startChild(script: string, args: string[] = [], env: NodeJ
   const [first] = (await once(lines, 'line')) as [string];
   return {
     firstLine: first,
+    pid: child.pid!,
     async stop() {
       child.kill('SIGTERM');
       if (child.exitCode === null) await once(child, 'exit');
