@@ -9,7 +9,7 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { startChild } from './child.ts';
+import { median, startChild } from './child.ts';
 import { startCpuMeter } from './process-cpu.ts';
 
 const DURATION_SECONDS = Number(process.env.BENCH_API_SECONDS ?? 10);
@@ -108,30 +108,48 @@ function freePort(): Promise<number> {
   });
 }
 
-async function measured(name: string, start: () => Promise<Target & { stop(): Promise<void> }>): Promise<LoadResult> {
-  const server = await start();
-  try {
-    return await load(name, server);
-  } finally {
-    await server.stop();
-  }
+interface Server extends Target { stop(): Promise<void> }
+
+/** The median of each figure over the rounds; errors and non-2xx answers of every round. */
+function combine(name: string, rounds: LoadResult[]): LoadResult {
+  const mid = (pick: (r: LoadResult) => number) => median(rounds.map(pick));
+  return {
+    name,
+    rps: mid((r) => r.rps),
+    p50: mid((r) => r.p50),
+    p99: mid((r) => r.p99),
+    cpuUsPerJob: mid((r) => r.cpuUsPerJob),
+    non2xx: rounds.reduce((sum, r) => sum + r.non2xx, 0),
+    errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+  };
 }
 
-export async function benchApi(): Promise<ApiBench> {
-  const bare = await measured('bare node:http answering 202', async () => {
-    const child = await startChild(here('./bare-server.ts'));
-    return { url: `http://127.0.0.1:${child.firstLine.trim()}`, pid: child.pid, stop: child.stop };
-  });
+/** Every server started at once and loaded in turn, round after round, so that the machine's moods fall on all of them alike. */
+export async function benchApi(rounds: number): Promise<ApiBench> {
   const nullAws = await startChild(here('./null-server.ts'));
   const endpoint = `http://127.0.0.1:${nullAws.firstLine.trim()}`;
   const api = (logLevel: string) => () => startServer('api/main.ts', endpoint, { METRICS_PORT: '0', LOG_LEVEL: logLevel, AUTH_DISABLED: 'true' });
+  const starts: Array<[string, () => Promise<Server>]> = [
+    ['bare node:http answering 202', async () => {
+      const child = await startChild(here('./bare-server.ts'));
+      return { url: `http://127.0.0.1:${child.firstLine.trim()}`, pid: child.pid, stop: child.stop };
+    }],
+    ['jobsys api (validate, PutItem, batched publish; LOG_LEVEL=warn)', api('warn')],
+    ['the same with LOG_LEVEL=info (an access log line each)', api('info')],
+    ['SDK v3 twin (bench/twin: Ajv, DocumentClient, SendMessageBatch)', () => startServer('bench/twin/api.ts', endpoint)],
+    ['floor: node:http and one PutItem through lib/aws', () => startServer('bench/floor-server.ts', endpoint)],
+  ];
+  const servers: Server[] = [];
   try {
-    const jobsys = await measured('jobsys api (validate, PutItem, batched publish; LOG_LEVEL=warn)', api('warn'));
-    const jobsysInfo = await measured('the same with LOG_LEVEL=info (an access log line each)', api('info'));
-    const twin = await measured('SDK v3 twin (bench/twin: Ajv, DocumentClient, SendMessageBatch)', () => startServer('bench/twin/api.ts', endpoint));
-    const floor = await measured('floor: node:http and one PutItem through lib/aws', () => startServer('bench/floor-server.ts', endpoint));
+    for (const [, start] of starts) servers.push(await start());
+    const samples: LoadResult[][] = starts.map(() => []);
+    for (let round = 0; round < rounds; round++) {
+      for (const [i, [name]] of starts.entries()) samples[i]!.push(await load(name, servers[i]!));
+    }
+    const [bare, jobsys, jobsysInfo, twin, floor] = starts.map(([name], i) => combine(name, samples[i]!)) as [LoadResult, LoadResult, LoadResult, LoadResult, LoadResult];
     return { rows: [bare, jobsys, jobsysInfo, twin, floor], bare, jobsys, twin, floor };
   } finally {
+    await Promise.all(servers.map((server) => server.stop()));
     await nullAws.stop();
   }
 }

@@ -67,7 +67,7 @@ try {
   await nullServer.stop();
 }
 
-const api = await benchApi();
+const api = await benchApi(ROUNDS);
 table('POST /jobs, 50 connections (autocannon); the servers against a null AWS endpoint; CPU is the server process\'s per 2xx',
   ['server', 'requests/s', 'p50 ms', 'p99 ms', 'vs bare', 'req/s vs floor', 'CPU µs/job', 'CPU vs twin', 'non-2xx', 'errors'],
   api.rows.map((r) => [
