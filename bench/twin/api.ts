@@ -13,7 +13,7 @@
  * - no authentication (jobsys's bench runs AUTH_DISABLED=true too), so no rate limit;
  * - no metrics, no access log, no request id taken from the caller, no tracing beyond the trace id;
  * - only POST /jobs, and GET /healthz answering 200 without asking AWS (no readiness check);
- * - no dashboard, no other route, no 100-continue, no connection limit, no graceful drain;
+ * - no dashboard, no other route, no 100-continue, no connection limit, no shutdown delay or grace period;
  * - JSON.parse alone: no check for duplicate keys, lone surrogates or non-UTF-8 bodies;
  * - `simulate` accepted as api/openapi.json documents it (no ALLOW_SIMULATE switch);
  * - a replay answers the stored job and re-sends nothing (jobsys re-sends a PENDING job's
