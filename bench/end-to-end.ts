@@ -11,7 +11,7 @@ import { createAws, createUndiciTransport } from '../lib/aws/index.ts';
 import { bootstrap } from '../dev/bootstrap.ts';
 import { startSystem, type System } from '../dev/system.ts';
 import { startChild } from './child.ts';
-import { processCpuUs } from './process-cpu.ts';
+import { processCpuMicros } from './process-cpu.ts';
 
 const JOBS = Number(process.env.BENCH_E2E_JOBS ?? 2_000);
 /** Clients submitting at once. */
@@ -116,7 +116,7 @@ export async function benchEndToEnd(): Promise<EndToEnd> {
     });
     api = new Pool(system.apiUrl, { connections: SUBMITTERS });
     const pids = { stack: stack.pid, api: system.process('api').pid!, worker: system.process('worker').pid!, 'dlq runner': system.process('dlq-lambda').pid! };
-    const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processCpuUs(pid)]));
+    const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processCpuMicros(pid)]));
     const selfBefore = process.cpuUsage();
     const [apiCallsBefore, workerCallsBefore] = [callsByOperation(await metrics(system, 'api')), callsByOperation(await metrics(system, 'worker'))];
 
@@ -133,7 +133,7 @@ export async function benchEndToEnd(): Promise<EndToEnd> {
 
     const self = process.cpuUsage(selfBefore);
     const cpuUsPerJob = {
-      ...Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, (processCpuUs(pid) - cpuBefore[name]!) / JOBS])),
+      ...Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, (processCpuMicros(pid) - cpuBefore[name]!) / JOBS])),
       'bench client': (self.user + self.system) / JOBS,
     } as EndToEnd['cpuUsPerJob'];
     const callsPerJob: Record<string, number> = {};

@@ -67,12 +67,19 @@ try {
   await nullServer.stop();
 }
 
-const api = await benchApi();
-const bare = api[0]!;
-table('POST /jobs, 50 connections (autocannon); the api against a null AWS endpoint', ['server', 'requests/s', 'p50 ms', 'p99 ms', 'vs bare', 'non-2xx', 'errors'],
-  api.map((r) => [r.name, fmt(r.rps), fmt(r.p50, 1), fmt(r.p99, 1), `${fmt(r.rps / bare.rps, 2)}×`, String(r.non2xx), String(r.errors)]));
-const ours = api[1]!;
-goals.push([`POST /jobs throughput ≥ 0.12× a bare node:http server's (${fmt(ours.rps / bare.rps, 2)}×, no errors)`, ours.rps / bare.rps >= 0.12 && ours.errors === 0 && ours.non2xx === 0]);
+const api = await benchApi(ROUNDS);
+table('POST /jobs, 50 connections (autocannon); the servers against a null AWS endpoint; CPU is the server process\'s per 2xx',
+  ['server', 'requests/s', 'p50 ms', 'p99 ms', 'vs bare', 'req/s vs floor', 'CPU µs/job', 'CPU vs twin', 'non-2xx', 'errors'],
+  api.rows.map((r) => [
+    r.name, fmt(r.rps), fmt(r.p50, 1), fmt(r.p99, 1), `${fmt(r.rps / api.bare.rps, 2)}×`, `${fmt(r.rps / api.floor.rps, 2)}×`,
+    fmt(r.cpuUsPerJob), `${fmt(r.cpuUsPerJob / api.twin.cpuUsPerJob, 2)}×`, String(r.non2xx), String(r.errors),
+  ]));
+const clean = [api.jobsys, api.twin, api.floor].every((r) => r.errors === 0 && r.non2xx === 0);
+const cpuVsTwin = api.jobsys.cpuUsPerJob / api.twin.cpuUsPerJob;
+const rpsVsFloor = api.jobsys.rps / api.floor.rps;
+goals.push([`POST /jobs throughput ≥ 0.12× a bare node:http server's (${fmt(api.jobsys.rps / api.bare.rps, 2)}×, no errors)`, api.jobsys.rps / api.bare.rps >= 0.12 && api.jobsys.errors === 0 && api.jobsys.non2xx === 0]);
+goals.push([`api CPU per accepted job ≤ 0.35× the twin's (${fmt(cpuVsTwin, 2)}×: ${fmt(api.jobsys.cpuUsPerJob)} against ${fmt(api.twin.cpuUsPerJob)} µs)`, cpuVsTwin <= 0.35 && clean]);
+goals.push([`api requests/s ≥ 0.8× the floor's (${fmt(rpsVsFloor, 2)}×: ${fmt(api.jobsys.rps)} against ${fmt(api.floor.rps)})`, rpsVsFloor >= 0.8 && clean]);
 
 const local = await benchLocalStack();
 const e2e = await benchEndToEnd();

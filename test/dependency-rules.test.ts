@@ -42,6 +42,8 @@ test('each rule catches the import it forbids', { timeout: 120_000 }, async (t) 
     'ops/build/bundle.ts': 'export {};\n',
     'dev/local-stack.ts': "import '../test/support/api.ts';\n",
     'test/support/api.ts': 'export {};\n',
+    'test/twin.test.ts': "import '../bench/twin/api.ts';\n",
+    'bench/twin/api.ts': 'export {};\n',
   };
   for (const [path, text] of Object.entries(files)) {
     await mkdir(dirname(join(dir, path)), { recursive: true });
@@ -62,5 +64,6 @@ test('each rule catches the import it forbids', { timeout: 120_000 }, async (t) 
     'nothing-imports-tests-or-benchmarks: dev/local-stack.ts → test/support/api.ts',
     'production-never-imports-dev: api/route.ts → dev/local-stack.ts',
     'shipped-code-uses-runtime-dependencies: api/route.ts → node_modules/aws4/aws4.js',
+    'twin-stays-in-bench: test/twin.test.ts → bench/twin/api.ts',
   ]);
 });
