@@ -4,7 +4,7 @@
  * thing that takes time. Rounds interleave the variants; each figure is the median of the rounds.
  */
 import { fileURLToPath } from 'node:url';
-import { median, startChild } from './child.ts';
+import { median, runChild, startChild } from './child.ts';
 import { measureWorker, twinConsumers, type WorkerKind, type WorkerWindow } from './worker-run.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -19,6 +19,24 @@ export interface WorkerCpuRow {
   callsPerJob: Record<string, number>;
   /** The fake endpoint's CPU, in cores: well under one, or it was the limit. */
   fakeCores: number;
+  /**
+   * An estimate of where a job's CPU goes, in µs: each stage's client cost per call
+   * (bench/worker-call-cost.ts, the same clients and requests) times that stage's calls per job
+   * as the fake counted them; `rest` is what is left of the measured total (the worker's own
+   * logic, the job, timers, events).
+   */
+  split: Record<'receive' | 'lease' | 'succeed' | 'delete' | 'rest', number>;
+}
+
+type StageCosts = Record<'receive' | 'lease' | 'succeed' | 'delete', number>;
+
+function splitOf(cpuUsPerJob: number, calls: Record<string, number>, costs: StageCosts): WorkerCpuRow['split'] {
+  const receive = costs.receive * (calls['ReceiveMessage'] ?? 0);
+  // One read and one lease write per job, then one success write.
+  const lease = costs.lease;
+  const succeed = costs.succeed;
+  const deletes = costs.delete * ((calls['DeleteMessageBatch'] ?? 0) + (calls['DeleteMessage'] ?? 0));
+  return { receive, lease, succeed, delete: deletes, rest: cpuUsPerJob - receive - lease - succeed - deletes };
 }
 
 const VARIANTS: Array<{ name: string; kind: WorkerKind; concurrency: number }> = [
@@ -32,7 +50,11 @@ export async function benchWorkerCpu(): Promise<{ rows: WorkerCpuRow[]; seconds:
   const endpoint = `http://127.0.0.1:${fake.firstLine.trim()}`;
   try {
     const samples = new Map<string, WorkerWindow[]>();
+    const stageSamples: Record<WorkerKind, StageCosts[]> = { jobsys: [], twin: [] };
     for (let round = 0; round < ROUNDS; round++) {
+      for (const kind of ['jobsys', 'twin'] as const) {
+        stageSamples[kind].push(JSON.parse(await runChild(fileURLToPath(new URL('./worker-call-cost.ts', import.meta.url)), [kind, endpoint])) as StageCosts);
+      }
       for (const variant of VARIANTS) {
         const window = await measureWorker(
           { kind: variant.kind, concurrency: variant.concurrency, sqsEndpoint: endpoint, dynamodbEndpoint: endpoint },
@@ -41,16 +63,23 @@ export async function benchWorkerCpu(): Promise<{ rows: WorkerCpuRow[]; seconds:
         samples.set(variant.name, [...(samples.get(variant.name) ?? []), window]);
       }
     }
+    const stageCosts = (kind: WorkerKind): StageCosts => {
+      const all = stageSamples[kind];
+      return { receive: median(all.map((c) => c.receive)), lease: median(all.map((c) => c.lease)), succeed: median(all.map((c) => c.succeed)), delete: median(all.map((c) => c.delete)) };
+    };
     const rows = VARIANTS.map((variant) => {
       const windows = samples.get(variant.name)!;
       const operations = Object.keys(windows[0]!.callsPerJob);
+      const cpuUsPerJob = median(windows.map((w) => w.cpuUsPerJob));
+      const callsPerJob = Object.fromEntries(operations.map((op) => [op, median(windows.map((w) => w.callsPerJob[op] ?? 0))]));
       return {
         name: variant.name,
         kind: variant.kind,
         jobsPerSec: median(windows.map((w) => w.jobsPerSec)),
-        cpuUsPerJob: median(windows.map((w) => w.cpuUsPerJob)),
-        callsPerJob: Object.fromEntries(operations.map((op) => [op, median(windows.map((w) => w.callsPerJob[op] ?? 0))])),
+        cpuUsPerJob,
+        callsPerJob,
         fakeCores: median(windows.map((w) => w.watchedCores['fake'] ?? 0)),
+        split: splitOf(cpuUsPerJob, callsPerJob, stageCosts(variant.kind)),
       };
     });
     return { rows, seconds: SECONDS };

@@ -20,7 +20,7 @@ export interface TwinJobOptions {
   maxAttempts: number;
 }
 
-interface StoredJob {
+export interface StoredJob {
   jobId: string;
   owner: string;
   type: string;
@@ -44,62 +44,74 @@ function toStatus(job: StoredJob, status: JobStatus, at: string) {
   };
 }
 
+const key = (jobId: string) => ({ PK: `JOB#${jobId}`, SK: 'JOB' });
+
+/** GetItem, consistent: the job as it is now, or undefined. */
+export async function readJob(options: TwinJobOptions, jobId: string): Promise<StoredJob | undefined> {
+  const { Item } = await options.ddb.send(new GetCommand({ TableName: options.table, Key: key(jobId), ConsistentRead: true }));
+  return Item as StoredJob | undefined;
+}
+
+/** jobsys's lease (lib/jobs/store.ts acquireLease): RUNNING under this worker, if the job is as read and no live lease holds it. */
+export async function takeLease(options: TwinJobOptions, job: StoredJob): Promise<{ run: number; attempt: number }> {
+  const now = Date.now();
+  const startedAt = new Date(now).toISOString();
+  const run = job.runs + 1;
+  const attempt = job.attempts + 1;
+  const running = toStatus(job, 'RUNNING', startedAt);
+  try {
+    await options.ddb.send(new UpdateCommand({
+      TableName: options.table,
+      Key: key(job.jobId),
+      UpdateExpression: `SET ${[...running.set, 'leaseOwner = :owner', 'leaseExpiresAt = :until', 'attempts = :attempt', '#runs = :run', '#history.#run = :entry'].join(', ')}`,
+      ConditionExpression: '#runs = :runs AND attempts = :attempts AND #retries = :retries AND attempts < :limit'
+        + ' AND #status IN (:pending, :retrying, :running) AND attribute_not_exists(cancelRequested)'
+        + ' AND NOT (#status = :running AND leaseExpiresAt > :leaseNow)',
+      ExpressionAttributeNames: { '#status': 'status', '#runs': 'runs', '#retries': 'retries', '#history': 'history', '#run': `r${run}` },
+      ExpressionAttributeValues: {
+        ...running.values, ':pending': 'PENDING', ':retrying': 'RETRYING', ':running': 'RUNNING', ':owner': options.workerId,
+        ':until': now + options.leaseMs, ':leaseNow': now, ':attempt': attempt, ':attempts': job.attempts, ':runs': job.runs,
+        ':run': run, ':retries': job.retries, ':limit': job.attemptsBeforeRetry + options.maxAttempts,
+        ':entry': { run, attempt, worker: options.workerId, startedAt },
+      },
+      ReturnValues: 'ALL_NEW',
+    }));
+  } catch (err) {
+    // Another worker holds it, or it changed since it was read: its message comes back later.
+    if (err instanceof ConditionalCheckFailedException) throw new Error(`job ${job.jobId}: lease refused`, { cause: err });
+    throw err;
+  }
+  return { run, attempt };
+}
+
+/** jobsys's success (lib/jobs/store.ts succeed): SUCCEEDED with its result, if this worker still holds run `run`. */
+export async function recordSuccess(options: TwinJobOptions, job: StoredJob, run: number, result: unknown): Promise<void> {
+  const succeeded = toStatus(job, 'SUCCEEDED', new Date().toISOString());
+  await options.ddb.send(new UpdateCommand({
+    TableName: options.table,
+    Key: key(job.jobId),
+    UpdateExpression: `SET ${[...succeeded.set, '#result = :result', '#history.#run.endedAt = :now', '#history.#run.outcome = :outcome'].join(', ')}`
+      + ' REMOVE leaseOwner, leaseExpiresAt, #error, cancelRequested',
+    ConditionExpression: '#status = :running AND leaseOwner = :owner AND #runs = :run',
+    ExpressionAttributeNames: { '#status': 'status', '#runs': 'runs', '#result': 'result', '#error': 'error', '#history': 'history', '#run': `r${run}` },
+    ExpressionAttributeValues: {
+      ...succeeded.values, ':result': JSON.stringify(result), ':outcome': 'succeeded', ':running': 'RUNNING', ':owner': options.workerId, ':run': run,
+    },
+  }));
+}
+
 /** Returns the message to have sqs-consumer delete it; throws to leave it for SQS to deliver again. */
 export function twinHandleMessage(options: TwinJobOptions): (message: Message) => Promise<Message | undefined> {
-  const { ddb, table, workerId } = options;
-  const key = (jobId: string) => ({ PK: `JOB#${jobId}`, SK: 'JOB' });
-
   return async (message) => {
     const { jobId, payloadHash } = JSON.parse(message.Body ?? '') as { jobId: string; payloadHash: string };
-    const { Item } = await ddb.send(new GetCommand({ TableName: table, Key: key(jobId), ConsistentRead: true }));
-    const job = Item as StoredJob | undefined;
+    const job = await readJob(options, jobId);
     if (job === undefined || job.payloadHash !== payloadHash) throw new Error(`message ${message.MessageId}: no such job`);
     if (TERMINAL.has(job.status)) return message;
     const type = options.jobTypes.get(job.type);
     if (type === undefined) throw new Error(`job ${jobId}: unknown type ${job.type}`);
-
-    const now = Date.now();
-    const startedAt = new Date(now).toISOString();
-    const run = job.runs + 1;
-    const attempt = job.attempts + 1;
-    const running = toStatus(job, 'RUNNING', startedAt);
-    try {
-      await ddb.send(new UpdateCommand({
-        TableName: table,
-        Key: key(jobId),
-        UpdateExpression: `SET ${[...running.set, 'leaseOwner = :owner', 'leaseExpiresAt = :until', 'attempts = :attempt', '#runs = :run', '#history.#run = :entry'].join(', ')}`,
-        ConditionExpression: '#runs = :runs AND attempts = :attempts AND #retries = :retries AND attempts < :limit'
-          + ' AND #status IN (:pending, :retrying, :running) AND attribute_not_exists(cancelRequested)'
-          + ' AND NOT (#status = :running AND leaseExpiresAt > :leaseNow)',
-        ExpressionAttributeNames: { '#status': 'status', '#runs': 'runs', '#retries': 'retries', '#history': 'history', '#run': `r${run}` },
-        ExpressionAttributeValues: {
-          ...running.values, ':pending': 'PENDING', ':retrying': 'RETRYING', ':running': 'RUNNING', ':owner': workerId,
-          ':until': now + options.leaseMs, ':leaseNow': now, ':attempt': attempt, ':attempts': job.attempts, ':runs': job.runs,
-          ':run': run, ':retries': job.retries, ':limit': job.attemptsBeforeRetry + options.maxAttempts,
-          ':entry': { run, attempt, worker: workerId, startedAt },
-        },
-        ReturnValues: 'ALL_NEW',
-      }));
-    } catch (err) {
-      // Another worker holds it, or it changed since it was read: its message comes back later.
-      if (err instanceof ConditionalCheckFailedException) throw new Error(`job ${jobId}: lease refused`, { cause: err });
-      throw err;
-    }
-
+    const { run, attempt } = await takeLease(options, job);
     const result = await type.run(JSON.parse(job.payload), { attempt, signal: AbortSignal.timeout(900_000) });
-
-    const succeeded = toStatus(job, 'SUCCEEDED', new Date().toISOString());
-    await ddb.send(new UpdateCommand({
-      TableName: table,
-      Key: key(jobId),
-      UpdateExpression: `SET ${[...succeeded.set, '#result = :result', '#history.#run.endedAt = :now', '#history.#run.outcome = :outcome'].join(', ')}`
-        + ' REMOVE leaseOwner, leaseExpiresAt, #error, cancelRequested',
-      ConditionExpression: '#status = :running AND leaseOwner = :owner AND #runs = :run',
-      ExpressionAttributeNames: { '#status': 'status', '#runs': 'runs', '#result': 'result', '#error': 'error', '#history': 'history', '#run': `r${run}` },
-      ExpressionAttributeValues: {
-        ...succeeded.values, ':result': JSON.stringify(result), ':outcome': 'succeeded', ':running': 'RUNNING', ':owner': workerId, ':run': run,
-      },
-    }));
+    await recordSuccess(options, job, run, result);
     return message;
   };
 }
