@@ -9,6 +9,7 @@ export async function startChild(script: string, args: string[] = [], env: NodeJ
   const [first] = (await once(lines, 'line')) as [string];
   return {
     firstLine: first,
+    /** For reading the child's CPU time (bench/process-cpu.ts). */
     pid: child.pid!,
     async stop() {
       child.kill('SIGTERM');

@@ -9,6 +9,8 @@ import { benchEndToEnd } from './end-to-end.ts';
 import { benchLocalStack } from './local-stack.ts';
 import { benchSigning } from './signing.ts';
 import { benchStartup } from './startup.ts';
+import { benchWorkerCpu } from './worker.ts';
+import { benchWorkerLatency, DDB_LATENCY_MS, SQS_LATENCY_MS } from './worker-latency.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CLIENTS = ['aws-sdk-v3', 'fetch+aws4', 'undici+aws4', 'jobsys (undici+hand signer)', 'undici unsigned (the limit)'];
@@ -98,6 +100,25 @@ table('End to end: CPU per job of each process (µs), and AWS calls per job', ['
   ...Object.entries(e2e.callsPerJob).sort(([a], [b]) => a.localeCompare(b)).map(([operation, perJob]) => [operation, fmt(perJob, 2)]),
 ]);
 goals.push([`end to end ≥ 0.6× the stack's ceiling per job (${fmt(e2e.jobsPerSec / jobCeiling, 2)}×)`, e2e.jobsPerSec / jobCeiling >= 0.6]);
+
+const workerCpu = await benchWorkerCpu();
+const [jobsysWorker, , twinWorker] = workerCpu.rows;
+const callsPerJob = (calls: Record<string, number>) => Object.entries(calls).filter(([, n]) => n >= 0.005).map(([op, n]) => `${op} ${fmt(n, 2)}`).join(', ');
+table(`The worker against a fake AWS endpoint that answers at once (${workerCpu.seconds} s windows): its own CPU per job`,
+  ['worker', 'jobs/s', 'CPU µs/job', 'vs twin', 'calls per job', 'fake endpoint CPU'],
+  workerCpu.rows.map((r) => [r.name, fmt(r.jobsPerSec), fmt(r.cpuUsPerJob), `${fmt(r.cpuUsPerJob / twinWorker!.cpuUsPerJob, 2)}×`, callsPerJob(r.callsPerJob), `${fmt(r.fakeCores * 100)}%`]));
+table('Where a worker\'s CPU per job goes (µs; estimate: each stage\'s client cost per call, measured apart, × its calls per job)',
+  ['worker', 'receive share', 'lease (read + write)', 'succeed', 'delete share', 'the rest (worker, job)'],
+  workerCpu.rows.map((r) => [r.name, fmt(r.split.receive), fmt(r.split.lease), fmt(r.split.succeed), fmt(r.split.delete), fmt(r.split.rest)]));
+goals.push([`worker CPU per job ≤ 0.35× the twin's at the same concurrency (${fmt(jobsysWorker!.cpuUsPerJob / twinWorker!.cpuUsPerJob, 2)}×)`, jobsysWorker!.cpuUsPerJob / twinWorker!.cpuUsPerJob <= 0.35]);
+
+const latency = await benchWorkerLatency();
+table(`One worker process, ${DDB_LATENCY_MS} ms added to each DynamoDB call and ${SQS_LATENCY_MS} ms to each SQS call (fault proxies before the fake endpoint); CPU in % of one core`,
+  ['worker', 'concurrency', 'jobs/s', 'worker CPU', 'proxies CPU', 'fake CPU'],
+  latency.map((r) => [r.name, String(r.concurrency), fmt(r.jobsPerSec), `${fmt(r.cpuCores * 100)}%`, `${fmt(r.proxyCores * 100)}%`, `${fmt(r.fakeCores * 100)}%`]));
+const at200 = latency.find((r) => r.kind === 'jobsys' && r.concurrency === 200)!;
+const twinAt200 = latency.find((r) => r.kind === 'twin' && r.concurrency === 200)!;
+goals.push([`one jobsys worker at concurrency 200 and AWS-like latency ≥ 1,500 jobs/s (${fmt(at200.jobsPerSec)}; the twin ${fmt(twinAt200.jobsPerSec)})`, at200.jobsPerSec >= 1500]);
 
 console.log('\nGoals');
 for (const [text, ok] of goals) console.log(`  ${ok ? 'PASS' : 'MISS'}  ${text}`);
