@@ -7,6 +7,8 @@ import { median, runChild, startChild } from './child.ts';
 import { benchApi } from './api.ts';
 import { benchEndToEnd } from './end-to-end.ts';
 import { benchLocalStack } from './local-stack.ts';
+import { compareRows, measureOperationCounts, perJobFigure } from './operation-counts.ts';
+import { dollarsPerMillionJobs } from './capacity/model.ts';
 import { benchSigning } from './signing.ts';
 import { benchStartup } from './startup.ts';
 
@@ -80,6 +82,23 @@ table('The local stack: its own ceilings through lib/aws (32 concurrent), and wh
   ...local.map((r) => [r.name, fmt(r.callsPerSec)]),
   [`jobs POST → SUCCEEDED, one worker (${e2e.jobs} jobs in ${fmt(e2e.seconds, 1)} s)`, fmt(e2e.jobsPerSec, 1)],
 ]);
+
+// Operation counts per job (docs/capacity.md takes its figures from the same measurement).
+const operations = await measureOperationCounts({ jobsPerKind: 50 });
+const operationRows = [...new Map(operations.kinds.flatMap((kind) => kind.rows).map((row) => [`${row.service} ${row.operation}`, row])).values()]
+  .sort(compareRows).map((row) => `${row.service} ${row.operation}`);
+table(`AWS calls per job, ${operations.jobsPerKind} jobs of a kind in flight together; batched calls as messages, and (in brackets) calls as they happened`,
+  ['call', ...operations.kinds.map((kind) => kind.kind)],
+  [
+    ...operationRows.map((name) => [name, ...operations.kinds.map((kind) => {
+      const row = kind.rows.find((r) => `${r.service} ${r.operation}` === name);
+      if (row === undefined) return '0';
+      return row.measuredCallsPerJob === undefined ? perJobFigure(row.perJob) : `${perJobFigure(row.perJob)} (${row.measuredCallsPerJob.toFixed(2)})`;
+    })]),
+    ['job item at its largest, bytes', ...operations.kinds.map((kind) => fmt(kind.jobItemBytes))],
+    ['$ per million jobs (docs/capacity.md)', ...operations.kinds.map((kind) => fmt(dollarsPerMillionJobs(kind).total, 2))],
+  ]);
+console.log(`  not per job, over ${fmt(operations.background.seconds, 1)} s: ${Object.entries(operations.background.calls).map(([what, n]) => `${what} ${n}`).join(', ') || 'none'}`);
 
 console.log('\nGoals');
 for (const [text, ok] of goals) console.log(`  ${ok ? 'PASS' : 'MISS'}  ${text}`);
