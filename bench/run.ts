@@ -7,6 +7,8 @@ import { median, runChild, startChild } from './child.ts';
 import { benchApi } from './api.ts';
 import { benchEndToEnd } from './end-to-end.ts';
 import { benchLocalStack } from './local-stack.ts';
+import { compareRows, measureOperationCounts, perJobFigure } from './operation-counts.ts';
+import { dollarsPerMillionJobs } from './capacity/model.ts';
 import { benchSigning } from './signing.ts';
 import { benchStartup } from './startup.ts';
 import { benchWorkerCpu } from './worker.ts';
@@ -119,6 +121,23 @@ table(`One worker process, ${DDB_LATENCY_MS} ms added to each DynamoDB call and 
 const at200 = latency.find((r) => r.kind === 'jobsys' && r.concurrency === 200)!;
 const twinAt200 = latency.find((r) => r.kind === 'twin' && r.concurrency === 200)!;
 goals.push([`one jobsys worker at concurrency 200 and AWS-like latency ≥ 1,500 jobs/s (${fmt(at200.jobsPerSec)}; the twin ${fmt(twinAt200.jobsPerSec)})`, at200.jobsPerSec >= 1500]);
+
+// Operation counts per job (docs/capacity.md takes its figures from the same measurement).
+const operations = await measureOperationCounts({ jobsPerKind: 50 });
+const operationRows = [...new Map(operations.kinds.flatMap((kind) => kind.rows).map((row) => [`${row.service} ${row.operation}`, row])).values()]
+  .sort(compareRows).map((row) => `${row.service} ${row.operation}`);
+table(`AWS calls per job, ${operations.jobsPerKind} jobs of a kind in flight together; batched calls as messages, and (in brackets) calls as they happened`,
+  ['call', ...operations.kinds.map((kind) => kind.kind)],
+  [
+    ...operationRows.map((name) => [name, ...operations.kinds.map((kind) => {
+      const row = kind.rows.find((r) => `${r.service} ${r.operation}` === name);
+      if (row === undefined) return '0';
+      return row.measuredCallsPerJob === undefined ? perJobFigure(row.perJob) : `${perJobFigure(row.perJob)} (${row.measuredCallsPerJob.toFixed(2)})`;
+    })]),
+    ['job item at its largest, bytes', ...operations.kinds.map((kind) => fmt(kind.jobItemBytes))],
+    ['$ per million jobs (docs/capacity.md)', ...operations.kinds.map((kind) => fmt(dollarsPerMillionJobs(kind).total, 2))],
+  ]);
+console.log(`  not per job, over ${fmt(operations.background.seconds, 1)} s: ${Object.entries(operations.background.calls).map(([what, n]) => `${what} ${n}`).join(', ') || 'none'}`);
 
 console.log('\nGoals');
 for (const [text, ok] of goals) console.log(`  ${ok ? 'PASS' : 'MISS'}  ${text}`);
