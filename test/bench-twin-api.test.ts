@@ -78,7 +78,7 @@ test('the twin api accepts a valid job: 202 with the body jobsys answers, one Pu
   const stored = await createJobStore({ dynamodb: stack.aws.dynamodb, table: stack.resources.tableName }).get(jobId, { consistent: true });
   assert.ok(stored);
   assert.deepEqual(res.json, publicJob(stored));
-  assert.deepEqual(await drainQueue(stack), [{ jobId, payloadHash: stored.payloadHash, traceId: res.json.traceId, retries: 0 }]);
+  assert.deepEqual(await drainQueue(stack), [{ jobId, payloadHash: stored.payloadHash, traceId: res.json.traceId, retries: 0, owner: stored.owner }]);
 
   const ours = await jobsys.request('POST', '/jobs', { body: request, headers: { 'idempotency-key': `jobsys-${unique}` } });
   assert.equal(ours.status, 202);

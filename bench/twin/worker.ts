@@ -22,7 +22,9 @@
  *   beyond the SDK's, no lease extension (the heartbeat extends the message's visibility only),
  *   no circuit breaker, no metrics, no graceful drain beyond sqs-consumer's own stop;
  * - deletes one message per DeleteMessage call (sqs-consumer's handleMessage mode), where jobsys
- *   batches them.
+ *   batches them;
+ * - reads each job (a consistent GetItem) before its lease, as a handler naturally does, where
+ *   jobsys leases a new job's first delivery without the read (acquireFirstLease).
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
