@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { median, runChild, startChild } from './child.ts';
 import { benchApi } from './api.ts';
 import { benchEndToEnd } from './end-to-end.ts';
+import { benchImages, type ImageSize } from './images.ts';
 import { benchLocalStack } from './local-stack.ts';
 import { compareRows, measureOperationCounts, perJobFigure } from './operation-counts.ts';
 import { dollarsPerMillionJobs } from './capacity/model.ts';
@@ -138,6 +139,37 @@ table(`AWS calls per job, ${operations.jobsPerKind} jobs of a kind in flight tog
     ['$ per million jobs (docs/capacity.md)', ...operations.kinds.map((kind) => fmt(dollarsPerMillionJobs(kind).total, 2))],
   ]);
 console.log(`  not per job, over ${fmt(operations.background.seconds, 1)} s: ${Object.entries(operations.background.calls).map(([what, n]) => `${what} ${n}`).join(', ') || 'none'}`);
+
+// Images: what a user pulls. Needs a Docker engine; without one the section says why and the goal
+// reads MISS, as nothing was shown.
+const images = await benchImages();
+const IMAGES_GOAL = 0.75;
+if (images.measured) {
+  const mb = (bytes: number) => fmt(bytes / 1e6, 1);
+  const ratio = (of: number, to: number | undefined) => (to === undefined ? '–' : `${fmt(of / to, 2)}×`);
+  const row = (size: ImageSize, before?: ImageSize) => [
+    size.name, mb(size.bytes), mb(size.gzipBytes),
+    `${ratio(size.bytes, images.nodeBase.bytes)} / ${ratio(size.gzipBytes, images.nodeBase.gzipBytes)}`,
+    `${ratio(size.bytes, images.twin?.bytes)} / ${ratio(size.gzipBytes, images.twin?.gzipBytes)}`,
+    before ? `${ratio(size.bytes, before.bytes)} / ${ratio(size.gzipBytes, before.gzipBytes)}` : '',
+  ];
+  table('Images: docker image inspect Size, and docker save | gzip -c (MB); ratios uncompressed / gzip',
+    ['image', 'MB', 'gzip MB', `vs ${images.nodeBase.name}`, 'vs SDK twin', 'vs on debian (before)'], [
+      row(images.api, images.debianApi),
+      row(images.worker, images.debianWorker),
+      row(images.debianApi),
+      row(images.debianWorker),
+      row(images.nodeBase),
+      ...(images.twin ? [row(images.twin)] : []),
+    ]);
+  if (images.twinMissing !== undefined) console.log(`SDK twin's image: ${images.twinMissing}`);
+  for (const [size, before] of [[images.api, images.debianApi], [images.worker, images.debianWorker]] as const) {
+    goals.push([`${size.name} image ≤ ${IMAGES_GOAL}× the same on debian:bookworm-slim (${fmt(size.bytes / before.bytes, 2)}×, gzip ${fmt(size.gzipBytes / before.gzipBytes, 2)}×)`, size.bytes / before.bytes <= IMAGES_GOAL]);
+  }
+} else {
+  console.log(`\nImages: not measured: ${images.why}`);
+  goals.push([`api and worker images ≤ ${IMAGES_GOAL}× the same on debian:bookworm-slim (not measured)`, false]);
+}
 
 console.log('\nGoals');
 for (const [text, ok] of goals) console.log(`  ${ok ? 'PASS' : 'MISS'}  ${text}`);

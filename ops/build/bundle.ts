@@ -28,7 +28,7 @@ const UNDICI: Forbidden = { pattern: /(^|\/)node_modules\/undici\//, why: 'the L
 interface Component {
   /**
    * Servers keep names and lines: a stack trace in a production log then reads as the source does,
-   * for 0.5% of the image (docs/images.md). The Lambda's zip is its cold start, so it is minified.
+   * for under 1% of the image (docs/images.md). The Lambda's zip is its cold start, so it is minified.
    */
   minify: boolean;
   forbidden: Forbidden[];
