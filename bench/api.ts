@@ -72,9 +72,9 @@ async function load(name: string, target: Target): Promise<LoadResult> {
  * `node script` with api/main.ts's variables, its AWS endpoint the null server. Its output goes
  * nowhere, so that reading its log lines costs this process nothing; readiness is /healthz.
  */
-async function startServer(script: string, awsEndpoint: string, env: Record<string, string> = {}) {
+export async function startServer(script: string, awsEndpoint: string, env: Record<string, string> = {}, nodeFlags: string[] = []) {
   const port = await freePort();
-  const child = spawn(process.execPath, [script], {
+  const child = spawn(process.execPath, [...nodeFlags, script], {
     cwd: ROOT,
     env: {
       ...process.env, AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: awsEndpoint, AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench',

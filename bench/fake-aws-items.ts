@@ -16,6 +16,8 @@ const PAYLOAD_HASH = sha256Hex(canonicalJson(FAKE_PAYLOAD));
 const REQUEST_HASH = sha256Hex(canonicalJson({ type: 'transform', payload: FAKE_PAYLOAD }));
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const CREATED_AT = '2026-01-01T00:00:00.000Z';
+/** The client every fake job belongs to; its messages name it, as the api's do. */
+const FAKE_OWNER = 'bench';
 
 /** A job's item as the api stores it (lib/jobs/store.ts toItem), PENDING, for `jobId`. */
 export function pendingItem(jobId: string): AttributeMap {
@@ -23,7 +25,7 @@ export function pendingItem(jobId: string): AttributeMap {
     PK: { S: `JOB#${jobId}` },
     SK: { S: 'JOB' },
     ...marshall({
-      jobId, owner: 'bench', type: 'transform', status: 'PENDING', payload: JSON.stringify(FAKE_PAYLOAD),
+      jobId, owner: FAKE_OWNER, type: 'transform', status: 'PENDING', payload: JSON.stringify(FAKE_PAYLOAD),
       payloadHash: PAYLOAD_HASH, requestHash: REQUEST_HASH, traceId: TRACE_ID, createdAt: CREATED_AT, updatedAt: CREATED_AT,
       attempts: 0, runs: 0, retries: 0, attemptsBeforeRetry: 0, history: {},
     }),
@@ -48,7 +50,7 @@ export interface FakeMessage {
 /** A fresh job's message, first delivery, as SQS would hand it out. */
 export function newJobMessage(sentAt: number): FakeMessage {
   const jobId = randomUUID();
-  const Body = encodeJobMessage({ jobId, payloadHash: PAYLOAD_HASH, traceId: TRACE_ID, retries: 0 });
+  const Body = encodeJobMessage({ jobId, payloadHash: PAYLOAD_HASH, traceId: TRACE_ID, retries: 0, owner: FAKE_OWNER });
   return {
     MessageId: jobId,
     ReceiptHandle: `fake-${jobId}`,

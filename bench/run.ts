@@ -8,6 +8,7 @@ import { benchApi } from './api.ts';
 import { benchEndToEnd } from './end-to-end.ts';
 import { benchImages, type ImageSize } from './images.ts';
 import { benchLocalStack } from './local-stack.ts';
+import { benchMemory, imageNodeFlags, MEMORY_CHECKPOINTS } from './memory.ts';
 import { compareRows, measureOperationCounts, perJobFigure } from './operation-counts.ts';
 import { dollarsPerMillionJobs } from './capacity/model.ts';
 import { benchSigning } from './signing.ts';
@@ -139,6 +140,17 @@ table(`AWS calls per job, ${operations.jobsPerKind} jobs of a kind in flight tog
     ['$ per million jobs (docs/capacity.md)', ...operations.kinds.map((kind) => fmt(dollarsPerMillionJobs(kind).total, 2))],
   ]);
 console.log(`  not per job, over ${fmt(operations.background.seconds, 1)} s: ${Object.entries(operations.background.calls).map(([what, n]) => `${what} ${n}`).join(', ') || 'none'}`);
+
+const MEMORY_GROWTH_GOAL = 1.2;
+const memory = await benchMemory();
+const mib = (bytes: number) => fmt(bytes / 2 ** 20, 1);
+table(`Resident memory (RSS, MiB), V8 flags as the images run them (${imageNodeFlags().join(' ')}); the api against the null endpoint, the worker against the fake`,
+  ['process', 'at rest', ...MEMORY_CHECKPOINTS.map((n) => `after ${fmt(n)} jobs`), `${fmt(MEMORY_CHECKPOINTS[1])} vs ${fmt(MEMORY_CHECKPOINTS[0])}`],
+  memory.map((r) => [r.name, mib(r.restBytes), ...r.afterBytes.map(mib), `${fmt(r.afterBytes[1]! / r.afterBytes[0]!, 2)}×`]));
+for (const r of memory) {
+  const growth = r.afterBytes[1]! / r.afterBytes[0]!;
+  goals.push([`${r.name} RSS after ${fmt(MEMORY_CHECKPOINTS[1])} jobs ≤ ${MEMORY_GROWTH_GOAL}× after ${fmt(MEMORY_CHECKPOINTS[0])} (${fmt(growth, 2)}×)`, growth <= MEMORY_GROWTH_GOAL]);
+}
 
 // Images: what a user pulls. Needs a Docker engine; without one the section says why and the goal
 // reads MISS, as nothing was shown.

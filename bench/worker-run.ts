@@ -49,7 +49,7 @@ export interface WorkerWindow {
 /** What a twin with this concurrency runs: its Consumers, 10 messages each. */
 export const twinConsumers = (concurrency: number) => Math.max(1, Math.round(concurrency / BATCH));
 
-function workerEnv(setup: WorkerSetup): NodeJS.ProcessEnv {
+export function workerEnv(setup: WorkerSetup): NodeJS.ProcessEnv {
   const common = {
     PATH: process.env.PATH ?? '',
     AWS_REGION: 'us-east-1',
