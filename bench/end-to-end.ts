@@ -143,7 +143,8 @@ export async function benchEndToEnd(): Promise<EndToEnd> {
     await checkAllSucceeded(api, ids);
     return { jobs: JOBS, seconds, jobsPerSec: JOBS / seconds, refused, cpuUsPerJob, callsPerJob };
   } finally {
-    await api?.close();
+    // destroy, not close: after a failure other submitters may still have requests in flight.
+    await api?.destroy();
     await system?.stop();
     await transport.close();
     await stack.stop();

@@ -1,7 +1,7 @@
 /**
  * Resident memory of the api and the worker at rest and after 1,000 and 10,000 jobs: a leak, or a
- * cache without a bound, shows as RSS that keeps growing with the jobs served. Each runs with the
- * V8 flags of its image.
+ * cache without a bound, shows as RSS that keeps growing with the jobs served. Each runs as it is
+ * deployed: the V8 flags of its image, and the api with the heap cap its deployments set.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
+import { chartApiMemory } from '../test/support/chart-memory.ts';
 import { startServer } from './api.ts';
 import { startChild } from './child.ts';
 import { workerEnv } from './worker-run.ts';
@@ -44,7 +45,10 @@ export function rssBytes(pid: number): number {
 
 /** The api, its AWS endpoint the null server, served POST /jobs in bursts up to each checkpoint. */
 async function apiMemory(nullEndpoint: string): Promise<MemoryRow> {
-  const api = await startServer('api/main.ts', nullEndpoint, { METRICS_PORT: '0', LOG_LEVEL: 'warn', AUTH_DISABLED: 'true' }, imageNodeFlags());
+  // The heap cap every deployment gives the api (NODE_OPTIONS; the chart's figure): without it V8
+  // lets the old space grow lazily towards gigabytes, which no deployment runs.
+  const flags = [...imageNodeFlags(), `--max-old-space-size=${chartApiMemory().maxOldSpaceSizeMiB}`];
+  const api = await startServer('api/main.ts', nullEndpoint, { METRICS_PORT: '0', LOG_LEVEL: 'warn', AUTH_DISABLED: 'true' }, flags);
   try {
     await sleep(SETTLE_MS);
     const restBytes = rssBytes(api.pid);

@@ -94,9 +94,12 @@ const writesPerJob = Object.entries(e2e.callsPerJob)
   .filter(([operation]) => /^dynamodb (PutItem|UpdateItem|DeleteItem|BatchWriteItem|TransactWriteItems)$/.test(operation))
   .reduce((sum, [, perJob]) => sum + perJob, 0);
 const jobCeiling = ceiling / writesPerJob;
+// The stack's time for one job's own writes, each at its measured rate: what whole jobs can reach at most.
+const jobWritesCeiling = 1 / local.filter((r) => r.name.startsWith('job ')).reduce((seconds, r) => seconds + 1 / r.callsPerSec, 0);
 table('The local stack: its own ceilings through lib/aws (32 concurrent), and whole jobs', ['what', 'per second', 'vs ceiling'], [
   ...local.map((r) => [r.name, fmt(r.callsPerSec), '']),
   [`jobs the PutItem ceiling allows at ${fmt(writesPerJob, 2)} DynamoDB writes per job`, fmt(jobCeiling), '1.00×'],
+  [`jobs the stack allows at jobsys's own three writes, one after another (the job rows above)`, fmt(jobWritesCeiling), `${fmt(jobWritesCeiling / jobCeiling, 2)}×`],
   [`jobs POST → SUCCEEDED, one worker (${e2e.jobs} jobs in ${fmt(e2e.seconds, 1)} s, ${e2e.refused} POSTs answered 503)`, fmt(e2e.jobsPerSec, 1), `${fmt(e2e.jobsPerSec / jobCeiling, 2)}×`],
 ]);
 table('End to end: CPU per job of each process (µs), and AWS calls per job', ['process or call', 'per job'], [
@@ -144,7 +147,7 @@ console.log(`  not per job, over ${fmt(operations.background.seconds, 1)} s: ${O
 const MEMORY_GROWTH_GOAL = 1.2;
 const memory = await benchMemory();
 const mib = (bytes: number) => fmt(bytes / 2 ** 20, 1);
-table(`Resident memory (RSS, MiB), V8 flags as the images run them (${imageNodeFlags().join(' ')}); the api against the null endpoint, the worker against the fake`,
+table(`Resident memory (RSS, MiB), run as deployed (the images' ${imageNodeFlags().join(' ')}, the api's heap cap); the api against the null endpoint, the worker against the fake`,
   ['process', 'at rest', ...MEMORY_CHECKPOINTS.map((n) => `after ${fmt(n)} jobs`), `${fmt(MEMORY_CHECKPOINTS[1])} vs ${fmt(MEMORY_CHECKPOINTS[0])}`],
   memory.map((r) => [r.name, mib(r.restBytes), ...r.afterBytes.map(mib), `${fmt(r.afterBytes[1]! / r.afterBytes[0]!, 2)}×`]));
 for (const r of memory) {
