@@ -17,10 +17,12 @@ test('an empty receive advances the horizon to when it was asked: every message 
   assert.equal(horizon.at, 5_000);
 });
 
-test('messages received advance the horizon to the newest SentTimestamp among them', () => {
+test('messages received advance the horizon to the oldest SentTimestamp among them: one sent just now says little of the backlog beside it', () => {
   const horizon = createConsumptionHorizon();
-  horizon.received(9_000, [sent(300), sent(700), sent(500)]);
-  assert.equal(horizon.at, 700);
+  horizon.received(9_000, [sent(300), sent(8_900), sent(500)]);
+  assert.equal(horizon.at, 300);
+  horizon.received(9_500, [sent(600), sent(700)]);
+  assert.equal(horizon.at, 600);
 });
 
 test('the horizon never moves back: an old message delivered again, or a late answer, leaves it', () => {

@@ -6,7 +6,10 @@ import type { Message } from '../lib/aws/index.ts';
  * whether one message is in the queue, but each receive says something about all of them:
  * - a message received was sent at its SentTimestamp, and a queue is consumed roughly in the
  *   order it was filled, so messages sent before then have been received too, give or take the
- *   disorder of a standard queue (the sweeper's margin, STALE_PENDING_MS, covers that);
+ *   disorder of a standard queue (the sweeper's margin, STALE_PENDING_MS, covers that). Of a
+ *   batch, the oldest counts: one message sent just now (a re-send, a new job served out of
+ *   order) says little of the backlog received with it, and taken alone it would make every job
+ *   still waiting in that backlog look lost;
  * - a receive that returned nothing found no visible message while it waited, so every message
  *   sent before it was asked had been delivered already (or was hidden: in flight, or backing off).
  * The horizon is the latest such instant, in epoch ms; it never moves back.
@@ -32,10 +35,8 @@ export function createConsumptionHorizon(): ConsumptionHorizon {
         advance(askedAt);
         return;
       }
-      for (const message of messages) {
-        const sentAt = Number(message.Attributes?.['SentTimestamp']);
-        if (Number.isFinite(sentAt)) advance(sentAt);
-      }
+      const sent = messages.map((message) => Number(message.Attributes?.['SentTimestamp'])).filter(Number.isFinite);
+      if (sent.length > 0) advance(Math.min(...sent));
     },
   };
 }
