@@ -1,8 +1,8 @@
 /**
  * The client CPU of each stage of a job, for one worker's clients, in a process of its own:
  * `worker-call-cost.ts jobsys|twin ENDPOINT` against the fake AWS endpoint. Prints µs of this
- * process's CPU per call of each stage as JSON: `receive` (a ReceiveMessage of 10), `lease` (the
- * consistent read and the lease write), `succeed` (the success write), `delete` (jobsys: a
+ * process's CPU per call of each stage as JSON: `receive` (a ReceiveMessage of 10), `lease` (jobsys:
+ * a new job's first lease, one write; the twin: the consistent read and the lease write), `succeed` (the success write), `delete` (jobsys: a
  * DeleteMessageBatch of 10; the twin: one DeleteMessage, as sqs-consumer's handleMessage mode sends).
  * bench/worker.ts multiplies them by the calls per job the fake counted, to split a job's CPU.
  */
@@ -33,7 +33,7 @@ function jobsysStages(): Stages {
     receive: () => aws.sqs.receiveMessage({
       QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 60, MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
     }),
-    lease: async () => store.acquireLease((await store.get(jobId, { consistent: true }))!, workerId, 60_000, 3),
+    lease: () => store.acquireFirstLease({ jobId, owner: 'bench', payloadHash: '0'.repeat(64) }, workerId, 60_000, 3, ['transform']),
     succeed: () => store.succeed({ jobId, owner: 'bench', run: 1 }, workerId, { output: 'X', sha256: '0'.repeat(64) }),
     delete: () => aws.sqs.deleteMessageBatch({ QueueUrl: queueUrl, Entries: entries }),
   };
