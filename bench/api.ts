@@ -5,10 +5,10 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { freePort } from '../test/support/process-group.ts';
 import { median, startChild } from './child.ts';
 import { startCpuMeter } from './process-cpu.ts';
 
@@ -97,15 +97,6 @@ export async function startServer(script: string, awsEndpoint: string, env: Reco
       if (child.exitCode === null) await once(child, 'exit');
     },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    }).on('error', reject);
-  });
 }
 
 interface Server extends Target { stop(): Promise<void> }

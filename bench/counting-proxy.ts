@@ -1,12 +1,9 @@
-import http, { type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startObservingAwsProxy, type ObservedCall } from '../test/support/observing-aws-proxy.ts';
 
 /**
- * An HTTP proxy in front of DynamoDB or SQS (JSON protocol) that forwards every request unchanged
- * and counts it by what it costs on AWS's bill: the operation (X-Amz-Target's last part, as the
- * chaos fault proxy reads it), with what the bill depends on read from the request and its answer.
- * Counting happens when the answer has arrived, so a snapshot taken once the system is quiet holds
- * every call made until then.
+ * The test suite's observing proxy in front of DynamoDB or SQS (JSON protocol), counting each call
+ * by what it costs on AWS's bill: the operation (X-Amz-Target's last part, as the chaos fault proxy
+ * reads it), with what the bill depends on read from the request and its answer.
  */
 
 /** One counted call: its operation and the detail that decides its share of the bill. */
@@ -65,51 +62,19 @@ function sqsCall(operation: string, request: Json, answer: Json): Call {
   return { operation, target, messages };
 }
 
-function callOf(req: IncomingMessage, request: Buffer, answer: Buffer): Call | undefined {
-  const [prefix = '', operation = ''] = String(req.headers['x-amz-target'] ?? '').split('.');
+function callOf({ target, request, answer }: ObservedCall): Call | undefined {
+  const [prefix = '', operation = ''] = target.split('.');
   if (prefix.startsWith('DynamoDB_')) return dynamodbCall(operation, parse(request));
   if (prefix === 'AmazonSQS') return sqsCall(operation, parse(request), parse(answer));
   return undefined;
 }
 
 export async function startCountingProxy(target: string): Promise<CountingProxy> {
-  const upstream = new URL(target);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const calls: Call[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
-        const answerChunks: Buffer[] = [];
-        answer.on('data', (chunk: Buffer) => answerChunks.push(chunk));
-        answer.on('end', () => {
-          const answerBody = Buffer.concat(answerChunks);
-          const call = callOf(req, body, answerBody);
-          // An error answer did nothing billable that the system meant; none is expected in a measurement.
-          if (call !== undefined && (answer.statusCode ?? 500) < 300) calls.push(call);
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          res.end(answerBody);
-        });
-      });
-      out.on('error', () => res.destroy());
-      out.end(body);
-    });
-    // A long poll abandoned at shutdown resets its request; that is the client's doing.
-    req.on('error', () => res.destroy());
+  const proxy = await startObservingAwsProxy({ dynamodb: target, sqs: target }, (observed) => {
+    const call = callOf(observed);
+    // An error answer did nothing billable that the system meant; none is expected in a measurement.
+    if (call !== undefined && observed.status < 300) calls.push(call);
   });
-  server.on('clientError', (_err, socket) => socket.destroy());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    calls,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => {
-        agent.destroy();
-        resolve();
-      });
-    }),
-  };
+  return { url: proxy.url, calls, close: () => proxy.close() };
 }

@@ -12,7 +12,7 @@ import autocannon from 'autocannon';
 import { chartApiMemory } from '../test/support/chart-memory.ts';
 import { startServer } from './api.ts';
 import { startChild } from './child.ts';
-import { workerEnv } from './worker-run.ts';
+import { counts, SUCCEEDED, workerEnv } from './worker-run.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -102,8 +102,7 @@ async function workerMemory(nullEndpoint: string): Promise<MemoryRow> {
       for (const checkpoint of MEMORY_CHECKPOINTS) {
         for (;;) {
           if (working.child.exitCode !== null) throw new Error(`the worker exited ${working.child.exitCode}`);
-          const counts = (await (await fetch(`${fakeEndpoint}/counts`)).json()) as Record<string, number>;
-          if ((counts['UpdateItem:SUCCEEDED'] ?? 0) >= checkpoint) break;
+          if (((await counts(fakeEndpoint))[SUCCEEDED] ?? 0) >= checkpoint) break;
           await sleep(20);
         }
         afterBytes.push(rssBytes(working.child.pid!));

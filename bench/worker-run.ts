@@ -10,7 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { processCpuMicros } from './process-cpu.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SUCCEEDED = 'UpdateItem:SUCCEEDED';
+/** The fake's count of success writes: one per completed job. */
+export const SUCCEEDED = 'UpdateItem:SUCCEEDED';
 /** SQS's limit per ReceiveMessage, and so the size of an sqs-consumer batch. */
 const BATCH = 10;
 
@@ -73,7 +74,8 @@ export function workerEnv(setup: WorkerSetup): NodeJS.ProcessEnv {
   };
 }
 
-async function counts(countsUrl: string): Promise<Record<string, number>> {
+/** The fake endpoint's counts of calls and completed jobs (`GET /counts`). */
+export async function counts(countsUrl: string): Promise<Record<string, number>> {
   return (await (await fetch(`${countsUrl}/counts`)).json()) as Record<string, number>;
 }
 

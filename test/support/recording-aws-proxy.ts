@@ -1,5 +1,4 @@
-import http from 'node:http';
-import { startServer } from './http-server.ts';
+import { startObservingAwsProxy } from './observing-aws-proxy.ts';
 
 /** One AWS call that went through the proxy: its operation (`DynamoDB_20120810.PutItem`) and its input. */
 export interface RecordedCall {
@@ -16,32 +15,16 @@ export interface RecordingAwsProxy {
   close(): Promise<void>;
 }
 
-/**
- * One endpoint in front of a DynamoDB and an SQS endpoint (JSON protocol both), forwarding each
- * call to its service by its X-Amz-Target and recording it: what a process under test asked AWS.
- */
+/** The observing proxy, recording each call's operation and input: what a process under test asked AWS. */
 export async function startRecordingAwsProxy(upstreams: { dynamodb: string; sqs: string }): Promise<RecordingAwsProxy> {
   const calls: RecordedCall[] = [];
-  const server = await startServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const target = String(req.headers['x-amz-target'] ?? '');
-      calls.push({ target, input: JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown> });
-      const upstream = new URL(target.startsWith('AmazonSQS.') ? upstreams.sqs : upstreams.dynamodb);
-      const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      out.on('error', () => res.destroy());
-      out.end(body);
-    });
+  const proxy = await startObservingAwsProxy(upstreams, ({ target, request }) => {
+    calls.push({ target, input: JSON.parse(request.toString('utf8') || '{}') as Record<string, unknown> });
   });
   return {
-    url: server.url.origin,
+    url: proxy.url,
     calls,
     callsOf: (operation) => calls.filter((call) => call.target.endsWith(`.${operation}`)),
-    close: () => server.close(),
+    close: () => proxy.close(),
   };
 }
