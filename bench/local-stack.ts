@@ -62,7 +62,7 @@ export async function benchLocalStack(): Promise<Array<{ name: string; callsPerS
     return [
       ...ceilings,
       { name: 'job PutItem as the api writes it (4 list indexes)', callsPerSec: await rate((i) => store.create(jobs[i]!)) },
-      { name: 'job lease UpdateItem as the worker writes it', callsPerSec: await rate((i) => store.acquireFirstLease(jobs[i]!, 'bench', 60_000, 3, ['transform'])) },
+      { name: 'job lease UpdateItem as the worker writes it', callsPerSec: await rate((i) => store.acquireFirstLease(jobs[i]!, 'bench', 60_000, ['transform'])) },
       { name: 'job success UpdateItem as the worker writes it', callsPerSec: await rate((i) => store.succeed(held[i]!, 'bench', { output: 'done' })) },
     ];
   } finally {

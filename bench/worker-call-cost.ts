@@ -33,7 +33,7 @@ function jobsysStages(): Stages {
     receive: () => aws.sqs.receiveMessage({
       QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 60, MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
     }),
-    lease: () => store.acquireFirstLease({ jobId, owner: 'bench', payloadHash: '0'.repeat(64) }, workerId, 60_000, 3, ['transform']),
+    lease: () => store.acquireFirstLease({ jobId, owner: 'bench', payloadHash: '0'.repeat(64) }, workerId, 60_000, ['transform']),
     succeed: () => store.succeed({ jobId, owner: 'bench', run: 1 }, workerId, { output: 'X', sha256: '0'.repeat(64) }),
     delete: () => aws.sqs.deleteMessageBatch({ QueueUrl: queueUrl, Entries: entries }),
   };

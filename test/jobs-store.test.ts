@@ -303,3 +303,55 @@ test('stalePending finds stale jobs across every shard of the PENDING partitions
   assert.equal(oldest.length, 5);
   assert.deepEqual(oldest.map((job) => job.createdAt), [...oldest.map((job) => job.createdAt)].sort());
 });
+
+test('a first lease takes a job never run nor retried as run 1, attempt 1, under the worker, with its payload', async () => {
+  const job = newJob();
+  await store.create(job);
+  const first = await store.acquireFirstLease(job, 'w1', 30_000, ['transform']);
+  assert.equal(first.acquired, true);
+  const leased = first.acquired ? first.job : undefined;
+  assert.deepEqual([leased?.status, leased?.runs, leased?.attempts, leased?.leaseOwner, leased?.leaseExpiresAt], ['RUNNING', 1, 1, 'w1', clock + 30_000]);
+  assert.deepEqual(leased?.history.map((entry) => [entry.run, entry.attempt, entry.worker]), [[1, 1, 'w1']]);
+  assert.deepEqual(leased?.payload, job.payload);
+});
+
+test('a first lease refuses a job that another message\'s delivery runs, or ran before, and answers it as it is', async () => {
+  const job = newJob();
+  await store.create(job);
+  assert.equal((await store.acquireFirstLease(job, 'w1', 30_000, ['transform'])).acquired, true);
+  const running = await store.acquireFirstLease(job, 'w2', 30_000, ['transform']);
+  assert.deepEqual(running.acquired ? 'acquired' : [running.current?.status, running.current?.leaseOwner], ['RUNNING', 'w1']);
+  clock += 60_000;
+  const expired = await store.acquireFirstLease(job, 'w2', 30_000, ['transform']);
+  assert.equal(expired.acquired, false, 'a job run once is leased by acquireLease, which knows its numbers');
+  const back = newJob();
+  await store.create(back);
+  assert.equal((await store.acquireFirstLease(back, 'w1', 30_000, ['transform'])).acquired, true);
+  assert.equal(await store.release(await held(back.jobId), 'w1'), 'done');
+  const released = await store.acquireFirstLease(back, 'w2', 30_000, ['transform']);
+  assert.deepEqual(released.acquired ? 'acquired' : [released.current?.status, released.current?.runs, released.current?.attempts], ['RETRYING', 1, 0]);
+});
+
+test('a first lease refuses a cancelled job, and one cancelled and retried before it ever ran', async () => {
+  const job = newJob();
+  await store.create(job);
+  assert.equal((await store.cancel(keyOf(job.jobId))).outcome, 'cancelled');
+  const cancelled = await store.acquireFirstLease(job, 'w1', 30_000, ['transform']);
+  assert.equal(cancelled.acquired ? 'acquired' : cancelled.current?.status, 'CANCELLED');
+  assert.equal((await store.retry(keyOf(job.jobId))).retried, true);
+  const retried = await store.acquireFirstLease(job, 'w1', 30_000, ['transform']);
+  assert.deepEqual(retried.acquired ? 'acquired' : [retried.current?.status, retried.current?.runs, retried.current?.retries], ['PENDING', 0, 1]);
+});
+
+test('a first lease refuses a message whose payload hash, owner or type is not the job\'s, and leaves the job PENDING', async () => {
+  const job = newJob();
+  await store.create(job);
+  const refusals = [
+    await store.acquireFirstLease({ ...job, payloadHash: 'f'.repeat(64) }, 'w1', 30_000, ['transform']),
+    await store.acquireFirstLease({ ...job, owner: 'client-b' }, 'w1', 30_000, ['transform']),
+    await store.acquireFirstLease(job, 'w1', 30_000, ['sleep', 'fail']),
+  ];
+  assert.deepEqual(refusals.map((r) => (r.acquired ? 'acquired' : r.current?.jobId)), [job.jobId, job.jobId, job.jobId]);
+  const stored = await store.get(job.jobId, { consistent: true });
+  assert.deepEqual([stored?.status, stored?.runs, stored?.attempts, stored?.updatedAt], ['PENDING', 0, 0, job.updatedAt]);
+});

@@ -66,7 +66,7 @@ export async function processMessage(ctx: ProcessContext, message: Message, shut
     // Most messages are a new job's first delivery: its first lease, with the checks below in its
     // condition, saves the read. Any other case reads as before, from the item the failed write returns.
     const first = await ctx.store.acquireFirstLease({ jobId: parsed.jobId, owner: parsed.owner, payloadHash: parsed.payloadHash },
-      ctx.config.workerId, ctx.config.leaseMs, ctx.config.maxAttempts, [...ctx.jobTypes.keys()]);
+      ctx.config.workerId, ctx.config.leaseMs, [...ctx.jobTypes.keys()]);
     if (first.acquired) {
       const type = ctx.jobTypes.get(first.job.type)!;
       return run(ctx, log, message, { ...ref, jobId: parsed.jobId, traceId: parsed.traceId, type: first.job.type }, first.job, type, shutdown);

@@ -90,7 +90,7 @@ export interface JobStore {
    * the condition checks what the read would have (that hash, that owner, a type of `types`, no
    * run yet). When the condition fails, `current` is the job as it is (a consistent read's view).
    */
-  acquireFirstLease(first: FirstLease, worker: string, leaseMs: number, maxAttempts: number, types: readonly string[]): Promise<LeaseOutcome>;
+  acquireFirstLease(first: FirstLease, worker: string, leaseMs: number, types: readonly string[]): Promise<LeaseOutcome>;
   /** 'done': extended; 'cancel-requested': extended, and a client asked to cancel the job. */
   extendLease(held: Held, worker: string, leaseMs: number): Promise<HolderOutcome>;
   succeed(held: Held, worker: string, result: unknown): Promise<HolderOutcome>;
@@ -254,28 +254,19 @@ export function createJobStore(options: JobStoreOptions): JobStore {
   }
 
   /**
-   * The lease write of acquireLease, on `job`'s numbers as read (or, for acquireFirstLease, as a
-   * new job's are), with `also` added to its condition.
+   * The lease write: RUNNING under `worker` at `at`, as run `job.runs + 1` and attempt
+   * `job.attempts + 1`, on the condition `guard`, which must hold those numbers true.
    */
-  async function lease(job: LeaseBasis, worker: string, leaseMs: number, maxAttempts: number, also?: Pick<Write, 'condition' | 'names' | 'values'>): Promise<LeaseOutcome> {
-    const at = now();
+  async function lease(job: LeaseBasis, worker: string, leaseMs: number, at: number, guard: Pick<Write, 'condition' | 'names' | 'values'>): Promise<LeaseOutcome> {
     const run = job.runs + 1;
     const entry: AttemptRecord = { run, attempt: job.attempts + 1, worker, startedAt: new Date(at).toISOString() };
     const status = toStatus(job, 'RUNNING', entry.startedAt);
-    const written = await unlessLeaseLive(job.jobId, at, {
+    const written = await update(job.jobId, {
       set: [...status.set, 'leaseOwner = :owner', 'leaseExpiresAt = :until', 'attempts = :attempt', '#runs = :run', '#history.#run = :entry'],
       ...(run > HISTORY_LIMIT ? { remove: ['#history.#oldest'] } : {}),
-      // Unchanged since it was read, so the entry's numbers are right; and within its budget.
-      condition: '#runs = :runs AND attempts = :attempts AND #retries = :retries AND attempts < :limit'
-        + ' AND #status IN (:pending, :retrying, :running) AND attribute_not_exists(cancelRequested)'
-        + (also ? ` AND ${also.condition}` : ''),
-      names: { '#runs': 'runs', '#retries': 'retries', '#history': 'history', '#run': runName(run), ...(run > HISTORY_LIMIT ? { '#oldest': runName(run - HISTORY_LIMIT) } : {}), ...also?.names },
-      values: {
-        ...also?.values,
-        ...status.values, ':pending': 'PENDING', ':retrying': 'RETRYING', ':owner': worker, ':until': at + leaseMs,
-        ':attempt': entry.attempt, ':attempts': job.attempts, ':runs': job.runs, ':run': run, ':retries': job.retries,
-        ':limit': job.attemptsBeforeRetry + maxAttempts, ':entry': entry,
-      },
+      condition: guard.condition,
+      names: { ...guard.names, '#runs': 'runs', '#history': 'history', '#run': runName(run), ...(run > HISTORY_LIMIT ? { '#oldest': runName(run - HISTORY_LIMIT) } : {}) },
+      values: { ...guard.values, ...status.values, ':owner': worker, ':until': at + leaseMs, ':attempt': entry.attempt, ':run': run, ':entry': entry },
       returnNew: true,
     });
     if (written.passed) return { acquired: true, job: toJob(written.output.Attributes ?? {}) };
@@ -304,16 +295,30 @@ export function createJobStore(options: JobStoreOptions): JobStore {
     get,
 
     acquireLease(job, worker, leaseMs, maxAttempts) {
-      return lease(job, worker, leaseMs, maxAttempts);
+      const at = now();
+      const live = leaseLiveCondition(at);
+      return lease(job, worker, leaseMs, at, {
+        // Unchanged since it was read, so the entry's numbers are right; within its budget; not leased.
+        condition: '#runs = :runs AND attempts = :attempts AND #retries = :retries AND attempts < :limit'
+          + ` AND #status IN (:pending, :retrying, :running) AND attribute_not_exists(cancelRequested) AND NOT ${live.expression}`,
+        names: { ...live.names, '#runs': 'runs', '#retries': 'retries' },
+        values: {
+          ...live.values, ':pending': 'PENDING', ':retrying': 'RETRYING', ':attempts': job.attempts, ':runs': job.runs,
+          ':retries': job.retries, ':limit': job.attemptsBeforeRetry + maxAttempts,
+        },
+      });
     },
 
-    acquireFirstLease(first, worker, leaseMs, maxAttempts, types) {
-      const presumed = { jobId: first.jobId, owner: first.owner, runs: 0, attempts: 0, retries: 0, attemptsBeforeRetry: 0 };
+    acquireFirstLease(first, worker, leaseMs, types) {
       const typeValues = Object.fromEntries(types.map((type, i) => [`:type${i}`, type]));
-      return lease(presumed, worker, leaseMs, maxAttempts, {
-        condition: `payloadHash = :payloadHash AND #owner = :jobOwner AND #type IN (${Object.keys(typeValues).join(', ')})`,
-        names: { '#owner': 'owner', '#type': 'type' },
-        values: { ':payloadHash': first.payloadHash, ':jobOwner': first.owner, ...typeValues },
+      // acquireLease's condition, for a job never run nor retried: such a job is PENDING, so no
+      // lease is live; it has no attempt yet, so its budget is whole; and no cancel was asked of
+      // it, since a cancel ends at once a job that no lease runs. The rest checks what a read would.
+      return lease({ jobId: first.jobId, owner: first.owner, runs: 0, attempts: 0, retries: 0, attemptsBeforeRetry: 0 }, worker, leaseMs, now(), {
+        condition: '#status = :pending AND #runs = :zero AND #retries = :zero'
+          + ` AND payloadHash = :payloadHash AND #owner = :jobOwner AND #type IN (${Object.keys(typeValues).join(', ')})`,
+        names: { '#runs': 'runs', '#retries': 'retries', '#owner': 'owner', '#type': 'type' },
+        values: { ':pending': 'PENDING', ':zero': 0, ':payloadHash': first.payloadHash, ':jobOwner': first.owner, ...typeValues },
       });
     },
 
