@@ -1,7 +1,6 @@
-import { canonicalJson, sha256Hex } from '../../lib/canonical-json.ts';
 import { SIMULATE_PROPERTY } from '../../lib/job-types/job-type.ts';
 import { encodeJobMessage } from '../../lib/jobs/message.ts';
-import { jobIdForIdempotencyKey, newJobId, publicJob, type Job } from '../../lib/jobs/model.ts';
+import { jobIdForIdempotencyKey, newJobId, publicJob, requestHashes, type Job } from '../../lib/jobs/model.ts';
 import type { JobStore } from '../../lib/jobs/store.ts';
 import { readIdempotencyKey } from '../http/idempotency-key-header.ts';
 import { parseJsonBody } from '../http/json-body.ts';
@@ -59,8 +58,7 @@ export function jobRoutes(options: JobRoutesOptions): Route[] {
     if (!options.allowSimulate) refuseSimulate(request);
     const { type, payload } = validators.jobRequest(request);
     const owner = callerOf(ctx).client;
-    const payloadHash = sha256Hex(canonicalJson(payload));
-    const requestHash = sha256Hex(canonicalJson({ type, payload }));
+    const { payloadHash, requestHash } = requestHashes(type, payload);
     const jobId = key === undefined ? newJobId() : jobIdForIdempotencyKey(owner, key);
     ctx.jobId = jobId;
     const at = new Date().toISOString();

@@ -1,7 +1,7 @@
 import { type AttributeMap, type DynamoDb, marshall, unmarshall } from '../aws/index.ts';
 import { LIST_KEY, newestFirst } from './list-index.ts';
 import type { Incident } from './model.ts';
-import { partition, partitions, shardOf, type ShardedIndex } from './shards.ts';
+import { partition, partitions, placement, type ShardedIndex } from './shards.ts';
 
 /**
  * Incidents by time (ops/resources/table.json's `incidents` index), for the admins' GET /incidents
@@ -17,7 +17,7 @@ const PARTS = ['incidents'];
 /** The keys that place an incident in the index: sorted by `listKey`, `{createdAt}#{incidentId}`, as jobs are in theirs. */
 export function incidentIndexKeys(incident: Pick<Incident, 'incidentId' | 'createdAt'>): Record<string, string> {
   return {
-    [INCIDENT_INDEX.attribute]: partition(PARTS, shardOf(incident.incidentId, INCIDENT_INDEX.shards)),
+    [INCIDENT_INDEX.attribute]: partition(PARTS, placement(incident.incidentId)(INCIDENT_INDEX)),
     [LIST_KEY]: `${incident.createdAt}#${incident.incidentId}`,
   };
 }

@@ -1,5 +1,5 @@
 import type { JobStatus } from './model.ts';
-import { partition, shardOf, type ShardedIndex } from './shards.ts';
+import { partition, placement, type ShardedIndex } from './shards.ts';
 
 /**
  * The four indexes that list jobs (ops/resources/table.json), and the keys an item carries for
@@ -44,17 +44,19 @@ export function newestFirst(a: { key: string }, b: { key: string }): number {
 
 /** The keys that place a job in the indexes whose keys do not change with its status. */
 export function fixedListKeys(job: Listed): Record<string, string> {
+  const shard = placement(job.jobId);
   return {
-    [LIST_INDEXES.byOwner.attribute]: partition([job.owner], shardOf(job.jobId, LIST_INDEXES.byOwner.shards)),
-    [LIST_INDEXES.all.attribute]: partition(['all'], shardOf(job.jobId, LIST_INDEXES.all.shards)),
+    [LIST_INDEXES.byOwner.attribute]: partition([job.owner], shard(LIST_INDEXES.byOwner)),
+    [LIST_INDEXES.all.attribute]: partition(['all'], shard(LIST_INDEXES.all)),
     [LIST_KEY]: listKey(job),
   };
 }
 
 /** The keys that move a job to `status` in the status indexes: every write that changes its status sets them. */
 export function statusListKeys(job: Pick<Listed, 'jobId' | 'owner'>, status: JobStatus): Record<string, string> {
+  const shard = placement(job.jobId);
   return {
-    [LIST_INDEXES.byOwnerStatus.attribute]: partition([job.owner, status], shardOf(job.jobId, LIST_INDEXES.byOwnerStatus.shards)),
-    [LIST_INDEXES.byStatus.attribute]: partition([status], shardOf(job.jobId, LIST_INDEXES.byStatus.shards)),
+    [LIST_INDEXES.byOwnerStatus.attribute]: partition([job.owner, status], shard(LIST_INDEXES.byOwnerStatus)),
+    [LIST_INDEXES.byStatus.attribute]: partition([status], shard(LIST_INDEXES.byStatus)),
   };
 }

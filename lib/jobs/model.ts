@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { canonicalJson, sha256Hex } from '../canonical-json.ts';
 
 /**
  * A job's life: PENDING (accepted) → RUNNING (a worker holds its lease) → SUCCEEDED; a failed
@@ -89,6 +90,19 @@ export interface Incident {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * A request's payloadHash and requestHash: the SHA-256 of canonicalJson(payload) and of
+ * canonicalJson({ type, payload }). The second is written around the first's canonical text (its
+ * keys sort "payload" before "type"), so the payload is made canonical once.
+ */
+export function requestHashes(type: string, payload: unknown): Pick<Job, 'payloadHash' | 'requestHash'> {
+  const canonicalPayload = canonicalJson(payload);
+  return {
+    payloadHash: sha256Hex(canonicalPayload),
+    requestHash: sha256Hex(`{"payload":${canonicalPayload},"type":${JSON.stringify(type)}}`),
+  };
+}
 
 export function isJobId(value: unknown): value is string {
   return typeof value === 'string' && UUID.test(value);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * An index whose partition key spreads its items over a fixed number of shards. One partition of
@@ -14,9 +14,13 @@ export interface ShardedIndex {
   shards: number;
 }
 
-/** The shard of an item, from its id. */
-export function shardOf(id: string, shards: number): number {
-  return createHash('sha256').update(id).digest().readUInt16BE(0) % shards;
+/**
+ * An item's shard in any sharded index, from its id: what places one item in several indexes
+ * hashes its id once.
+ */
+export function placement(id: string): (index: ShardedIndex) => number {
+  const point = hash('sha256', id, 'buffer').readUInt16BE(0);
+  return (index) => point % index.shards;
 }
 
 /** One partition of an index: the value of its partition key. */
