@@ -125,8 +125,8 @@ goals.push([`worker CPU per job ≤ 0.35× the twin's at the same concurrency ($
 
 const latency = await benchWorkerLatency();
 table(`One worker process, ${DDB_LATENCY_MS} ms added to each DynamoDB call and ${SQS_LATENCY_MS} ms to each SQS call (fault proxies before the fake endpoint); CPU in % of one core`,
-  ['worker', 'concurrency', 'jobs/s', 'worker CPU', 'proxies CPU', 'fake CPU'],
-  latency.map((r) => [r.name, String(r.concurrency), fmt(r.jobsPerSec), `${fmt(r.cpuCores * 100)}%`, `${fmt(r.proxyCores * 100)}%`, `${fmt(r.fakeCores * 100)}%`]));
+  ['worker', 'concurrency', 'jobs/s', 'worker CPU', 'jobs/s per worker core', 'proxies CPU', 'fake CPU'],
+  latency.map((r) => [r.name, String(r.concurrency), fmt(r.jobsPerSec), `${fmt(r.cpuCores * 100)}%`, fmt(r.jobsPerSec / r.cpuCores), `${fmt(r.proxyCores * 100)}%`, `${fmt(r.fakeCores * 100)}%`]));
 const at200 = latency.find((r) => r.kind === 'jobsys' && r.concurrency === 200)!;
 const twinAt200 = latency.find((r) => r.kind === 'twin' && r.concurrency === 200)!;
 goals.push([`one jobsys worker at concurrency 200 and AWS-like latency ≥ 1,500 jobs/s (${fmt(at200.jobsPerSec)}; the twin ${fmt(twinAt200.jobsPerSec)})`, at200.jobsPerSec >= 1500]);
