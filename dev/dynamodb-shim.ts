@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { crc32 } from 'node:zlib';
-import { createRelay, operationOf, parseObject, readBody, writeReply, type JsonObject, type Reply } from './http-relay.ts';
+import { createRelay, httpOrigin, operationOf, parseObject, readBody, writeReply, type JsonObject, type Reply } from './http-relay.ts';
 
 /**
  * The DynamoDB endpoint jobsys talks to locally: a pass-through proxy to dynalite that fills in
@@ -13,7 +13,7 @@ import { createRelay, operationOf, parseObject, readBody, writeReply, type JsonO
  *   ConditionalCheckFailedException the current item is read back and added as `Item`.
  */
 export function createDynamoDbShim(backend: { host: string; port: number }): Server {
-  const relay = createRelay(backend);
+  const relay = createRelay(httpOrigin(backend.host, backend.port));
   const ttl = new Map<string, string>();
 
   /** dynalite checks only that a signature is present, so the caller's headers serve for side calls. */
@@ -101,7 +101,7 @@ export function createDynamoDbShim(backend: { host: string; port: number }): Ser
       (err: unknown) => writeReply(res, jsonReply(500, { __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: String(err) })),
     );
   });
-  server.on('close', () => relay.close());
+  server.on('close', () => void relay.close());
   return server;
 }
 

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createRelay, operationOf, parseObject, readBody, writeReply, type JsonObject, type Relay, type Reply } from './http-relay.ts';
+import { createRelay, httpOrigin, operationOf, parseObject, readBody, writeReply, type JsonObject, type Relay, type Reply } from './http-relay.ts';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -22,9 +22,9 @@ export function patchSqsServer(server: Server): void {
   // The shim's own calls go to the address the emulator is bound to: loopback answers only when
   // it listens on every interface, not when the stack is bound to one (a Docker bridge, say).
   const { address, port } = server.address() as AddressInfo;
-  const relay = createRelay({ host: address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address, port });
+  const relay = createRelay(httpOrigin(address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address, port));
   server.removeListener('request', original);
-  server.on('close', () => relay.close());
+  server.on('close', () => void relay.close());
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (req.headers[PASS_THROUGH] !== undefined || operationOf(req) !== 'ReceiveMessage') {
       original.call(server, req, res);
@@ -43,10 +43,10 @@ async function receive(relay: Relay, req: IncomingMessage, signal: AbortSignal):
   const raw = await readBody(req);
   const headers: IncomingHttpHeaders = { ...req.headers, [PASS_THROUGH]: '1' };
   const input = parseObject(raw);
-  if (input === undefined) return relay.send(headers, raw, signal);
+  if (input === undefined) return relay.send(headers, raw, { signal });
   const request = withLegacyAttributeNames(input);
   const max = Number(request['MaxNumberOfMessages'] ?? 1);
-  const call = (overrides: JsonObject) => relay.send(headers, Buffer.from(JSON.stringify({ ...request, ...overrides })), signal);
+  const call = (overrides: JsonObject) => relay.send(headers, Buffer.from(JSON.stringify({ ...request, ...overrides })), { signal });
   // Out-of-range counts go through unsplit for the emulator to reject.
   if (!Number.isInteger(max) || max < 2 || max > 10) return call({});
 

@@ -1,4 +1,4 @@
-import http from 'node:http';
+import { createRelay, readBody, writeReply } from '../../dev/http-relay.ts';
 import { startServer } from './http-server.ts';
 
 /** One AWS call that went through the proxy, once its answer has arrived. */
@@ -23,36 +23,25 @@ export interface ObservingAwsProxy {
  * system is quiet holds every call made until then.
  */
 export async function startObservingAwsProxy(upstreams: { dynamodb: string; sqs: string }, observe: (call: ObservedCall) => void): Promise<ObservingAwsProxy> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const relayTo = (url: string) => ({ host: new URL(url).host, relay: createRelay(new URL(url).origin) });
+  const services = { dynamodb: relayTo(upstreams.dynamodb), sqs: relayTo(upstreams.sqs) };
   const server = await startServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
     // A long poll abandoned at shutdown resets its request; that is the client's doing.
     req.on('error', () => res.destroy());
-    req.on('end', () => {
-      const request = Buffer.concat(chunks);
+    readBody(req).then(async (request) => {
       const target = String(req.headers['x-amz-target'] ?? '');
-      const upstream = new URL(target.startsWith('AmazonSQS.') ? upstreams.sqs : upstreams.dynamodb);
-      const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host }, agent }, (answer) => {
-        const answerChunks: Buffer[] = [];
-        answer.on('data', (chunk: Buffer) => answerChunks.push(chunk));
-        answer.on('end', () => {
-          const body = Buffer.concat(answerChunks);
-          observe({ target, request, status: answer.statusCode ?? 502, answer: body });
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          res.end(body);
-        });
-      });
-      out.on('error', () => res.destroy());
-      out.end(request);
-    });
+      const service = target.startsWith('AmazonSQS.') ? services.sqs : services.dynamodb;
+      const answer = await service.relay.send({ ...req.headers, host: service.host }, request, { path: req.url });
+      observe({ target, request, status: answer.statusCode, answer: answer.body });
+      writeReply(res, answer);
+    }).catch(() => res.destroy());
   });
   server.server.on('clientError', (_err, socket) => socket.destroy());
   return {
     url: server.url.origin,
     async close() {
       await server.close();
-      agent.destroy();
+      await Promise.all([services.dynamodb.relay.close(), services.sqs.relay.close()]);
     },
   };
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
-import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { Pool } from 'undici';
+import { createRelay, writeReply } from '../../../dev/http-relay.ts';
 
 /**
  * An HTTP proxy in front of one AWS endpoint (DynamoDB or SQS, JSON protocol) that forwards every
@@ -134,52 +134,11 @@ function acceptedMessages(operation: string, request: Buffer, answer: Buffer): A
   }
 }
 
-/** Headers that describe one connection, not the request or answer: each hop sets its own. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'content-length']);
-
-function endToEnd(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
-  return out;
-}
-
-interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }
-
-/**
- * One request to AWS and its whole answer, through undici's dispatch(): AWS's JSON answers are
- * small, and this costs the proxy a fraction of what node:http's client and a piped stream do,
- * which matters where the proxy shares the machine with what it measures (bench/latency-proxy.ts).
- */
-function ask(upstream: Pool, req: IncomingMessage, body: Buffer): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    let status = 0;
-    let headers: Answer['headers'] = {};
-    const chunks: Buffer[] = [];
-    upstream.dispatch({ path: req.url ?? '/', method: (req.method ?? 'POST') as 'POST', headers: endToEnd(req.headers), body }, {
-      // undici requires it of every handler; the proxy never aborts a call it forwards.
-      onRequestStart() {},
-      onResponseStart(_controller, statusCode, responseHeaders) {
-        status = statusCode;
-        headers = responseHeaders as Answer['headers'];
-      },
-      onResponseData(_controller, chunk) {
-        chunks.push(chunk);
-      },
-      onResponseEnd() {
-        resolve({ status, headers, body: Buffer.concat(chunks) });
-      },
-      onResponseError(_controller, err) {
-        reject(err);
-      },
-    });
-  });
-}
-
 interface Held { req: IncomingMessage; res: ServerResponse; body: Buffer }
 
 export async function startFaultProxy(target: string, options: { random?: () => number } = {}): Promise<FaultProxy> {
   const random = options.random ?? Math.random;
-  const upstream = new Pool(new URL(target).origin, { connections: 64 });
+  const upstream = createRelay(new URL(target).origin);
   const counts = Object.fromEntries(
     [...FAULT_KINDS, 'forwarded', 'reset', 'duplicated', 'held', 'held-dropped', 'held-released'].map((name) => [name, 0]),
   ) as Record<CountName, number>;
@@ -213,21 +172,17 @@ export async function startFaultProxy(target: string, options: { random?: () => 
   /** Sends the request on to AWS; `dropAnswer` throws the answer away and cuts the client off. */
   function forward(req: IncomingMessage, res: ServerResponse, body: Buffer, dropAnswer = false): void {
     counts.forwarded++;
-    ask(upstream, req, body).then((answer) => {
+    upstream.send(req.headers, body, { path: req.url }).then((answer) => {
       recordSends(req, body, answer.body);
-      if (dropAnswer) {
-        res.socket?.destroy();
-        return;
-      }
-      res.writeHead(answer.status, { ...endToEnd(answer.headers), 'content-length': answer.body.length });
-      res.end(answer.body);
+      if (dropAnswer) res.socket?.destroy();
+      else writeReply(res, answer);
     }, () => res.destroy());
   }
 
   /** The extra copy: its answer goes nowhere, as a retried send's lost first answer would. */
   function sendCopy(req: IncomingMessage, body: Buffer): void {
     counts.duplicated += messagesIn(body);
-    ask(upstream, req, body).then((answer) => recordSends(req, body, answer.body), () => undefined);
+    upstream.send(req.headers, body, { path: req.url }).then((answer) => recordSends(req, body, answer.body), () => undefined);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
@@ -327,7 +282,7 @@ export async function startFaultProxy(target: string, options: { random?: () => 
       holding = undefined;
       server.closeAllConnections();
       server.close(() => {
-        upstream.destroy().then(() => resolve(), () => resolve());
+        upstream.close().then(() => resolve(), () => resolve());
       });
     }),
   };
